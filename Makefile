@@ -1,0 +1,36 @@
+PYTHON ?= $(if $(shell command -v python3.11 2>/dev/null),python3.11,python3)
+VENV = .venv
+MANAGE = $(VENV)/bin/python manage.py
+
+.PHONY: install run test lint format clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: export DJANGO_SETTINGS_MODULE = config.settings.local
+run: export CELERY_TASK_ALWAYS_EAGER = 1
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) ensure_demo_admin
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: export DJANGO_SETTINGS_MODULE = config.settings.test
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf .pytest_cache .ruff_cache .hypothesis staticfiles *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""API tokens (admin, integration) and the DRF bearer authentication that reads them."""

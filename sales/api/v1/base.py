@@ -1,0 +1,87 @@
+"""What every /V1 door shares: Bearer auth, the route's ACL resource, Magento's JSON and errors."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
+
+from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
+from sales.api.v1 import errors
+from sales.errors import InputError, NoSuchEntityError
+from sales.models import Store
+
+# Store codes with fixed ids: no query to resolve them.
+FIXED_STORE_CODES = {"all": Store.ADMIN_ID, "admin": Store.ADMIN_ID, "default": Store.DEFAULT_ID}
+STORE_NOT_FOUND = "The store that was requested wasn't found. Verify the store and try again."
+
+
+class IsAdminConsumer(BasePermission):
+    """An active staff user's token (Magento admin users).
+
+    The route's ACL resource names what it guards in Magento's 401; mapping each resource to a
+    Django permission comes with the admin's permission groups.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+class MagentoView(APIView):
+    acl_resources: dict[str, str] = {}  # per HTTP method, where a route's methods differ
+    default_acl_resource = "Magento_Sales::sales"
+    renderer_classes = [DecimalJSONRenderer]
+    parser_classes = [DecimalJSONParser]
+    permission_classes = [IsAdminConsumer]
+
+    @property
+    def acl_resource(self) -> str:
+        method = self.request.method if getattr(self, "request", None) else None
+        return self.acl_resources.get(method, self.default_acl_resource)
+
+    def get_exception_handler(self):
+        return errors.exception_handler
+
+    def store_id(self) -> int:
+        """The store of the URL (``/rest/<store_code>/V1/``); no code means the default store."""
+        code = self.kwargs.get("store_code")
+        if code is None:
+            return Store.DEFAULT_ID
+        if code in FIXED_STORE_CODES:
+            return FIXED_STORE_CODES[code]
+        store_id = Store.objects.filter(code=code).values_list("id", flat=True).first()
+        if store_id is None:
+            raise NoSuchEntityError(STORE_NOT_FOUND)
+        return store_id
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if kwargs.get("store_code") not in (None, *FIXED_STORE_CODES):
+            self.store_id()  # an unknown store code is refused before the route runs
+
+    def body(self) -> dict:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise InputError.invalid_value("body", type(data).__name__)
+        return data
+
+
+def parse_bool(value, name: str) -> bool:
+    """Magento's web API casts booleans from true/false, 1/0 and their strings."""
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise InputError.invalid_value(name, value)
+
+
+def parse_positive_int(value, name: str) -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise InputError.invalid_value(name, value) from None
+    if number <= 0 or isinstance(value, bool):
+        raise InputError.invalid_value(name, value)
+    return number

@@ -1,0 +1,159 @@
+"""Magento's JSON for orders and invoices: its field names, nulls omitted, dates as ``Y-m-d H:i:s``.
+
+Amounts stay Decimal here; the renderer writes them as exact JSON numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+
+from sales.models import (
+    Invoice,
+    InvoiceComment,
+    InvoiceItem,
+    Order,
+    OrderAddress,
+    OrderItem,
+    OrderStatusHistory,
+)
+
+# InvoiceInterface's fields, in Magento's order.
+INVOICE_FIELDS = (
+    "entity_id", "store_id", "base_grand_total", "shipping_tax_amount", "tax_amount", "base_tax_amount",
+    "store_to_order_rate", "base_shipping_tax_amount", "base_discount_amount", "base_to_order_rate",
+    "grand_total", "shipping_amount", "subtotal_incl_tax", "base_subtotal_incl_tax", "store_to_base_rate",
+    "base_shipping_amount", "total_qty", "base_to_global_rate", "subtotal", "base_subtotal",
+    "discount_amount", "billing_address_id", "is_used_for_refund", "order_id", "email_sent",
+    "can_void_flag", "state", "shipping_address_id", "store_currency_code", "transaction_id",
+    "order_currency_code", "base_currency_code", "global_currency_code", "increment_id", "created_at",
+    "updated_at", "discount_tax_compensation_amount", "base_discount_tax_compensation_amount",
+    "shipping_discount_tax_compensation_amount", "base_shipping_discount_tax_compensation_amnt",
+    "shipping_incl_tax", "base_shipping_incl_tax", "base_total_refunded", "discount_description",
+)  # fmt: skip
+INVOICE_ITEM_FIELDS = (
+    "entity_id", "parent_id", "base_price", "tax_amount", "base_row_total", "discount_amount", "row_total",
+    "base_discount_amount", "price_incl_tax", "base_tax_amount", "base_price_incl_tax", "qty", "base_cost",
+    "price", "base_row_total_incl_tax", "row_total_incl_tax", "product_id", "order_item_id",
+    "additional_data", "description", "sku", "name", "discount_tax_compensation_amount",
+    "base_discount_tax_compensation_amount",
+)  # fmt: skip
+INVOICE_COMMENT_FIELDS = (
+    "entity_id", "parent_id", "is_customer_notified", "is_visible_on_front", "comment", "created_at",
+)  # fmt: skip
+STATUS_HISTORY_FIELDS = (
+    "entity_id", "parent_id", "comment", "created_at", "entity_name", "is_customer_notified",
+    "is_visible_on_front", "status",
+)  # fmt: skip
+
+
+def magento_datetime(value: datetime.datetime) -> str:
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _value(value):
+    if isinstance(value, bool):
+        return int(value)  # Magento's flags are 0/1
+    if isinstance(value, datetime.datetime):
+        return magento_datetime(value)
+    return value
+
+
+def _pick(obj, names) -> dict:
+    result = {}
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None:
+            result[name] = _value(value)
+    return result
+
+
+def invoice_item_dict(item: InvoiceItem) -> dict:
+    return _pick(item, INVOICE_ITEM_FIELDS)
+
+
+def invoice_comment_dict(comment: InvoiceComment) -> dict:
+    return _pick(comment, INVOICE_COMMENT_FIELDS)
+
+
+def invoice_dict(invoice: Invoice) -> dict:
+    data = _pick(invoice, INVOICE_FIELDS)
+    data["items"] = [invoice_item_dict(item) for item in invoice.items.all()]
+    data["comments"] = [invoice_comment_dict(comment) for comment in invoice.comments.all()]
+    return data
+
+
+def status_history_dict(history: OrderStatusHistory) -> dict:
+    data = _pick(history, [name for name in STATUS_HISTORY_FIELDS if name != "parent_id"])
+    data["parent_id"] = history.order_id
+    return data
+
+
+def _model_dict(obj: models.Model, *, skip: set[str] = frozenset()) -> dict:
+    """Every stored column under its Magento name (foreign keys as ``<name>_id``)."""
+    result = {}
+    for field in obj._meta.concrete_fields:
+        name = field.attname
+        if name in skip or field.primary_key:
+            continue
+        value = getattr(obj, name)
+        if value is not None:
+            result[name] = _value(value)
+    return result
+
+
+def address_dict(address: OrderAddress) -> dict:
+    data = {"entity_id": address.pk, "parent_id": address.order_id}
+    data.update(_model_dict(address, skip={"order_id"}))
+    data["street"] = address.street_lines
+    return data
+
+
+def order_item_dict(item: OrderItem, parents: dict[int, dict] | None = None) -> dict:
+    data = {"item_id": item.pk, "order_id": item.order_id}
+    data.update(_model_dict(item, skip={"order_id"}))
+    if parents and item.parent_item_id in parents:
+        data["parent_item"] = parents[item.parent_item_id]
+    return data
+
+
+def payment_dict(payment) -> dict:
+    data = {"entity_id": payment.pk, "parent_id": payment.order_id}
+    data.update(_model_dict(payment, skip={"order_id"}))
+    return data
+
+
+def order_dict(order: Order) -> dict:
+    data = {"entity_id": order.pk}
+    data.update(_model_dict(order))
+    data["total_due"] = order.total_due
+    data["base_total_due"] = order.base_total_due
+    items = list(order.items.all())
+    parents = {item.pk: order_item_dict(item) for item in items if item.parent_item_id is None}
+    data["items"] = [parents[item.pk] if item.pk in parents else order_item_dict(item, parents) for item in items]
+    if order.billing_address is not None:
+        data["billing_address"] = address_dict(order.billing_address)
+    payment = getattr(order, "payment", None)
+    if payment is not None:
+        data["payment"] = payment_dict(payment)
+    data["status_histories"] = [status_history_dict(history) for history in order.status_histories.all()]
+    shipping = {"method": order.shipping_method} if order.shipping_method else {}
+    if order.shipping_address is not None:
+        shipping["address"] = address_dict(order.shipping_address)
+    total = {
+        name: getattr(order, name)
+        for name in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax",
+                     "shipping_tax_amount", "base_shipping_tax_amount", "shipping_discount_amount",
+                     "base_shipping_discount_amount", "shipping_invoiced", "base_shipping_invoiced")
+        if getattr(order, name) is not None
+    }  # fmt: skip
+    if total:
+        shipping["total"] = total
+    if shipping:
+        data["extension_attributes"] = {
+            "shipping_assignments": [
+                {"shipping": shipping, "items": [item for item in data["items"] if "parent_item" not in item]}
+            ]
+        }
+    return data

@@ -1,0 +1,33 @@
+"""Magento's REST routes, under ``/rest/V1/``, ``/rest/<store_code>/V1/`` (``default``, ``all``, ...)."""
+
+from django.urls import include, path, re_path
+
+from sales.api.v1 import views
+from sales.api.v1.errors import NO_ROUTE, envelope
+
+v1 = [
+    path("integration/admin/token", views.AdminTokenView.as_view()),
+    path("orders", views.OrderCollectionView.as_view()),
+    path("orders/create", views.OrderCollectionView.as_view()),
+    path("orders/<int:order_id>", views.OrderDetailView.as_view()),
+    path("orders/<int:order_id>/statuses", views.OrderStatusView.as_view()),
+    path("orders/<int:order_id>/comments", views.OrderCommentsView.as_view()),
+    path("order/<int:order_id>/invoice", views.OrderInvoiceView.as_view()),
+    path("invoices", views.InvoiceCollectionView.as_view()),
+    path("invoices/comments", views.InvoiceCommentCreateView.as_view()),
+    path("invoices/<int:invoice_id>", views.InvoiceDetailView.as_view()),
+    path("invoices/<int:invoice_id>/comments", views.InvoiceCommentsView.as_view()),
+]
+
+
+def no_route(request, *args, **kwargs):
+    from django.http import JsonResponse
+
+    return JsonResponse(envelope(NO_ROUTE), status=404)
+
+
+urlpatterns = [
+    path("V1/", include(v1)),
+    path("<slug:store_code>/V1/", include(v1)),
+    re_path(r"^", no_route),
+]

@@ -1,0 +1,271 @@
+"""Magento's /V1 routes: parse the request, call one service or selector, render Magento's JSON."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from integrations.exceptions import CredentialsMissing, InvalidCredentials
+from integrations.services import admin_token_create
+from sales import selectors
+from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
+from sales.api.v1.errors import envelope
+from sales.api.v1.representations import (
+    invoice_comment_dict,
+    invoice_dict,
+    order_dict,
+    status_history_dict,
+)
+from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
+from sales.errors import InputError
+from sales.services import (
+    CaptureCase,
+    InvoiceCommentRequest,
+    InvoiceLineRequest,
+    invoice_comment_add,
+    invoice_order,
+    order_comment_add,
+    order_import,
+)
+
+SIGN_IN_FAILED = (
+    "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
+)
+
+
+class AdminTokenView(MagentoView):
+    """``POST /V1/integration/admin/token``: the token as a bare JSON string."""
+
+    default_acl_resource = "anonymous"
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def post(self, request, **kwargs):
+        body = self.body()
+        try:
+            token = admin_token_create(username=body.get("username"), password=body.get("password"))
+        except CredentialsMissing as missing:
+            raise InputError.required(missing.field_name) from None
+        except InvalidCredentials:
+            return Response(envelope(SIGN_IN_FAILED), status=401)
+        return Response(token)
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+ORDER_SEARCH_FIELDS = {
+    name: name
+    for name in (
+        "increment_id", "state", "status", "store_id", "customer_id", "customer_email", "customer_firstname",
+        "customer_lastname", "created_at", "updated_at", "grand_total", "base_grand_total", "subtotal",
+        "total_paid", "total_invoiced", "order_currency_code", "base_currency_code", "is_virtual",
+        "customer_group_id", "quote_id", "ext_order_id",
+    )
+} | {"entity_id": "pk"}  # fmt: skip
+
+
+class OrderCollectionView(MagentoView):
+    """``GET /V1/orders`` (searchCriteria) and ``POST /V1/orders`` (import)."""
+
+    acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::create",
+                     "PUT": "Magento_Sales::create"}  # fmt: skip
+
+    def get(self, request, **kwargs):
+        criteria = parse_search_criteria(request.query_params)
+        page, total_count = apply_search_criteria(selectors.orders_with_rows(), criteria, fields=ORDER_SEARCH_FIELDS)
+        return Response(
+            {
+                "items": [order_dict(order) for order in page],
+                "search_criteria": criteria.as_dict(),
+                "total_count": total_count,
+            }
+        )
+
+    def post(self, request, **kwargs):
+        return self.import_order()
+
+    def put(self, request, **kwargs):
+        return self.import_order()
+
+    def import_order(self):
+        body = self.body()
+        if "entity" not in body:
+            raise InputError.required("entity")
+        order = order_import(entity=body["entity"], store_id=self.store_id())
+        return Response(order_dict(selectors.order_get(order_id=order.pk)))
+
+
+class OrderDetailView(MagentoView):
+    default_acl_resource = "Magento_Sales::actions_view"
+
+    def get(self, request, order_id, **kwargs):
+        return Response(order_dict(selectors.order_get(order_id=order_id)))
+
+
+class OrderStatusView(MagentoView):
+    default_acl_resource = "Magento_Sales::actions_view"
+
+    def get(self, request, order_id, **kwargs):
+        return Response(selectors.order_status_get(order_id=order_id))
+
+
+class OrderCommentsView(MagentoView):
+    acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::comment"}
+
+    def get(self, request, order_id, **kwargs):
+        comments = selectors.order_comments(order_id=order_id)
+        return Response({"items": [status_history_dict(c) for c in comments], "total_count": len(comments)})
+
+    def post(self, request, order_id, **kwargs):
+        history = self.body().get("statusHistory")
+        if not isinstance(history, dict):
+            raise InputError.required("statusHistory")
+        order_comment_add(
+            order_id=order_id,
+            comment=history.get("comment"),
+            status=history.get("status"),
+            is_customer_notified=parse_bool(history.get("is_customer_notified", False), "is_customer_notified"),
+            is_visible_on_front=parse_bool(history.get("is_visible_on_front", False), "is_visible_on_front"),
+        )
+        return Response(True)
+
+
+# -- invoices ----------------------------------------------------------------------------------
+
+INVOICE_BODY_FIELDS = {"capture", "items", "notify", "appendComment", "comment", "arguments"}
+
+
+def parse_invoice_items(raw) -> list[InvoiceLineRequest]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InputError.invalid_value("items", type(raw).__name__)
+    problems, lines = [], []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            problems.append(InputError.invalid_value(f"items[{index}]", type(entry).__name__))
+            continue
+        for name in ("order_item_id", "qty"):
+            if entry.get(name) is None:
+                problems.append(InputError.required(f"items[{index}].{name}"))
+        if problems:
+            continue
+        try:
+            order_item_id = parse_positive_int(entry["order_item_id"], f"items[{index}].order_item_id")
+            qty = entry["qty"]
+            if isinstance(qty, bool) or not isinstance(qty, int | Decimal | str):
+                raise InputError.invalid_value(f"items[{index}].qty", qty)
+            qty = Decimal(str(qty).strip())
+            if not qty.is_finite():
+                raise InputError.invalid_value(f"items[{index}].qty", entry["qty"])
+        except InputError as problem:
+            problems.append(problem)
+            continue
+        except ArithmeticError:
+            problems.append(InputError.invalid_value(f"items[{index}].qty", entry["qty"]))
+            continue
+        lines.append(InvoiceLineRequest(order_item_id=order_item_id, qty=qty))
+    if problems:
+        raise InputError.collect(problems)
+    return lines
+
+
+def parse_invoice_comment(raw) -> InvoiceCommentRequest | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InputError.invalid_value("comment", type(raw).__name__)
+    text = raw.get("comment")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError.required("comment.comment")
+    return InvoiceCommentRequest(
+        comment=text,
+        is_visible_on_front=parse_bool(raw.get("is_visible_on_front", False), "comment.is_visible_on_front"),
+    )
+
+
+class OrderInvoiceView(MagentoView):
+    """``POST /V1/order/{orderId}/invoice``: Magento's InvoiceOrder; answers the bare invoice id."""
+
+    default_acl_resource = "Magento_Sales::invoice"
+
+    def post(self, request, order_id, **kwargs):
+        body = self.body()
+        unknown = sorted(set(body) - INVOICE_BODY_FIELDS)
+        if unknown:
+            raise InputError.collect([InputError.invalid_value(name, "unknown field") for name in unknown])
+        capture = parse_bool(body.get("capture", False), "capture")
+        notify = parse_bool(body.get("notify", False), "notify")
+        invoice = invoice_order(
+            order_id=order_id,
+            # Magento's API: capture=true captures online, capture=false pays offline.
+            capture_case=CaptureCase.ONLINE if capture else CaptureCase.OFFLINE,
+            items=parse_invoice_items(body.get("items")),
+            notify=notify,
+            append_comment=parse_bool(body.get("appendComment", False), "appendComment"),
+            comment=parse_invoice_comment(body.get("comment")),
+        )
+        return Response(invoice.pk)
+
+
+INVOICE_SEARCH_FIELDS = {
+    name: name
+    for name in (
+        "increment_id", "state", "store_id", "order_id", "created_at", "updated_at", "grand_total",
+        "base_grand_total", "subtotal", "base_subtotal", "email_sent", "send_email", "can_void_flag",
+        "billing_address_id", "shipping_address_id", "order_currency_code", "base_currency_code",
+        "transaction_id", "total_qty",
+    )
+} | {"entity_id": "pk"}  # fmt: skip
+
+
+class InvoiceCollectionView(MagentoView):
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def get(self, request, **kwargs):
+        criteria = parse_search_criteria(request.query_params)
+        page, total_count = apply_search_criteria(
+            selectors.invoices_with_rows(), criteria, fields=INVOICE_SEARCH_FIELDS
+        )
+        return Response(
+            {
+                "items": [invoice_dict(invoice) for invoice in page],
+                "search_criteria": criteria.as_dict(),
+                "total_count": total_count,
+            }
+        )
+
+
+class InvoiceDetailView(MagentoView):
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def get(self, request, invoice_id, **kwargs):
+        return Response(invoice_dict(selectors.invoice_get(invoice_id=invoice_id)))
+
+
+class InvoiceCommentsView(MagentoView):
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def get(self, request, invoice_id, **kwargs):
+        comments = selectors.invoice_comments(invoice_id=invoice_id)
+        return Response({"items": [invoice_comment_dict(c) for c in comments], "total_count": len(comments)})
+
+
+class InvoiceCommentCreateView(MagentoView):
+    """``POST /V1/invoices/comments`` with ``{"entity": {...}}``: answers the saved comment."""
+
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def post(self, request, **kwargs):
+        entity = self.body().get("entity")
+        if not isinstance(entity, dict):
+            raise InputError.required("entity")
+        comment = invoice_comment_add(
+            invoice_id=entity.get("parent_id"),
+            comment=entity.get("comment"),
+            is_customer_notified=parse_bool(entity.get("is_customer_notified", False), "is_customer_notified"),
+            is_visible_on_front=parse_bool(entity.get("is_visible_on_front", False), "is_visible_on_front"),
+        )
+        return Response(invoice_comment_dict(comment))

@@ -1,0 +1,59 @@
+"""Money: Decimal only, rounded half-up to cents here and nowhere else.
+
+Magento rounds with PHP's ``round(x, 2)``: half away from zero. For the amounts an invoice
+splits proportionally it also carries the rounding remainder from one row to the next
+(``Framework/Math/Calculator::deltaRound``), so a set of rows rounds to the right total.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+QTY_PRECISION = Decimal("0.0001")
+
+
+def as_decimal(value) -> Decimal:
+    """A stored or parsed amount as Decimal; null counts as zero. Floats are refused."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool | float):
+        raise TypeError(f"money must not be {type(value).__name__}: {value!r}")
+    return Decimal(value)
+
+
+def round_price(amount: Decimal) -> Decimal:
+    """Half-up (away from zero) to cents: Magento's ``PriceCurrency::round``."""
+    return as_decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def is_zero(amount) -> bool:
+    return abs(as_decimal(amount)) < Decimal("0.0001")
+
+
+class DeltaRounder:
+    """Rounds a stream of amounts to cents, carrying each remainder into the next amount.
+
+    One rounder per invoice, with one running delta per key (``regular``, ``base``,
+    ``including``, ``including_base``). A key is shared by every collector, so the carry flows
+    row by row through subtotal, discount and tax in the order they are computed.
+    """
+
+    def __init__(self) -> None:
+        self._deltas: dict[str, Decimal] = {}
+
+    def round(self, amount: Decimal, key: str = "regular", *, negative: bool = False) -> Decimal:
+        amount = as_decimal(amount)
+        if amount == ZERO:
+            return ZERO  # zero neither rounds nor disturbs the carry
+        delta = self._deltas.get(key, ZERO)
+        if negative:  # discounts are passed positive but carried against the other amounts
+            delta = -delta
+        carried = amount + delta
+        rounded = round_price(carried)
+        remainder = carried - rounded
+        self._deltas[key] = -remainder if negative else remainder
+        return rounded

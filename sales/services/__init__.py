@@ -1,0 +1,16 @@
+"""Writes: one business operation each, in one transaction, with keyword-only arguments."""
+
+from sales.services.invoice_comment_add import invoice_comment_add
+from sales.services.invoice_order import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order
+from sales.services.order_comment_add import order_comment_add
+from sales.services.order_import import order_import
+
+__all__ = [
+    "CaptureCase",
+    "InvoiceCommentRequest",
+    "InvoiceLineRequest",
+    "invoice_comment_add",
+    "invoice_order",
+    "order_comment_add",
+    "order_import",
+]

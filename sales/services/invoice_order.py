@@ -1,0 +1,288 @@
+"""invoice_order: Magento's InvoiceOrder, in one locked transaction.
+
+Lock the order row, re-read its rows under the lock, work out what the invoice takes, validate
+with Magento's messages, collect the totals, register the invoice into the order and its rows,
+pay, resolve the order's state, and write everything. A failure anywhere writes nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments.exceptions import PaymentException
+from payments.models import Payment
+from payments.services import InvoicePayment, payment_pay_invoice
+from sales.errors import (
+    CouldNotInvoiceError,
+    DocumentValidationError,
+    DomainError,
+    NoSuchEntityError,
+    PaymentError,
+)
+from sales.items import ItemTree, invoice_quantities
+from sales.models import Invoice, InvoiceComment, InvoiceItem, InvoiceState, Order, OrderItem, SalesSequence
+from sales.money import ZERO, as_decimal
+from sales.numbering import next_increment_id
+from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
+from sales.totals import InvoiceDraft, collect_totals
+
+
+class CaptureCase(enum.StrEnum):
+    """Magento's request_capture_case: how an invoice settles its payment."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    NOT_CAPTURE = "not_capture"
+
+
+@dataclass(frozen=True)
+class InvoiceLineRequest:
+    order_item_id: int
+    qty: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceCommentRequest:
+    comment: str
+    is_visible_on_front: bool = False
+
+
+# The reasons behind each validation message, for doors that speak another error table.
+NOT_PART_OF_ORDER = "not_part_of_order"
+QTY_OVER_UNINVOICED = "qty_over_uninvoiced"
+WITHOUT_PRODUCTS = "without_products"
+ORDER_STATUS_REFUSES = "order_status_refuses"
+NOTHING_TO_INVOICE = "nothing_to_invoice"
+
+MESSAGES = {
+    NOT_PART_OF_ORDER: "The invoice contains one or more items that are not part of the original order.",
+    QTY_OVER_UNINVOICED: (
+        'The quantity to invoice must not be greater than the uninvoiced quantity for product SKU "%1".'
+    ),
+    WITHOUT_PRODUCTS: "The invoice can't be created without products. Add products and try again.",
+    ORDER_STATUS_REFUSES: "An invoice cannot be created when an order has a status of %1",
+    NOTHING_TO_INVOICE: "The order does not allow an invoice to be created.",
+}
+INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
+
+
+def invoice_order(
+    *,
+    order_id: int,
+    capture_case: CaptureCase = CaptureCase.OFFLINE,
+    items: Sequence[InvoiceLineRequest] = (),
+    notify: bool = False,
+    append_comment: bool = False,
+    comment: InvoiceCommentRequest | None = None,
+) -> Invoice:
+    """Create, register and pay an invoice for an order; returns the saved invoice."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+        if order is None:
+            raise NoSuchEntityError(entity="order")
+        tree = ItemTree(OrderItem.objects.filter(order=order))
+
+        requested = {line.order_item_id: line.qty for line in items}  # the last of duplicates wins
+        unknown = [item_id for item_id in requested if item_id not in tree.by_id]
+        known = {item_id: qty for item_id, qty in requested.items() if item_id in tree.by_id}
+        _check_quantities(tree, known)
+
+        draft = _draft(order, tree, invoice_quantities(tree, known))
+        _validate(draft, tree, has_unknown_items=bool(unknown))
+
+        collect_totals(draft)
+        _register(draft, tree)
+        _pay(draft, capture_case)
+        apply_state(order, state_after_invoice(order, tree))
+
+        invoice = draft.invoice
+        invoice.send_email = 1 if notify else None  # the e-mail worker sets email_sent when it is sent
+        invoice.increment_id = next_increment_id(entity_type=SalesSequence.EntityType.INVOICE, store_id=order.store_id)
+        invoice.save(force_insert=True)
+        for row in draft.rows:
+            row.parent = invoice
+        InvoiceItem.objects.bulk_create(draft.rows)
+        OrderItem.objects.bulk_update([row.order_item for row in draft.rows], REGISTERED_ITEM_FIELDS)
+        order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
+        if comment is not None:
+            InvoiceComment.objects.create(
+                parent=invoice,
+                comment=comment.comment,
+                is_visible_on_front=comment.is_visible_on_front,
+                is_customer_notified=append_comment and notify,
+            )
+    return invoice
+
+
+def _check_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> None:
+    """A negative quantity, or a fraction of an item sold in whole units, is refused outright.
+
+    Magento silently turns these into 0 or truncates them (#38580); a client that sent 1.5 of a
+    whole-unit item has a bug worth hearing about.
+    """
+    for item_id, qty in requested.items():
+        item = tree.by_id[item_id]
+        if qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
+            raise DomainError(INVALID_QTY, [item.name or item.sku], code="invalid_qty")
+
+
+def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> InvoiceDraft:
+    invoice = Invoice(
+        order=order,
+        store_id=order.store_id,
+        customer_id=order.customer_id,
+        billing_address_id=order.billing_address_id,
+        shipping_address_id=order.shipping_address_id,
+        global_currency_code=order.global_currency_code,
+        base_currency_code=order.base_currency_code,
+        store_currency_code=order.store_currency_code,
+        order_currency_code=order.order_currency_code,
+        store_to_base_rate=order.store_to_base_rate,
+        store_to_order_rate=order.store_to_order_rate,
+        base_to_global_rate=order.base_to_global_rate,
+        base_to_order_rate=order.base_to_order_rate,
+        discount_description=order.discount_description,
+        created_at=timezone.now(),
+    )
+    rows = []
+    for item_id, qty in quantities.items():
+        item = tree.by_id[item_id]
+        row = InvoiceItem(
+            order_item=item,
+            product_id=item.product_id,
+            sku=item.sku,
+            name=item.name,
+            description=item.description,
+            qty=qty,
+            price=item.price,
+            base_price=item.base_price,
+            price_incl_tax=item.price_incl_tax,
+            base_price_incl_tax=item.base_price_incl_tax,
+            base_cost=item.base_cost,
+        )
+        row.is_dummy = tree.is_dummy(item)
+        row.has_children = tree.has_children(item)
+        row.is_last = not row.is_dummy and qty == tree.qty_to_invoice(item)
+        rows.append(row)
+    invoice.total_qty = sum((row.qty for row in rows), ZERO)
+    # Last invoice: every priced row still to invoice is taken whole (rows left out count as 0).
+    invoice.is_last = all(
+        quantities.get(item.pk, ZERO) == tree.qty_to_invoice(item)
+        for item in tree.items
+        if not tree.is_dummy(item) and not item.locked_do_invoice and tree.qty_to_invoice(item) > 0
+    )
+    return InvoiceDraft(invoice=invoice, rows=rows, order=order)
+
+
+def _validate(draft: InvoiceDraft, tree: ItemTree, *, has_unknown_items: bool) -> None:
+    """Magento's invoice and order validators, every message collected into one 400."""
+    order = draft.order
+    reasons: list[str] = []
+    messages: list[str] = []
+
+    def fail(reason: str, *parameters) -> None:
+        reasons.append(reason)
+        messages.append(DomainError(MESSAGES[reason], list(parameters)).message)
+
+    for row in draft.rows:
+        if not row.is_dummy and row.qty > tree.qty_to_invoice(row.order_item):
+            fail(QTY_OVER_UNINVOICED, row.order_item.sku)
+    if has_unknown_items:
+        fail(NOT_PART_OF_ORDER)
+    elif draft.invoice.total_qty <= 0:
+        fail(WITHOUT_PRODUCTS)
+    if order.state in STATES_THAT_REFUSE_INVOICES:
+        fail(ORDER_STATUS_REFUSES, order.status)
+    elif not tree.can_invoice_any():
+        fail(NOTHING_TO_INVOICE)
+    if messages:
+        raise DocumentValidationError(messages, reasons=reasons)
+
+
+# Order item and order columns an invoice adds to when it registers.
+REGISTERED_ITEM_FIELDS = [
+    "qty_invoiced",
+    "row_invoiced",
+    "base_row_invoiced",
+    "tax_invoiced",
+    "base_tax_invoiced",
+    "discount_invoiced",
+    "base_discount_invoiced",
+    "discount_tax_compensation_invoiced",
+    "base_discount_tax_compensation_invoiced",
+]
+_ITEM_REGISTER = {  # order item column += invoice row column
+    "row_invoiced": "row_total",
+    "base_row_invoiced": "base_row_total",
+    "tax_invoiced": "tax_amount",
+    "base_tax_invoiced": "base_tax_amount",
+    "discount_invoiced": "discount_amount",
+    "base_discount_invoiced": "base_discount_amount",
+    "discount_tax_compensation_invoiced": "discount_tax_compensation_amount",
+    "base_discount_tax_compensation_invoiced": "base_discount_tax_compensation_amount",
+}
+_ORDER_REGISTER = {  # order column += invoice column
+    "total_invoiced": "grand_total",
+    "base_total_invoiced": "base_grand_total",
+    "subtotal_invoiced": "subtotal",
+    "base_subtotal_invoiced": "base_subtotal",
+    "tax_invoiced": "tax_amount",
+    "base_tax_invoiced": "base_tax_amount",
+    "discount_tax_compensation_invoiced": "discount_tax_compensation_amount",
+    "base_discount_tax_compensation_invoiced": "base_discount_tax_compensation_amount",
+    "shipping_invoiced": "shipping_amount",
+    "base_shipping_invoiced": "base_shipping_amount",
+    "discount_invoiced": "discount_amount",
+    "base_discount_invoiced": "base_discount_amount",
+    "base_total_invoiced_cost": "base_cost",
+}
+REGISTERED_ORDER_FIELDS = [*_ORDER_REGISTER, "total_paid", "base_total_paid"]
+
+
+def _register(draft: InvoiceDraft, tree: ItemTree) -> None:
+    """Add the invoice to its order rows and order totals (in memory; saved by the caller)."""
+    for row in draft.rows:
+        item = row.order_item
+        item.qty_invoiced += row.qty
+        for item_field, row_field in _ITEM_REGISTER.items():
+            if getattr(row, row_field) is not None:
+                setattr(item, item_field, as_decimal(getattr(item, item_field)) + getattr(row, row_field))
+    for order_field, invoice_field in _ORDER_REGISTER.items():
+        amount = getattr(draft.invoice, invoice_field)
+        if amount is not None:
+            setattr(draft.order, order_field, as_decimal(getattr(draft.order, order_field)) + amount)
+
+
+def _pay(draft: InvoiceDraft, capture_case: CaptureCase) -> None:
+    invoice, order = draft.invoice, draft.order
+    if capture_case == CaptureCase.NOT_CAPTURE:
+        invoice.state = InvoiceState.OPEN  # payable later
+        return
+    payment = Payment.objects.filter(order_id=order.pk).first()
+    if payment is None:
+        raise CouldNotInvoiceError()
+    try:
+        result = payment_pay_invoice(
+            payment=payment,
+            invoice=InvoicePayment(
+                grand_total=invoice.grand_total,
+                base_grand_total=invoice.base_grand_total,
+                shipping_amount=as_decimal(invoice.shipping_amount),
+                base_shipping_amount=as_decimal(invoice.base_shipping_amount),
+            ),
+            capture_online=capture_case == CaptureCase.ONLINE,
+        )
+    except PaymentException as refused:
+        raise PaymentError(refused.template, refused.parameters, code=refused.code) from refused
+    invoice.state = InvoiceState.PAID
+    invoice.transaction_id = result.transaction_id
+    # An offline payment can never be voided; an online capture stays voidable while authorized.
+    invoice.can_void_flag = None if result.online else 0
+    order.total_paid = as_decimal(order.total_paid) + invoice.grand_total
+    order.base_total_paid = as_decimal(order.base_total_paid) + invoice.base_grand_total

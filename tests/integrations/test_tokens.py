@@ -1,0 +1,312 @@
+"""API tokens: issuing, storing, expiring, revoking and bearer authentication."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from integrations.admin import AccessTokenAdmin
+from integrations.authentication import BearerTokenAuthentication
+from integrations.exceptions import CredentialsMissing, InvalidCredentials, TokenExpired, TokenInvalid
+from integrations.models import AccessToken
+from integrations.services import (
+    access_token_authenticate,
+    access_token_revoke,
+    admin_token_create,
+    integration_token_create,
+)
+
+PASSWORD = "correct horse battery staple"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def admin_raw_token(admin_user) -> str:
+    return admin_token_create(username="admin", password=PASSWORD)
+
+
+def bearer_request(authorization: str | None):
+    headers = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+    return APIRequestFactory().get("/rest/default/V1/invoices", **headers)
+
+
+# --- issuing and storing ---------------------------------------------------------------------------
+
+
+def test_admin_token_stores_only_the_sha256_of_the_raw_token(admin_raw_token):
+    token = AccessToken.objects.get()
+
+    assert token.token_hash == hashlib.sha256(admin_raw_token.encode()).hexdigest()
+    assert admin_raw_token not in {str(value) for value in AccessToken.objects.values().get().values()}
+    assert not AccessToken.objects.filter(token_hash=admin_raw_token).exists()
+
+
+def test_each_admin_token_is_a_new_unguessable_token(admin_user):
+    first = admin_token_create(username="admin", password=PASSWORD)
+    second = admin_token_create(username="admin", password=PASSWORD)
+
+    assert first != second
+    assert len(first) >= 43  # secrets.token_urlsafe(32)
+    assert AccessToken.objects.filter(user=admin_user, kind=AccessToken.Kind.ADMIN).count() == 2
+
+
+def test_admin_token_expires_after_the_configured_lifetime(settings, admin_user):
+    settings.ADMIN_TOKEN_LIFETIME_HOURS = 2
+    before = timezone.now()
+
+    admin_token_create(username="admin", password=PASSWORD)
+
+    after = timezone.now()
+    token = AccessToken.objects.get()
+    assert before + timedelta(hours=2) <= token.expires_at <= after + timedelta(hours=2)
+    assert not token.is_expired(token.expires_at - timedelta(seconds=1))
+    assert token.is_expired(token.expires_at)
+
+
+def test_admin_token_lifetime_defaults_to_magentos_four_hours(settings, admin_user):
+    del settings.ADMIN_TOKEN_LIFETIME_HOURS
+    before = timezone.now()
+
+    admin_token_create(username="admin", password=PASSWORD)
+
+    token = AccessToken.objects.get()
+    assert before + timedelta(hours=4) <= token.expires_at <= timezone.now() + timedelta(hours=4)
+
+
+@pytest.mark.parametrize("lifetime", [0, -1, None])
+def test_an_empty_or_non_positive_admin_token_lifetime_means_never_expires(settings, admin_user, lifetime):
+    settings.ADMIN_TOKEN_LIFETIME_HOURS = lifetime
+
+    raw_token = admin_token_create(username="admin", password=PASSWORD)
+
+    token = access_token_authenticate(raw_token=raw_token)
+    assert token.expires_at is None
+    assert not token.is_expired(timezone.now() + timedelta(days=3650))
+
+
+def test_integration_token_never_expires(admin_user):
+    raw_token = integration_token_create(user=admin_user, name="ERP sync")
+
+    token = access_token_authenticate(raw_token=raw_token)
+    assert (token.kind, token.name, token.expires_at) == (AccessToken.Kind.INTEGRATION, "ERP sync", None)
+
+
+# --- refusing credentials ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", None])
+def test_blank_username_is_reported_as_the_missing_field(admin_user, blank):
+    with pytest.raises(CredentialsMissing) as excinfo:
+        admin_token_create(username=blank, password=PASSWORD)
+
+    assert excinfo.value.field_name == "username"
+    assert excinfo.value.field_names == ("username",)
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize("blank", ["", None])
+def test_blank_password_is_reported_as_the_missing_field(admin_user, blank):
+    with pytest.raises(CredentialsMissing) as excinfo:
+        admin_token_create(username="admin", password=blank)
+
+    assert excinfo.value.field_name == "password"
+    assert excinfo.value.field_names == ("password",)
+
+
+def test_both_blank_fields_are_reported_like_magentos_validator(admin_user):
+    with pytest.raises(CredentialsMissing) as excinfo:
+        admin_token_create(username="", password="")
+
+    assert excinfo.value.field_names == ("username", "password")
+
+
+def test_wrong_password_is_refused_as_invalid_credentials(admin_user):
+    with pytest.raises(InvalidCredentials):
+        admin_token_create(username="admin", password="wrong")
+
+    assert not AccessToken.objects.exists()
+
+
+def test_unknown_username_is_refused_as_invalid_credentials(admin_user):
+    with pytest.raises(InvalidCredentials):
+        admin_token_create(username="nobody", password=PASSWORD)
+
+
+def test_non_staff_user_gets_no_admin_token(django_user_model):
+    django_user_model.objects.create_user(username="shopper", password=PASSWORD, is_staff=False)
+
+    with pytest.raises(InvalidCredentials):
+        admin_token_create(username="shopper", password=PASSWORD)
+
+    assert not AccessToken.objects.exists()
+
+
+def test_inactive_staff_user_gets_no_admin_token(django_user_model):
+    django_user_model.objects.create_user(username="former", password=PASSWORD, is_staff=True, is_active=False)
+
+    with pytest.raises(InvalidCredentials):
+        admin_token_create(username="former", password=PASSWORD)
+
+
+# --- authenticating and revoking ---------------------------------------------------------------------
+
+
+def test_authenticating_a_token_runs_one_select_and_writes_nothing(admin_raw_token, django_assert_num_queries):
+    with django_assert_num_queries(1) as captured:
+        token = access_token_authenticate(raw_token=admin_raw_token)
+        assert token.user.username == "admin"  # the user came with the same query
+
+    assert captured.captured_queries[0]["sql"].lstrip().upper().startswith("SELECT")
+
+
+def test_unknown_token_is_invalid(admin_raw_token):
+    with pytest.raises(TokenInvalid):
+        access_token_authenticate(raw_token=admin_raw_token + "x")
+
+
+def test_token_past_its_expiry_is_expired(admin_raw_token):
+    AccessToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    with pytest.raises(TokenExpired):
+        access_token_authenticate(raw_token=admin_raw_token)
+
+
+def test_revoked_token_is_refused(admin_raw_token):
+    access_token_revoke(token=AccessToken.objects.get())
+
+    with pytest.raises(TokenInvalid):
+        access_token_authenticate(raw_token=admin_raw_token)
+
+
+def test_revoking_twice_keeps_the_first_revocation_time(admin_raw_token):
+    token = AccessToken.objects.get()
+    access_token_revoke(token=token)
+    first_revoked_at = token.revoked_at
+
+    access_token_revoke(token=AccessToken.objects.get())
+
+    assert first_revoked_at is not None
+    assert AccessToken.objects.get().revoked_at == first_revoked_at
+
+
+def test_token_of_a_deactivated_user_is_invalid(admin_user, admin_raw_token):
+    admin_user.is_active = False
+    admin_user.save(update_fields=["is_active"])
+
+    with pytest.raises(TokenInvalid):
+        access_token_authenticate(raw_token=admin_raw_token)
+
+
+# --- the DRF authentication class --------------------------------------------------------------------
+
+
+def test_no_authorization_header_is_anonymous():
+    assert BearerTokenAuthentication().authenticate(bearer_request(None)) is None
+
+
+def test_another_scheme_is_left_to_other_authenticators():
+    assert BearerTokenAuthentication().authenticate(bearer_request("Basic YWRtaW46cGFzcw==")) is None
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer", "Bearer not-a-known-token", "Bearer two parts", "Bearer t\u00f6ken"],
+    ids=["no-token", "unknown", "spaces", "non-ascii"],
+)
+def test_bad_bearer_header_fails_as_token_invalid(authorization):
+    with pytest.raises(AuthenticationFailed) as excinfo:
+        BearerTokenAuthentication().authenticate(bearer_request(authorization))
+
+    assert excinfo.value.get_codes() == "token_invalid"
+
+
+def test_revoked_bearer_token_fails_as_token_invalid(admin_raw_token):
+    access_token_revoke(token=AccessToken.objects.get())
+
+    with pytest.raises(AuthenticationFailed) as excinfo:
+        BearerTokenAuthentication().authenticate(bearer_request(f"Bearer {admin_raw_token}"))
+
+    assert excinfo.value.get_codes() == "token_invalid"
+
+
+def test_expired_bearer_token_fails_as_token_expired(admin_raw_token):
+    AccessToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    with pytest.raises(AuthenticationFailed) as excinfo:
+        BearerTokenAuthentication().authenticate(bearer_request(f"Bearer {admin_raw_token}"))
+
+    assert excinfo.value.get_codes() == "token_expired"
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_valid_bearer_token_authenticates_its_user_with_any_scheme_case(admin_user, admin_raw_token, scheme):
+    user, token = BearerTokenAuthentication().authenticate(bearer_request(f"{scheme} {admin_raw_token}"))
+
+    assert user == admin_user
+    assert token == AccessToken.objects.get()
+
+
+def test_bearer_authentication_asks_for_a_bearer_token_so_drf_answers_401():
+    assert BearerTokenAuthentication().authenticate_header(bearer_request(None)) == "Bearer"
+
+
+class _ProtectedView(APIView):
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"user": request.user.username, "kind": request.auth.kind})
+
+
+def test_request_without_a_token_is_answered_401_with_a_bearer_challenge():
+    response = _ProtectedView.as_view()(bearer_request(None))
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_request_with_a_valid_token_reaches_the_view_as_its_user(admin_raw_token):
+    response = _ProtectedView.as_view()(bearer_request(f"Bearer {admin_raw_token}"))
+
+    assert response.status_code == 200
+    assert response.data == {"user": "admin", "kind": "admin"}
+
+
+# --- the admin ---------------------------------------------------------------------------------------
+
+
+def test_admin_action_revokes_the_selected_live_tokens(admin_user, monkeypatch):
+    integration_token_create(user=admin_user, name="ERP")
+    integration_token_create(user=admin_user, name="PIM")
+    access_token_revoke(token=AccessToken.objects.get(name="PIM"))
+    messages = []
+    model_admin = AccessTokenAdmin(AccessToken, admin.site)
+    monkeypatch.setattr(model_admin, "message_user", lambda request, message: messages.append(message))
+
+    model_admin.revoke_selected_tokens(None, AccessToken.objects.all())
+
+    assert not AccessToken.objects.filter(revoked_at__isnull=True).exists()
+    assert messages == ["Revoked 1 token(s)."]
+
+
+def test_admin_never_shows_nor_edits_the_token_hash_and_adds_no_tokens():
+    model_admin = AccessTokenAdmin(AccessToken, admin.site)
+
+    assert "token_hash" not in model_admin.fields
+    assert set(model_admin.fields) <= set(model_admin.readonly_fields)
+    assert model_admin.has_add_permission(None) is False

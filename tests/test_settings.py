@@ -1,0 +1,157 @@
+"""Settings load from the environment; production refuses to start without its secrets.
+
+Settings modules are imported in a subprocess with a clean environment, so these tests see
+exactly what a fresh deploy sees and never disturb the test run's own settings.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+
+from config.settings.base import database_config, env_bool
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": get_random_secret_key(),
+    "DJANGO_ALLOWED_HOSTS": "counterfoil.example.com, admin.counterfoil.example.com",
+}
+
+
+def run_python(code: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter whose environment holds only PATH and `environ`."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={"PATH": os.environ.get("PATH", ""), **environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def load_settings(module: str, names: list[str], **environ: str) -> dict:
+    code = (
+        f"import json, importlib; s = importlib.import_module({module!r}); "
+        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}, default=str))"
+    )
+    result = run_python(code, **environ)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_settings_refuse_to_load_without_a_secret_key():
+    env_without_key = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+
+    result = run_python("import config.settings.production", **env_without_key)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_refuse_to_load_without_allowed_hosts():
+    env_without_hosts = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_ALLOWED_HOSTS"}
+
+    result = run_python("import config.settings.production", **env_without_hosts)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_production_settings_load_with_secret_key_and_allowed_hosts_and_debug_off():
+    settings = load_settings(
+        "config.settings.production",
+        [
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SECURE_HSTS_SECONDS",
+            "CELERY_TASK_ALWAYS_EAGER",
+            "EMAIL_BACKEND",
+        ],
+        **PRODUCTION_ENV,
+    )
+
+    assert settings == {
+        "DEBUG": False,
+        "ALLOWED_HOSTS": ["counterfoil.example.com", "admin.counterfoil.example.com"],
+        "SECURE_SSL_REDIRECT": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "CELERY_TASK_ALWAYS_EAGER": False,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    }
+
+
+def test_production_settings_pass_the_deploy_security_checks():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "WARNING"],
+        cwd=REPO_ROOT,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            **PRODUCTION_ENV,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_local_settings_need_no_server_and_no_configuration():
+    settings = load_settings(
+        "config.settings.local",
+        ["DEBUG", "DATABASES", "CELERY_TASK_ALWAYS_EAGER", "EMAIL_BACKEND", "SECRET_KEY"],
+    )
+
+    assert settings["DEBUG"] is True
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert settings["SECRET_KEY"].startswith("local-insecure-")
+
+
+def test_celery_app_is_counterfoil_and_importable_from_config():
+    from config import app
+    from config.celery_app import app as celery_app
+
+    assert celery_app.main == "counterfoil"
+    assert app is celery_app
+
+
+def test_postgres_database_url_selects_postgresql_with_persistent_health_checked_connections():
+    config = database_config("postgres://counterfoil:secret@db.internal:5433/counterfoil")
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "counterfoil")
+    assert config["CONN_MAX_AGE"] == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert config["ATOMIC_REQUESTS"] is False
+
+
+def test_sqlite_database_url_keeps_per_request_connections():
+    config = database_config("sqlite:////tmp/counterfoil.sqlite3")
+
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == "/tmp/counterfoil.sqlite3"
+    assert config.get("CONN_MAX_AGE", 0) == 0
+    assert config["ATOMIC_REQUESTS"] is False
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "enabled"])
+def test_a_boolean_variable_with_an_unclear_value_is_refused(monkeypatch, value):
+    monkeypatch.setenv("DJANGO_DEBUG", value)
+
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_DEBUG"):
+        env_bool("DJANGO_DEBUG", False)
