@@ -433,6 +433,10 @@ class OrderStatusHistory(models.Model):
     def __str__(self) -> str:
         return (self.comment or "")[:60]
 
+    @property
+    def entity_id(self) -> int:
+        return self.pk
+
 
 class InvoiceState(models.IntegerChoices):
     OPEN = 1, "Pending"

@@ -31,12 +31,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_user(django_user_model):
+def magento_admin(django_user_model):
     return django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True)
 
 
 @pytest.fixture
-def admin_raw_token(admin_user) -> str:
+def admin_raw_token(magento_admin) -> str:
     return admin_token_create(username="admin", password=PASSWORD)
 
 
@@ -56,16 +56,16 @@ def test_admin_token_stores_only_the_sha256_of_the_raw_token(admin_raw_token):
     assert not AccessToken.objects.filter(token_hash=admin_raw_token).exists()
 
 
-def test_each_admin_token_is_a_new_unguessable_token(admin_user):
+def test_each_admin_token_is_a_new_unguessable_token(magento_admin):
     first = admin_token_create(username="admin", password=PASSWORD)
     second = admin_token_create(username="admin", password=PASSWORD)
 
     assert first != second
     assert len(first) >= 43  # secrets.token_urlsafe(32)
-    assert AccessToken.objects.filter(user=admin_user, kind=AccessToken.Kind.ADMIN).count() == 2
+    assert AccessToken.objects.filter(user=magento_admin, kind=AccessToken.Kind.ADMIN).count() == 2
 
 
-def test_admin_token_expires_after_the_configured_lifetime(settings, admin_user):
+def test_admin_token_expires_after_the_configured_lifetime(settings, magento_admin):
     settings.ADMIN_TOKEN_LIFETIME_HOURS = 2
     before = timezone.now()
 
@@ -78,7 +78,7 @@ def test_admin_token_expires_after_the_configured_lifetime(settings, admin_user)
     assert token.is_expired(token.expires_at)
 
 
-def test_admin_token_lifetime_defaults_to_magentos_four_hours(settings, admin_user):
+def test_admin_token_lifetime_defaults_to_magentos_four_hours(settings, magento_admin):
     del settings.ADMIN_TOKEN_LIFETIME_HOURS
     before = timezone.now()
 
@@ -89,7 +89,7 @@ def test_admin_token_lifetime_defaults_to_magentos_four_hours(settings, admin_us
 
 
 @pytest.mark.parametrize("lifetime", [0, -1, None])
-def test_an_empty_or_non_positive_admin_token_lifetime_means_never_expires(settings, admin_user, lifetime):
+def test_an_empty_or_non_positive_admin_token_lifetime_means_never_expires(settings, magento_admin, lifetime):
     settings.ADMIN_TOKEN_LIFETIME_HOURS = lifetime
 
     raw_token = admin_token_create(username="admin", password=PASSWORD)
@@ -99,8 +99,8 @@ def test_an_empty_or_non_positive_admin_token_lifetime_means_never_expires(setti
     assert not token.is_expired(timezone.now() + timedelta(days=3650))
 
 
-def test_integration_token_never_expires(admin_user):
-    raw_token = integration_token_create(user=admin_user, name="ERP sync")
+def test_integration_token_never_expires(magento_admin):
+    raw_token = integration_token_create(user=magento_admin, name="ERP sync")
 
     token = access_token_authenticate(raw_token=raw_token)
     assert (token.kind, token.name, token.expires_at) == (AccessToken.Kind.INTEGRATION, "ERP sync", None)
@@ -110,7 +110,7 @@ def test_integration_token_never_expires(admin_user):
 
 
 @pytest.mark.parametrize("blank", ["", None])
-def test_blank_username_is_reported_as_the_missing_field(admin_user, blank):
+def test_blank_username_is_reported_as_the_missing_field(magento_admin, blank):
     with pytest.raises(CredentialsMissing) as excinfo:
         admin_token_create(username=blank, password=PASSWORD)
 
@@ -120,7 +120,7 @@ def test_blank_username_is_reported_as_the_missing_field(admin_user, blank):
 
 
 @pytest.mark.parametrize("blank", ["", None])
-def test_blank_password_is_reported_as_the_missing_field(admin_user, blank):
+def test_blank_password_is_reported_as_the_missing_field(magento_admin, blank):
     with pytest.raises(CredentialsMissing) as excinfo:
         admin_token_create(username="admin", password=blank)
 
@@ -128,21 +128,21 @@ def test_blank_password_is_reported_as_the_missing_field(admin_user, blank):
     assert excinfo.value.field_names == ("password",)
 
 
-def test_both_blank_fields_are_reported_like_magentos_validator(admin_user):
+def test_both_blank_fields_are_reported_like_magentos_validator(magento_admin):
     with pytest.raises(CredentialsMissing) as excinfo:
         admin_token_create(username="", password="")
 
     assert excinfo.value.field_names == ("username", "password")
 
 
-def test_wrong_password_is_refused_as_invalid_credentials(admin_user):
+def test_wrong_password_is_refused_as_invalid_credentials(magento_admin):
     with pytest.raises(InvalidCredentials):
         admin_token_create(username="admin", password="wrong")
 
     assert not AccessToken.objects.exists()
 
 
-def test_unknown_username_is_refused_as_invalid_credentials(admin_user):
+def test_unknown_username_is_refused_as_invalid_credentials(magento_admin):
     with pytest.raises(InvalidCredentials):
         admin_token_create(username="nobody", password=PASSWORD)
 
@@ -204,9 +204,9 @@ def test_revoking_twice_keeps_the_first_revocation_time(admin_raw_token):
     assert AccessToken.objects.get().revoked_at == first_revoked_at
 
 
-def test_token_of_a_deactivated_user_is_invalid(admin_user, admin_raw_token):
-    admin_user.is_active = False
-    admin_user.save(update_fields=["is_active"])
+def test_token_of_a_deactivated_user_is_invalid(magento_admin, admin_raw_token):
+    magento_admin.is_active = False
+    magento_admin.save(update_fields=["is_active"])
 
     with pytest.raises(TokenInvalid):
         access_token_authenticate(raw_token=admin_raw_token)
@@ -254,10 +254,10 @@ def test_expired_bearer_token_fails_as_token_expired(admin_raw_token):
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
-def test_valid_bearer_token_authenticates_its_user_with_any_scheme_case(admin_user, admin_raw_token, scheme):
+def test_valid_bearer_token_authenticates_its_user_with_any_scheme_case(magento_admin, admin_raw_token, scheme):
     user, token = BearerTokenAuthentication().authenticate(bearer_request(f"{scheme} {admin_raw_token}"))
 
-    assert user == admin_user
+    assert user == magento_admin
     assert token == AccessToken.objects.get()
 
 
@@ -290,9 +290,9 @@ def test_request_with_a_valid_token_reaches_the_view_as_its_user(admin_raw_token
 # --- the admin ---------------------------------------------------------------------------------------
 
 
-def test_admin_action_revokes_the_selected_live_tokens(admin_user, monkeypatch):
-    integration_token_create(user=admin_user, name="ERP")
-    integration_token_create(user=admin_user, name="PIM")
+def test_admin_action_revokes_the_selected_live_tokens(magento_admin, monkeypatch):
+    integration_token_create(user=magento_admin, name="ERP")
+    integration_token_create(user=magento_admin, name="PIM")
     access_token_revoke(token=AccessToken.objects.get(name="PIM"))
     messages = []
     model_admin = AccessTokenAdmin(AccessToken, admin.site)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
@@ -55,6 +56,10 @@ class MagentoView(APIView):
         return store_id
 
     def initial(self, request, *args, **kwargs):
+        # Magento matches method and path before it checks the consumer: a wrong method is no route.
+        method = request.method.lower()
+        if method == "options" or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         if kwargs.get("store_code") not in (None, *FIXED_STORE_CODES):
             self.store_id()  # an unknown store code is refused before the route runs

@@ -47,7 +47,7 @@ class AdminTokenView(MagentoView):
         try:
             token = admin_token_create(username=body.get("username"), password=body.get("password"))
         except CredentialsMissing as missing:
-            raise InputError.required(missing.field_name) from None
+            raise InputError.collect([InputError.required(name) for name in missing.field_names]) from None
         except InvalidCredentials:
             return Response(envelope(SIGN_IN_FAILED), status=401)
         return Response(token)

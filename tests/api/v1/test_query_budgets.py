@@ -1,0 +1,230 @@
+"""Rule 6: a /V1 door runs a fixed number of queries, however many rows the order or page holds.
+
+Each test drives one door at several sizes, asserts the budget with ``django_assert_max_num_queries``
+and that the count is the same at every size (a per-row query shows up as a difference even while
+it still fits the budget).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sales.api.json import dumps
+from sales.models import Invoice, OrderItem
+from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order, order_comment_add
+from tests.conftest import load_seed_order
+
+pytestmark = pytest.mark.django_db
+
+# Budgets: the counts measured on SQLite and PostgreSQL (the same on both), whatever the size.
+# token 1 + SAVEPOINT 1 + order FOR UPDATE 1 + order rows 1 + payment read 1 + payment update 1 + number 1
+# + invoice insert 1 + invoice rows insert 1 + order rows update 1 + order update 1 + comment insert 1
+# + RELEASE SAVEPOINT 1 (the test's transaction turns the service's atomic() into a savepoint).
+INVOICE_CREATE_BUDGET = 13
+# token 1 + invoice 1 + its rows 1 + its comments 1.
+INVOICE_DETAIL_BUDGET = 4
+# token 1 + count 1 + page 1 + rows 1 + comments 1.
+INVOICE_LIST_BUDGET = 5
+# token 1 + order with addresses and payment 1 + rows 1 + status history 1.
+ORDER_DETAIL_BUDGET = 4
+# token 1 + count 1 + page (with addresses and payment) 1 + rows 1 + status history 1.
+ORDER_LIST_BUDGET = 5
+
+LINE_COUNTS = (1, 5, 40)
+
+
+def order_entity(lines: int) -> dict:
+    """A valid order of ``lines`` simple lines; its header adds up: grand = subtotal + shipping + discount + tax."""
+    seed = load_seed_order("000")["entity"]
+    template = seed["items"][0]
+    items = []
+    for number in range(1, lines + 1):
+        price = Decimal(number) + Decimal("0.25")
+        qty = 1 + number % 3
+        row_total = price * qty
+        discount = (row_total / 10).quantize(Decimal("0.01"))
+        tax = (row_total * Decimal("0.08")).quantize(Decimal("0.01"))
+        item = {key: value for key, value in template.items() if key != "item_id"}
+        item.update(
+            sku=f"LINE-{number}",
+            name=f"Line {number}",
+            product_id=1000 + number,
+            qty_ordered=qty,
+            price=price,
+            base_price=price,
+            original_price=price,
+            base_original_price=price,
+            price_incl_tax=price,
+            base_price_incl_tax=price,
+            row_total=row_total,
+            base_row_total=row_total,
+            row_total_incl_tax=row_total + tax,
+            base_row_total_incl_tax=row_total + tax,
+            discount_amount=discount,
+            base_discount_amount=discount,
+            tax_amount=tax,
+            base_tax_amount=tax,
+        )
+        items.append(item)
+    subtotal = sum((item["row_total"] for item in items), Decimal(0))
+    discount = -sum((item["discount_amount"] for item in items), Decimal(0))
+    tax = sum((item["tax_amount"] for item in items), Decimal(0))
+    shipping = Decimal("5") * lines
+    entity = {key: value for key, value in seed.items() if key not in ("increment_id", "items")}
+    for name, amount in {
+        "subtotal": subtotal,
+        "subtotal_incl_tax": subtotal + tax,
+        "discount_amount": discount,
+        "tax_amount": tax,
+        "shipping_amount": shipping,
+        "shipping_incl_tax": shipping,
+        "grand_total": subtotal + shipping + discount + tax,
+    }.items():
+        entity[name] = amount
+        entity[f"base_{name}"] = amount
+    entity["items"] = items
+    return entity
+
+
+def measured(call, budget: int, django_assert_max_num_queries):
+    """(response, number of queries) of one request, which must stay within ``budget``."""
+    with django_assert_max_num_queries(budget), CaptureQueriesContext(connection) as queries:
+        response = call()
+    return response, len(queries.captured_queries)
+
+
+def body_of(response):
+    return json.loads(response.content, parse_float=Decimal)
+
+
+def post_invoice(v1, order_id: int, body: dict):
+    return v1.post(f"/rest/default/V1/order/{order_id}/invoice", dumps(body), content_type="application/json")
+
+
+def test_the_order_entity_helper_builds_orders_that_import(import_order):
+    for lines in LINE_COUNTS:
+        order = import_order(order_entity(lines))
+        assert order.items.count() == lines
+        assert order.grand_total == order.subtotal + order.shipping_amount + order.discount_amount + order.tax_amount
+
+
+def test_creating_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(
+    v1, import_order, django_assert_max_num_queries
+):
+    counts = {}
+    for lines in LINE_COUNTS:
+        order = import_order(order_entity(lines))
+        body = {"capture": True, "comment": {"comment": "Invoiced by the budget test", "is_visible_on_front": 1}}
+
+        response, counts[lines] = measured(
+            lambda order=order, body=body: post_invoice(v1, order.pk, body),
+            INVOICE_CREATE_BUDGET,
+            django_assert_max_num_queries,
+        )
+
+        assert response.status_code == 200, response.content
+        assert Invoice.objects.get(pk=body_of(response)).items.count() == lines
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_creating_a_partial_invoice_runs_the_same_queries_for_1_5_and_40_lines(
+    v1, import_order, django_assert_max_num_queries
+):
+    counts = {}
+    for lines in LINE_COUNTS:
+        order = import_order(order_entity(lines))
+        rows = list(OrderItem.objects.filter(order=order).order_by("id"))
+        body = {"capture": True, "items": [{"order_item_id": row.pk, "qty": 1} for row in rows]}
+
+        response, counts[lines] = measured(
+            lambda order=order, body=body: post_invoice(v1, order.pk, body),
+            INVOICE_CREATE_BUDGET,
+            django_assert_max_num_queries,
+        )
+
+        assert response.status_code == 200, response.content
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_reading_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, import_order, django_assert_max_num_queries):
+    counts = {}
+    for lines in LINE_COUNTS:
+        order = import_order(order_entity(lines))
+        invoice = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="first"))
+
+        response, counts[lines] = measured(
+            lambda invoice=invoice: v1.get(f"/rest/default/V1/invoices/{invoice.pk}"),
+            INVOICE_DETAIL_BUDGET,
+            django_assert_max_num_queries,
+        )
+
+        assert response.status_code == 200, response.content
+        data = body_of(response)
+        assert len(data["items"]) == lines
+        assert [comment["comment"] for comment in data["comments"]] == ["first"]
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_listing_invoices_runs_the_same_queries_for_1_and_30_invoices(v1, import_order, django_assert_max_num_queries):
+    order = import_order(order_entity(30))
+    rows = list(OrderItem.objects.filter(order=order).order_by("id"))
+    url = "/rest/default/V1/invoices?searchCriteria[pageSize]=50"
+
+    def invoice_row(row):
+        invoice_order(
+            order_id=order.pk,
+            items=[InvoiceLineRequest(order_item_id=row.pk, qty=row.qty_ordered)],
+            comment=InvoiceCommentRequest(comment=f"invoice of {row.sku}"),
+        )
+
+    invoice_row(rows[0])
+    one, count_for_one = measured(lambda: v1.get(url), INVOICE_LIST_BUDGET, django_assert_max_num_queries)
+    for row in rows[1:]:
+        invoice_row(row)
+    thirty, count_for_thirty = measured(lambda: v1.get(url), INVOICE_LIST_BUDGET, django_assert_max_num_queries)
+
+    assert (one.status_code, thirty.status_code) == (200, 200)
+    assert (body_of(one)["total_count"], len(body_of(thirty)["items"])) == (1, 30)
+    assert all(len(item["items"]) == 1 and len(item["comments"]) == 1 for item in body_of(thirty)["items"])
+    assert count_for_one == count_for_thirty
+
+
+def test_reading_an_order_runs_the_same_queries_for_1_and_40_lines(v1, import_order, django_assert_max_num_queries):
+    counts = {}
+    for lines in (1, 40):
+        order = import_order(order_entity(lines))
+        order_comment_add(order_id=order.pk, comment="first note")
+        order_comment_add(order_id=order.pk, comment="second note")
+
+        response, counts[lines] = measured(
+            lambda order=order: v1.get(f"/rest/default/V1/orders/{order.pk}"),
+            ORDER_DETAIL_BUDGET,
+            django_assert_max_num_queries,
+        )
+
+        assert response.status_code == 200, response.content
+        data = body_of(response)
+        assert len(data["items"]) == lines
+        assert len(data["status_histories"]) == 2
+        assert data["billing_address"]["city"] == "Calder"
+        assert data["payment"]["method"] == "checkmo"
+    assert counts[1] == counts[40], counts
+
+
+def test_listing_orders_runs_the_same_queries_for_1_and_20_orders(v1, import_order, django_assert_max_num_queries):
+    url = "/rest/default/V1/orders?searchCriteria[pageSize]=50"
+    import_order(order_entity(3))
+    one, count_for_one = measured(lambda: v1.get(url), ORDER_LIST_BUDGET, django_assert_max_num_queries)
+    for _ in range(19):
+        order = import_order(order_entity(3))
+        order_comment_add(order_id=order.pk, comment="a note")
+    twenty, count_for_twenty = measured(lambda: v1.get(url), ORDER_LIST_BUDGET, django_assert_max_num_queries)
+
+    assert (one.status_code, twenty.status_code) == (200, 200)
+    assert (body_of(one)["total_count"], body_of(twenty)["total_count"]) == (1, 20)
+    assert count_for_one == count_for_twenty
