@@ -10,6 +10,8 @@ Deliberate differences from Magento 2.4 (reference section 4), each for invoices
   skip canceled ones for the shipping discount (#36792).
 - Shipping's discount tax compensation is billed with the shipping and kept in the invoice's
   shipping field; Magento never records it as invoiced and so can bill it twice.
+- A row's discount share is kept within the row's billed amount (``_within_billed_row``), so a
+  fully discounted row never leaves an invoice at -0.01.
 """
 
 from __future__ import annotations
@@ -98,11 +100,27 @@ def collect_discount(draft: InvoiceDraft) -> None:
                 continue
             remaining = _get(item, f"{prefix}discount_amount") - _get(item, f"{prefix}discount_invoiced")
             discount = _share(draft, row, remaining, key, negative=True)
+            if not row.is_last and _get(item, f"{prefix}discount_amount") <= _get(item, f"{prefix}row_total"):
+                discount = _within_billed_row(draft, row, prefix, discount, remaining)
             setattr(row, f"{prefix}discount_amount", discount)
             total += discount
         setattr(invoice, f"{prefix}discount_amount", -total)
         grand = _get(invoice, f"{prefix}grand_total") - total
         setattr(invoice, f"{prefix}grand_total", ZERO if is_zero(grand) else grand)
+
+
+def _within_billed_row(draft: InvoiceDraft, row: InvoiceItem, prefix: str, discount, remaining_discount):
+    """Keep a row's discount between what leaves the rest payable and what this invoice bills.
+
+    Row totals and discounts round apart, so a 100 % discount could otherwise take 1.10 of a
+    row billed 1.09 and leave the row's last invoice at -0.01 (Magento does). Clamped, the row's
+    invoiced discount never passes its invoiced amount, and the last invoice's remainders agree.
+    """
+    item = row.order_item
+    billed = _get(row, f"{prefix}row_total")
+    remaining_row = _get(item, f"{prefix}row_total") - _get(item, f"{prefix}row_invoiced")
+    at_least = remaining_discount - (remaining_row - billed)
+    return min(max(discount, at_least), billed)
 
 
 def collect_shipping(draft: InvoiceDraft) -> None:

@@ -17,8 +17,9 @@ import datetime
 import random
 from decimal import Decimal
 
-from sales.money import ZERO, round_price
+from sales.money import round_price
 
+ZERO = Decimal("0.00")  # two places, like every amount here
 ONE = Decimal("1")
 HUNDRED = Decimal("100")
 
@@ -186,10 +187,16 @@ def _unpriced_money() -> dict:
     """A dummy row of a line priced on its parent: zeros, no incl-tax amounts (as Magento stores it)."""
     return {
         key: ZERO
-        for name in ("price", "original_price", "row_total", "discount_amount", "tax_amount",
-                     "discount_tax_compensation_amount")
+        for name in (
+            "price",
+            "original_price",
+            "row_total",
+            "discount_amount",
+            "tax_amount",
+            "discount_tax_compensation_amount",
+        )
         for key in (name, f"base_{name}")
-    }  # fmt: skip
+    }
 
 
 def _priced_money(ctx: _Context, qty: int, price: Decimal, *, taxable: bool = True) -> dict:
@@ -203,8 +210,20 @@ def _priced_money(ctx: _Context, qty: int, price: Decimal, *, taxable: bool = Tr
     return fields
 
 
-def _row(ctx: _Context, *, sku: str, name: str, product_id: int, product_type: str, qty: int, is_virtual: bool,
-         money: dict, parent_id: int | None = None, options: dict | None = None, cost: bool = False) -> dict:  # fmt: skip
+def _row(
+    ctx: _Context,
+    *,
+    sku: str,
+    name: str,
+    product_id: int,
+    product_type: str,
+    qty: int,
+    is_virtual: bool,
+    money: dict,
+    parent_id: int | None = None,
+    options: dict | None = None,
+    cost: bool = False,
+) -> dict:
     row = {
         "item_id": ctx.item_id(),
         "sku": sku,
@@ -233,9 +252,17 @@ def _standalone(ctx: _Context, kind: str) -> tuple[list[dict], list[dict]]:
     qty = ctx.rng.randint(1, 5)
     # Services are sometimes tax exempt.
     taxable = kind != VIRTUAL or ctx.rng.random() < 0.5
-    row = _row(ctx, sku=sku, name=name, product_id=product_id, product_type=kind, qty=qty,
-               is_virtual=kind != SIMPLE, money=_priced_money(ctx, qty, demo_price(ctx.rng), taxable=taxable),
-               cost=True)  # fmt: skip
+    row = _row(
+        ctx,
+        sku=sku,
+        name=name,
+        product_id=product_id,
+        product_type=kind,
+        qty=qty,
+        is_virtual=kind != SIMPLE,
+        money=_priced_money(ctx, qty, demo_price(ctx.rng), taxable=taxable),
+        cost=True,
+    )
     return [row], [row]
 
 
@@ -245,11 +272,28 @@ def _configurable(ctx: _Context) -> tuple[list[dict], list[dict]]:
     child_sku, child_name = f"{sku}-{size}-{color}", f"{name}-{size}-{color}"
     qty = ctx.rng.randint(1, 5)
     options = {"attributes_info": [{"label": "Size", "value": size}, {"label": "Color", "value": color}]}
-    parent = _row(ctx, sku=child_sku, name=name, product_id=product_id, product_type=CONFIGURABLE, qty=qty,
-                  is_virtual=False, money=_priced_money(ctx, qty, demo_price(ctx.rng)), options=options)  # fmt: skip
-    child = _row(ctx, sku=child_sku, name=child_name, product_id=product_id + ctx.rng.randint(1, 60),
-                 product_type=SIMPLE, qty=qty, is_virtual=False, money=_unpriced_money(),
-                 parent_id=parent["item_id"])  # fmt: skip
+    parent = _row(
+        ctx,
+        sku=child_sku,
+        name=name,
+        product_id=product_id,
+        product_type=CONFIGURABLE,
+        qty=qty,
+        is_virtual=False,
+        money=_priced_money(ctx, qty, demo_price(ctx.rng)),
+        options=options,
+    )
+    child = _row(
+        ctx,
+        sku=child_sku,
+        name=child_name,
+        product_id=product_id + ctx.rng.randint(1, 60),
+        product_type=SIMPLE,
+        qty=qty,
+        is_virtual=False,
+        money=_unpriced_money(),
+        parent_id=parent["item_id"],
+    )
     return [parent, child], [parent]
 
 
@@ -265,8 +309,17 @@ def _fixed_bundle(ctx: _Context) -> tuple[list[dict], list[dict]]:
     selections = _selections(ctx)
     bundle_sku = "-".join([sku, *(entry[0] for entry, _n, _o in selections)])
     options = {"product_calculations": 1, "shipment_type": 0}
-    parent = _row(ctx, sku=bundle_sku, name=name, product_id=product_id, product_type="bundle", qty=qty,
-                  is_virtual=False, money=_priced_money(ctx, qty, demo_price(ctx.rng)), options=options)  # fmt: skip
+    parent = _row(
+        ctx,
+        sku=bundle_sku,
+        name=name,
+        product_id=product_id,
+        product_type="bundle",
+        qty=qty,
+        is_virtual=False,
+        money=_priced_money(ctx, qty, demo_price(ctx.rng)),
+        options=options,
+    )
     rows, priced = [parent], [parent]
     for (child_sku, child_name, child_product_id, label), selection_qty, option_id in selections:
         attributes = {"qty": selection_qty, "option_label": label, "option_id": option_id}
@@ -282,7 +335,7 @@ def _fixed_bundle(ctx: _Context) -> tuple[list[dict], list[dict]]:
                 money=_unpriced_money(),
                 parent_id=parent["item_id"],
                 options={"bundle_selection_attributes": attributes},
-            )  # fmt: skip
+            )
         )
     return rows, priced
 
@@ -311,11 +364,11 @@ def _dynamic_bundle(ctx: _Context) -> tuple[list[dict], list[dict]]:
                 parent_id=parent_id,
                 options={"bundle_selection_attributes": attributes},
                 cost=True,
-            )  # fmt: skip
+            )
         )
     # The parent shows the bundle's price; the children carry the money (the parent is a dummy row).
-    price = sum((child["price"] * selection_qty for child, (_e, selection_qty, _o) in zip(children, selections,
-                                                                                           strict=True)), ZERO)  # fmt: skip
+    selection_qtys = [selection_qty for _entry, selection_qty, _option in selections]
+    price = sum((child["price"] * n for child, n in zip(children, selection_qtys, strict=True)), ZERO)
     parent = {
         "item_id": parent_id,
         "sku": bundle_sku,
@@ -402,8 +455,8 @@ def demo_order_entity(
             shipping = cents(rng.choice((500, 499, 333, 125))) * units
         else:
             shipping = rng.choice((cents(500), cents(799), cents(999), cents(1234), cents(99), demo_price(rng)))
-        if rng.random() < 0.3:
-            shipping_discount = shipping if rng.random() < 0.4 else demo_discount(rng, shipping)  # free or some
+        if rng.random() < 0.4:
+            shipping_discount = shipping if rng.random() < 0.25 else demo_discount(rng, shipping)  # free or some
         if rng.random() < 0.6:
             shipping_tax = ctx.tax(shipping - shipping_discount)
             shipping_compensation = ctx.compensation(shipping_discount, shipping_tax)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import models
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, note, settings
 from hypothesis import strategies as st
 
 from sales.demo.generator import LINE_KINDS, demo_order_entity
@@ -56,9 +56,11 @@ def _money_fields(model) -> list[str]:
     return [
         field.name
         for field in model._meta.concrete_fields
-        if isinstance(field, models.DecimalField) and field.name != "total_qty" and field.name != "qty"
+        if isinstance(field, models.DecimalField)
+        and field.name != "total_qty"
+        and field.name != "qty"
         and not field.name.endswith("_rate")
-    ]  # fmt: skip
+    ]
 
 
 INVOICE_MONEY = _money_fields(Invoice)
@@ -71,6 +73,12 @@ def _shipping_compensation(prefix: str) -> str:
 
 def _total(objects, name: str) -> Decimal:
     return sum((as_decimal(getattr(obj, name)) for obj in objects), ZERO)
+
+
+def _note(text: str) -> None:
+    """Hypothesis prints notes with a failing example; plain tests have nothing to attach them to."""
+    if currently_in_test_context():
+        note(text)
 
 
 def _tree(order: Order) -> ItemTree:
@@ -125,49 +133,20 @@ def _assert_no_item_over_invoiced(order: Order) -> None:
         assert item.qty_invoiced <= item.qty_ordered, f"item {item.pk}: {item.qty_invoiced} > {item.qty_ordered}"
 
 
-@pytest.mark.django_db
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(rng=st.randoms(use_true_random=False), data=st.data())
-def test_any_split_into_invoices_adds_up_to_the_order(default_store, rng, data):
-    # Given a random order
-    entity = demo_order_entity(rng)
-    order = order_import(entity=entity, store_id=default_store.id)
-    note(_describe(order))
-    event(f"currency {order.order_currency_code}")
-    for kind in _kinds(entity):
-        event(f"line {kind}")
-
-    # When it is invoiced in 0-3 partial invoices and then in full
-    for number in range(data.draw(st.integers(0, 3), label="partial invoices")):
-        tree = _tree(order)
-        if not tree.can_invoice_any():
-            break
-        request = _draw_request(data, tree)
-        if not request:
-            continue
-        note(f"partial invoice {number + 1}: {[(line.order_item_id, int(line.qty)) for line in request]}")
-        invoice_order(order_id=order.pk, capture_case=CaptureCase.OFFLINE, items=request)
-        _assert_no_item_over_invoiced(order)
-    event(f"partial invoices: {Invoice.objects.filter(order=order).count()}")
-    if _tree(order).can_invoice_any():
-        note("final invoice: everything left")
-        invoice_order(order_id=order.pk, capture_case=CaptureCase.OFFLINE, items=[])
-        _assert_no_item_over_invoiced(order)
-
+def assert_invoices_add_up_to(order: Order) -> None:
+    """Checks (a)-(e) on an order invoiced in full; notes every invoice and row for a failing example."""
     order.refresh_from_db()
     invoices = list(Invoice.objects.filter(order=order).order_by("pk"))
     rows = list(InvoiceItem.objects.filter(parent__order=order).order_by("pk"))
     for invoice in invoices:
-        note(f"invoice {invoice.pk}: " + ", ".join(f"{name}={getattr(invoice, name)}" for name in INVOICE_MONEY))
+        _note(f"invoice {invoice.pk}: " + ", ".join(f"{name}={getattr(invoice, name)}" for name in INVOICE_MONEY))
     for row in rows:
-        note(f"  row {row.pk} of invoice {row.parent_id} item {row.order_item_id} qty {row.qty}: "
-             + ", ".join(f"{name}={getattr(row, name)}" for name in INVOICE_ITEM_MONEY))  # fmt: skip
+        _note(
+            f"  row {row.pk} of invoice {row.parent_id} item {row.order_item_id} qty {row.qty}: "
+            + ", ".join(f"{name}={getattr(row, name)}" for name in INVOICE_ITEM_MONEY)
+        )
 
-    # Then (a) the invoices add up to the order, component by component, in both currencies
+    # (a) the invoices add up to the order, component by component, in both currencies
     for prefix in BOTH:
         for name in HEADER_TOTALS:
             field = f"{prefix}{name}"
@@ -217,6 +196,103 @@ def test_any_split_into_invoices_adds_up_to_the_order(default_store, rng, data):
         assert as_decimal(getattr(order, order_field)) == _total(invoices, invoice_field), order_field
 
 
+@pytest.mark.django_db
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rng=st.randoms(use_true_random=False), data=st.data())
+def test_any_split_into_invoices_adds_up_to_the_order(default_store, rng, data):
+    # Given a random order
+    entity = demo_order_entity(rng)
+    order = order_import(entity=entity, store_id=default_store.id)
+    note(_describe(order))
+    event(f"currency {order.order_currency_code}")
+    for kind in _kinds(entity):
+        event(f"line {kind}")
+
+    # When it is invoiced in 0-3 partial invoices and then in full
+    for number in range(data.draw(st.integers(0, 3), label="partial invoices")):
+        tree = _tree(order)
+        if not tree.can_invoice_any():
+            break
+        request = _draw_request(data, tree)
+        if not request:
+            continue
+        note(f"partial invoice {number + 1}: {[(line.order_item_id, int(line.qty)) for line in request]}")
+        invoice_order(order_id=order.pk, capture_case=CaptureCase.OFFLINE, items=request)
+        _assert_no_item_over_invoiced(order)
+    event(f"partial invoices: {Invoice.objects.filter(order=order).count()}")
+    if _tree(order).can_invoice_any():
+        note("final invoice: everything left")
+        invoice_order(order_id=order.pk, capture_case=CaptureCase.OFFLINE, items=[])
+        _assert_no_item_over_invoiced(order)
+
+    # Then they add up to it
+    assert_invoices_add_up_to(order)
+
+
+# -- a failing example the property found, kept (fixed by sales.totals._within_billed_row) -------------------
+
+
+def _virtual_row(item_id: int, sku: str, qty: int, price: str, base_price: str, row: str, base_row: str,
+                 discount: str = "0.00", base_discount: str = "0.00") -> dict:  # fmt: skip
+    return {
+        "item_id": item_id,
+        "sku": sku,
+        "name": sku,
+        "product_type": "virtual",
+        "qty_ordered": Decimal(qty),
+        "price": Decimal(price),
+        "base_price": Decimal(base_price),
+        "row_total": Decimal(row),
+        "base_row_total": Decimal(base_row),
+        "discount_amount": Decimal(discount),
+        "base_discount_amount": Decimal(base_discount),
+        "tax_amount": ZERO,
+        "base_tax_amount": ZERO,
+    }
+
+
+@pytest.mark.django_db
+def test_a_fully_discounted_row_never_leaves_a_negative_invoice(default_store):
+    # Given a EUR order of a USD store (rate 0.9137): 2 x 1.00 at 100% off, and 3 x 19.99
+    entity = {
+        "customer_email": "roni_cost@example.com",
+        "order_currency_code": "EUR",
+        "base_currency_code": "USD",
+        "base_to_order_rate": Decimal("0.9137"),
+        "subtotal": Decimal("61.97"),
+        "base_subtotal": Decimal("67.82"),
+        "discount_amount": Decimal("-2.00"),
+        "base_discount_amount": Decimal("-2.19"),
+        "grand_total": Decimal("59.97"),
+        "base_grand_total": Decimal("65.63"),
+        "items": [
+            _virtual_row(1, "FREE-GIFT", 2, "1.00", "1.09", "2.00", "2.19", "2.00", "2.19"),
+            _virtual_row(2, "WARR-2Y", 3, "19.99", "21.88", "59.97", "65.63"),
+        ],
+        "billing_address": {"firstname": "Veronica", "lastname": "Costello", "street": ["6146 Honey Bluff Parkway"],
+                            "city": "Calder", "country_id": "US"},
+        "payment": {"method": "checkmo"},
+    }  # fmt: skip
+    order = order_import(entity=entity, store_id=default_store.id)
+    gift, warranty = OrderItem.objects.filter(order=order).order_by("pk")
+
+    # When one of each is invoiced, then the rest of the warranty, then the rest (the gift)
+    invoice_order(
+        order_id=order.pk, items=[InvoiceLineRequest(gift.pk, Decimal(1)), InvoiceLineRequest(warranty.pk, Decimal(1))]
+    )
+    invoice_order(order_id=order.pk, items=[InvoiceLineRequest(warranty.pk, Decimal(2))])
+    last = invoice_order(order_id=order.pk)
+
+    # Then the free gift's invoice is free, not negative (unclamped: base row 1.09, discount 1.10, grand -0.01)
+    assert last.grand_total == ZERO
+    assert last.base_grand_total >= ZERO
+    assert_invoices_add_up_to(order)
+
+
 # -- the generator on its own ----------------------------------------------------------------------
 
 SEEDS = range(200)
@@ -240,6 +316,44 @@ def test_demo_order_entity_is_deterministic_for_a_seed():
     assert demo_order_entity(random.Random(7)) != demo_order_entity(random.Random(8))
 
 
+def _assert_totals_add_up(order: Order, seed: int) -> None:
+    """The stored order's header is exactly the sum of its priced rows, in both currencies."""
+    tree = _tree(order)
+    priced = [item for item in tree.items if not tree.is_dummy(item)]
+    for item in tree.items:
+        for name in ("price", "row_total", "discount_amount", "tax_amount", "discount_tax_compensation_amount"):
+            for prefix in BOTH:
+                amount = as_decimal(getattr(item, f"{prefix}{name}"))
+                assert amount >= ZERO and amount == amount.quantize(CENT), (seed, item.pk, prefix + name)
+        assert item.discount_amount <= item.row_total, (seed, item.pk)
+    for prefix in BOTH:
+        names = (*HEADER_TOTALS, "subtotal_incl_tax", "shipping_discount_amount")
+        header = {name: as_decimal(getattr(order, f"{prefix}{name}")) for name in names}
+        rows = {name: _total(priced, f"{prefix}{name}") for name in (*ROW_AMOUNTS, "row_total_incl_tax")}
+        shipping_compensation = as_decimal(getattr(order, _shipping_compensation(prefix)))
+        context = (seed, prefix)
+        assert header["subtotal"] == rows["row_total"], context
+        assert header["subtotal_incl_tax"] == rows["row_total_incl_tax"], context
+        assert header["discount_amount"] == -(rows["discount_amount"] + header["shipping_discount_amount"]), context
+        assert header["tax_amount"] == rows["tax_amount"] + header["shipping_tax_amount"], context
+        assert header["discount_tax_compensation_amount"] == rows["discount_tax_compensation_amount"], context
+        assert header["grand_total"] == (
+            header["subtotal"]
+            + header["shipping_amount"]
+            + header["discount_amount"]
+            + header["tax_amount"]
+            + header["discount_tax_compensation_amount"]
+            + shipping_compensation
+        ), context
+        assert header["grand_total"] >= ZERO, context
+        for item in priced:
+            assert as_decimal(getattr(item, f"{prefix}row_total_incl_tax")) == (
+                as_decimal(getattr(item, f"{prefix}row_total"))
+                + as_decimal(getattr(item, f"{prefix}tax_amount"))
+                + as_decimal(getattr(item, f"{prefix}discount_tax_compensation_amount"))
+            ), (seed, item.pk, prefix)
+
+
 @pytest.mark.django_db
 def test_demo_orders_import_and_add_up_exactly(default_store):
     seen_kinds, currencies, virtual_orders, names, methods = set(), set(), 0, set(), set()
@@ -254,47 +368,12 @@ def test_demo_orders_import_and_add_up_exactly(default_store):
 
         virtual_orders += order.is_virtual
         assert (order.shipping_address_id is None) == order.is_virtual, seed
-        tree = _tree(order)
-        priced = [item for item in tree.items if not tree.is_dummy(item)]
-        for item in tree.items:
-            for name in ("price", "row_total", "discount_amount", "tax_amount", "discount_tax_compensation_amount"):
-                for prefix in BOTH:
-                    amount = as_decimal(getattr(item, f"{prefix}{name}"))
-                    assert amount >= ZERO and amount == amount.quantize(CENT), (seed, item.pk, prefix + name)
-            assert item.discount_amount <= item.row_total, (seed, item.pk)
-        for prefix in BOTH:
-
-            def header(name, prefix=prefix):
-                return as_decimal(getattr(order, f"{prefix}{name}"))
-
-            def rows(name, prefix=prefix):
-                return _total(priced, f"{prefix}{name}")
-
-            shipping_compensation = as_decimal(getattr(order, _shipping_compensation(prefix)))
-            assert header("subtotal") == rows("row_total"), (seed, prefix)
-            assert header("subtotal_incl_tax") == rows("row_total_incl_tax"), (seed, prefix)
-            assert header("discount_amount") == -(rows("discount_amount") + header("shipping_discount_amount"))
-            assert header("tax_amount") == rows("tax_amount") + header("shipping_tax_amount"), (seed, prefix)
-            assert header("discount_tax_compensation_amount") == rows("discount_tax_compensation_amount")
-            assert header("grand_total") == (
-                header("subtotal")
-                + header("shipping_amount")
-                + header("discount_amount")
-                + header("tax_amount")
-                + header("discount_tax_compensation_amount")
-                + shipping_compensation
-            ), (seed, prefix)
-            assert header("grand_total") >= ZERO, (seed, prefix)
-            for item in priced:
-                assert as_decimal(getattr(item, f"{prefix}row_total_incl_tax")) == (
-                    as_decimal(getattr(item, f"{prefix}row_total"))
-                    + as_decimal(getattr(item, f"{prefix}tax_amount"))
-                    + as_decimal(getattr(item, f"{prefix}discount_tax_compensation_amount"))
-                ), (seed, item.pk, prefix)
+        _assert_totals_add_up(order, seed)
 
     # The 200 orders cover every kind of line, both currency set-ups, virtual orders, non-Latin names.
     assert seen_kinds == set(LINE_KINDS)
     assert currencies == {"USD", "EUR"}
     assert 0 < virtual_orders < len(SEEDS)
-    assert {"Петров", "العلي", "山田"} & names
+    for script in ({"Петров", "Кузнецова"}, {"العلي", "الزهراء"}, {"山田", "王", "김"}):
+        assert script & names, script
     assert methods == {"checkmo", "banktransfer", "cashondelivery", "purchaseorder"}

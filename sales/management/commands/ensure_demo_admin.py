@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from django.conf import settings
@@ -26,11 +27,11 @@ class Command(BaseCommand):
             user_model.objects.create_superuser(username=username, email=email, password=password)
             self.stdout.write(f"Created the demo admin {username!r}.")
         base = "http://127.0.0.1:8000"
+        credentials = json.dumps({"username": username, "password": password})
         self.stdout.write(
             f"\nBack office: {base}/admin/   login: {username} / {password}\n\n"
             "Get an admin token and read an order:\n"
             f"  TOKEN=$(curl -s -X POST {base}/rest/V1/integration/admin/token \\\n"
-            f'      -H \'Content-Type: application/json\' -d \'{{"username": "{username}", "password": "{password}"}}\' \\\n'
-            "      | tr -d '\"')\n"
+            f"      -H 'Content-Type: application/json' -d '{credentials}' | tr -d '\"')\n"
             f'  curl -s {base}/rest/default/V1/orders/1 -H "Authorization: Bearer $TOKEN"\n'
         )
