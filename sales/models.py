@@ -193,7 +193,7 @@ class Order(models.Model):
     shipping_method = models.CharField(max_length=120, blank=True, null=True)
     shipping_description = models.CharField(max_length=255, blank=True, null=True)
     weight = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    total_qty_ordered = QtyField(null=True, blank=True)
+    total_qty_ordered = QtyField(null=True, blank=True, default=None)
     total_item_count = models.PositiveIntegerField(default=0)
     can_ship_partially = models.BooleanField(null=True, blank=True)
     email_sent = models.PositiveSmallIntegerField(null=True, blank=True)
