@@ -29,6 +29,8 @@ class Payment(models.Model):
     base_shipping_captured = _money()
     amount_canceled = _money()
     base_amount_canceled = _money()
+    amount_refunded = _money()
+    base_amount_refunded = _money()
 
     class Meta:
         indexes = [models.Index(fields=["method"], name="payments_payment_method_idx")]
@@ -43,3 +45,43 @@ class Payment(models.Model):
     @property
     def parent_id(self) -> int:
         return self.order_id
+
+
+class Transaction(models.Model):
+    """A movement at the payment gateway (Magento's sales_payment_transaction)."""
+
+    class Type(models.TextChoices):
+        ORDER = "order", "Order"
+        AUTHORIZATION = "authorization", "Authorization"
+        CAPTURE = "capture", "Capture"
+        VOID = "void", "Void"
+        REFUND = "refund", "Refund"
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="transactions")
+    order = models.ForeignKey("sales.Order", on_delete=models.CASCADE, related_name="payment_transactions")
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    txn_id = models.CharField(max_length=100)
+    txn_type = models.CharField(max_length=15, choices=Type.choices)
+    is_closed = models.BooleanField(default=False)
+    amount = _money()
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="The gateway's answer.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "txn_id"], name="payments_transaction_payment_txn_uniq"),
+        ]
+        indexes = [models.Index(fields=["order", "txn_type"], name="payments_txn_order_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.txn_type} {self.txn_id}"
+
+    @property
+    def transaction_id(self) -> int:
+        return self.pk
+
+    @property
+    def parent_txn_id(self) -> str | None:
+        return self.parent.txn_id if self.parent_id else None

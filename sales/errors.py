@@ -118,3 +118,13 @@ class PaymentError(DomainError):
     """The payment method refused or failed an operation, 400 on /V1."""
 
     code = "payment_error"
+
+
+class PaymentGatewayFailed(CouldNotInvoiceError):
+    """The payment gateway declined or timed out; the whole operation was rolled back.
+
+    /V1 answers Magento's 400 ``Could not save an invoice, see error log for details``; /api2
+    answers its documented 500 ``Payment gateway error``.
+    """
+
+    code = "payment_gateway_error"

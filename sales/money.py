@@ -57,3 +57,14 @@ class DeltaRounder:
         remainder = carried - rounded
         self._deltas[key] = -remainder if negative else remainder
         return rounded
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "CHF": "CHF "}
+
+
+def format_price(amount, currency_code: str) -> str:
+    """An amount as people read it in history comments: ``$1,917.60``."""
+    symbol = CURRENCY_SYMBOLS.get(currency_code, f"{currency_code} ")
+    rounded = round_price(amount)
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{symbol}{abs(rounded):,.2f}"

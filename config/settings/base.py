@@ -186,3 +186,11 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# ---------------------------------------------------------------------------
+# Payments
+# ---------------------------------------------------------------------------
+# Online methods and their gateway adapters: {"method_code": "dotted.path.GatewayClass"}.
+# The built-in simulated gateway "sandbox" is always available.
+PAYMENT_GATEWAYS: dict[str, str] = {}
+PAYMENT_GATEWAY_TIMEOUT_SECONDS = env_int("PAYMENT_GATEWAY_TIMEOUT_SECONDS", 10)

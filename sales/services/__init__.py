@@ -1,7 +1,9 @@
 """Writes: one business operation each, in one transaction, with keyword-only arguments."""
 
 from sales.services.invoice_comment_add import invoice_comment_add
-from sales.services.invoice_order import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order
+from sales.services.invoice_order import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
+from sales.services.invoice_payment import CaptureCase
+from sales.services.invoice_settlement import invoice_cancel, invoice_capture, invoice_void
 from sales.services.order_comment_add import order_comment_add
 from sales.services.order_import import order_import
 
@@ -9,8 +11,11 @@ __all__ = [
     "CaptureCase",
     "InvoiceCommentRequest",
     "InvoiceLineRequest",
+    "invoice_cancel",
+    "invoice_capture",
     "invoice_comment_add",
     "invoice_order",
+    "invoice_void",
     "order_comment_add",
     "order_import",
 ]

@@ -7,7 +7,6 @@ pay, resolve the order's state, and write everything. A failure anywhere writes 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,30 +14,19 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from payments.exceptions import PaymentException
-from payments.models import Payment
-from payments.services import InvoicePayment, payment_pay_invoice
 from sales.errors import (
-    CouldNotInvoiceError,
     DocumentValidationError,
     DomainError,
     NoSuchEntityError,
-    PaymentError,
 )
 from sales.items import ItemTree, invoice_quantities
-from sales.models import Invoice, InvoiceComment, InvoiceItem, InvoiceState, Order, OrderItem, SalesSequence
-from sales.money import ZERO, as_decimal
+from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
+from sales.money import ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
+from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
+from sales.services.invoice_payment import CaptureCase, settle_invoice_payment
 from sales.totals import InvoiceDraft, collect_totals
-
-
-class CaptureCase(enum.StrEnum):
-    """Magento's request_capture_case: how an invoice settles its payment."""
-
-    ONLINE = "online"
-    OFFLINE = "offline"
-    NOT_CAPTURE = "not_capture"
 
 
 @dataclass(frozen=True)
@@ -97,9 +85,9 @@ def invoice_order(
         _validate(draft, tree, has_unknown_items=bool(unknown))
 
         collect_totals(draft)
-        _register(draft, tree)
-        _pay(draft, capture_case)
-        apply_state(order, state_after_invoice(order, tree))
+        register_invoice(draft.invoice, draft.rows, order)
+        histories = settle_invoice_payment(invoice=draft.invoice, order=order, capture_case=capture_case)
+        apply_state(order, state_after_invoice(order, tree))  # after paying: paid orders can be refunded
 
         invoice = draft.invoice
         invoice.send_email = 1 if notify else None  # the e-mail worker sets email_sent when it is sent
@@ -110,6 +98,8 @@ def invoice_order(
         InvoiceItem.objects.bulk_create(draft.rows)
         OrderItem.objects.bulk_update([row.order_item for row in draft.rows], REGISTERED_ITEM_FIELDS)
         order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
+        if histories:
+            OrderStatusHistory.objects.bulk_create(histories)
         if comment is not None:
             InvoiceComment.objects.create(
                 parent=invoice,
@@ -203,86 +193,3 @@ def _validate(draft: InvoiceDraft, tree: ItemTree, *, has_unknown_items: bool) -
         fail(NOTHING_TO_INVOICE)
     if messages:
         raise DocumentValidationError(messages, reasons=reasons)
-
-
-# Order item and order columns an invoice adds to when it registers.
-REGISTERED_ITEM_FIELDS = [
-    "qty_invoiced",
-    "row_invoiced",
-    "base_row_invoiced",
-    "tax_invoiced",
-    "base_tax_invoiced",
-    "discount_invoiced",
-    "base_discount_invoiced",
-    "discount_tax_compensation_invoiced",
-    "base_discount_tax_compensation_invoiced",
-]
-_ITEM_REGISTER = {  # order item column += invoice row column
-    "row_invoiced": "row_total",
-    "base_row_invoiced": "base_row_total",
-    "tax_invoiced": "tax_amount",
-    "base_tax_invoiced": "base_tax_amount",
-    "discount_invoiced": "discount_amount",
-    "base_discount_invoiced": "base_discount_amount",
-    "discount_tax_compensation_invoiced": "discount_tax_compensation_amount",
-    "base_discount_tax_compensation_invoiced": "base_discount_tax_compensation_amount",
-}
-_ORDER_REGISTER = {  # order column += invoice column
-    "total_invoiced": "grand_total",
-    "base_total_invoiced": "base_grand_total",
-    "subtotal_invoiced": "subtotal",
-    "base_subtotal_invoiced": "base_subtotal",
-    "tax_invoiced": "tax_amount",
-    "base_tax_invoiced": "base_tax_amount",
-    "discount_tax_compensation_invoiced": "discount_tax_compensation_amount",
-    "base_discount_tax_compensation_invoiced": "base_discount_tax_compensation_amount",
-    "shipping_invoiced": "shipping_amount",
-    "base_shipping_invoiced": "base_shipping_amount",
-    "discount_invoiced": "discount_amount",
-    "base_discount_invoiced": "base_discount_amount",
-    "base_total_invoiced_cost": "base_cost",
-}
-REGISTERED_ORDER_FIELDS = [*_ORDER_REGISTER, "total_paid", "base_total_paid"]
-
-
-def _register(draft: InvoiceDraft, tree: ItemTree) -> None:
-    """Add the invoice to its order rows and order totals (in memory; saved by the caller)."""
-    for row in draft.rows:
-        item = row.order_item
-        item.qty_invoiced += row.qty
-        for item_field, row_field in _ITEM_REGISTER.items():
-            if getattr(row, row_field) is not None:
-                setattr(item, item_field, as_decimal(getattr(item, item_field)) + getattr(row, row_field))
-    for order_field, invoice_field in _ORDER_REGISTER.items():
-        amount = getattr(draft.invoice, invoice_field)
-        if amount is not None:
-            setattr(draft.order, order_field, as_decimal(getattr(draft.order, order_field)) + amount)
-
-
-def _pay(draft: InvoiceDraft, capture_case: CaptureCase) -> None:
-    invoice, order = draft.invoice, draft.order
-    if capture_case == CaptureCase.NOT_CAPTURE:
-        invoice.state = InvoiceState.OPEN  # payable later
-        return
-    payment = Payment.objects.filter(order_id=order.pk).first()
-    if payment is None:
-        raise CouldNotInvoiceError()
-    try:
-        result = payment_pay_invoice(
-            payment=payment,
-            invoice=InvoicePayment(
-                grand_total=invoice.grand_total,
-                base_grand_total=invoice.base_grand_total,
-                shipping_amount=as_decimal(invoice.shipping_amount),
-                base_shipping_amount=as_decimal(invoice.base_shipping_amount),
-            ),
-            capture_online=capture_case == CaptureCase.ONLINE,
-        )
-    except PaymentException as refused:
-        raise PaymentError(refused.template, refused.parameters, code=refused.code) from refused
-    invoice.state = InvoiceState.PAID
-    invoice.transaction_id = result.transaction_id
-    # An offline payment can never be voided; an online capture stays voidable while authorized.
-    invoice.can_void_flag = None if result.online else 0
-    order.total_paid = as_decimal(order.total_paid) + invoice.grand_total
-    order.base_total_paid = as_decimal(order.base_total_paid) + invoice.base_grand_total

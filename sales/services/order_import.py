@@ -19,8 +19,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from payments.services import payment_create
-from sales.errors import InputError
+from payments.services import PaymentGatewayFailure, payment_create
+from sales.errors import DomainError, InputError
 from sales.items import ItemTree
 from sales.models import (
     DEFAULT_STATUS,
@@ -28,11 +28,12 @@ from sales.models import (
     OrderAddress,
     OrderItem,
     OrderState,
+    OrderStatusHistory,
     ProductType,
     SalesSequence,
     Store,
 )
-from sales.money import ZERO, as_decimal
+from sales.money import ZERO, as_decimal, format_price
 from sales.numbering import next_increment_id
 
 TOLERANCE = Decimal("0.01")
@@ -383,14 +384,26 @@ def _save(header, items, billing, shipping, payment, *, store_id: int, is_virtua
         if children:
             OrderItem.objects.bulk_update(children, ["parent_item"])
 
-        payment_create(
-            order_id=order.pk,
-            method=payment["method"],
-            additional_information=payment.get("additional_information") or {},
-            po_number=payment.get("po_number"),
-            amount_ordered=order.grand_total,
-            base_amount_ordered=order.base_grand_total,
-            shipping_amount=order.shipping_amount,
-            base_shipping_amount=order.base_shipping_amount,
-        )
+        try:
+            _payment, authorization = payment_create(
+                order_id=order.pk,
+                order_reference=order.increment_id,
+                method=payment["method"],
+                currency=order.base_currency_code,
+                additional_information=payment.get("additional_information") or {},
+                po_number=payment.get("po_number"),
+                amount_ordered=order.grand_total,
+                base_amount_ordered=order.base_grand_total,
+                shipping_amount=order.shipping_amount,
+                base_shipping_amount=order.base_shipping_amount,
+            )
+        except PaymentGatewayFailure as failure:
+            raise DomainError("The payment gateway refused the authorization: %1", [failure.reason],
+                              code="payment_gateway_error") from failure  # fmt: skip
+        if authorization is not None:
+            amount = format_price(authorization.amount, order.base_currency_code)
+            OrderStatusHistory.objects.create(
+                order=order, status=order.status, is_customer_notified=False, entity_name="order",
+                comment=f'Authorized amount of {amount} Transaction ID: "{authorization.txn_id}"',
+            )  # fmt: skip
     return order

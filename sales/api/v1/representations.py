@@ -157,3 +157,25 @@ def order_dict(order: Order) -> dict:
             ]
         }
     return data
+
+
+def transaction_dict(transaction, *, with_children: bool = True) -> dict:
+    """Magento's TransactionInterface."""
+    data = {
+        "transaction_id": transaction.pk,
+        "parent_id": transaction.parent_id,
+        "order_id": transaction.order_id,
+        "payment_id": transaction.payment_id,
+        "txn_id": transaction.txn_id,
+        "parent_txn_id": transaction.parent_txn_id,
+        "txn_type": transaction.txn_type,
+        "is_closed": int(transaction.is_closed),
+        "additional_information": transaction.details,
+        "created_at": magento_datetime(transaction.created_at),
+    }
+    data = {key: value for key, value in data.items() if value is not None}
+    if with_children:
+        data["child_transactions"] = [
+            transaction_dict(child, with_children=False) for child in transaction.children.all()
+        ]
+    return data

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from integrations.exceptions import CredentialsMissing, InvalidCredentials
 from integrations.services import admin_token_create
+from payments.selectors import transaction_get, transactions_with_children
 from sales import selectors
 from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
 from sales.api.v1.errors import envelope
@@ -17,15 +18,19 @@ from sales.api.v1.representations import (
     invoice_dict,
     order_dict,
     status_history_dict,
+    transaction_dict,
 )
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
-from sales.errors import InputError
+from sales.errors import InputError, NoSuchEntityError
 from sales.services import (
     CaptureCase,
     InvoiceCommentRequest,
     InvoiceLineRequest,
+    invoice_cancel,
+    invoice_capture,
     invoice_comment_add,
     invoice_order,
+    invoice_void,
     order_comment_add,
     order_import,
 )
@@ -269,3 +274,66 @@ class InvoiceCommentCreateView(MagentoView):
             is_visible_on_front=parse_bool(entity.get("is_visible_on_front", False), "is_visible_on_front"),
         )
         return Response(invoice_comment_dict(comment))
+
+
+class InvoiceCaptureView(MagentoView):
+    """``POST /V1/invoices/{id}/capture``: capture a Pending invoice (saved, unlike Magento #31497)."""
+
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def post(self, request, invoice_id, **kwargs):
+        invoice_capture(invoice_id=invoice_id)
+        return Response(True)
+
+
+class InvoiceVoidView(MagentoView):
+    """``POST /V1/invoices/{id}/void``: void an online-captured Paid invoice."""
+
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def post(self, request, invoice_id, **kwargs):
+        invoice_void(invoice_id=invoice_id)
+        return Response(True)
+
+
+class InvoiceCancelView(MagentoView):
+    """``POST /V1/invoices/{id}/cancel``: Counterfoil's route for the admin's Cancel (Magento has no REST one)."""
+
+    default_acl_resource = "Magento_Sales::cancel"
+
+    def post(self, request, invoice_id, **kwargs):
+        invoice_cancel(invoice_id=invoice_id)
+        return Response(True)
+
+
+TRANSACTION_SEARCH_FIELDS = {
+    "transaction_id": "pk", "parent_id": "parent_id", "order_id": "order_id", "payment_id": "payment_id",
+    "txn_id": "txn_id", "txn_type": "txn_type", "is_closed": "is_closed", "created_at": "created_at",
+}  # fmt: skip
+
+
+class TransactionCollectionView(MagentoView):
+    default_acl_resource = "Magento_Sales::transactions_fetch"
+
+    def get(self, request, **kwargs):
+        criteria = parse_search_criteria(request.query_params)
+        page, total_count = apply_search_criteria(
+            transactions_with_children(), criteria, fields=TRANSACTION_SEARCH_FIELDS
+        )
+        return Response(
+            {
+                "items": [transaction_dict(transaction) for transaction in page],
+                "search_criteria": criteria.as_dict(),
+                "total_count": total_count,
+            }
+        )
+
+
+class TransactionDetailView(MagentoView):
+    default_acl_resource = "Magento_Sales::transactions_fetch"
+
+    def get(self, request, transaction_id, **kwargs):
+        transaction = transaction_get(transaction_id=transaction_id)
+        if transaction is None:
+            raise NoSuchEntityError(entity="transaction")
+        return Response(transaction_dict(transaction))
