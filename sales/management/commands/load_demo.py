@@ -25,11 +25,14 @@ MARKER_INCREMENT_ID = "000000003"  # seed 000's order
 
 
 def progress(stream, done: int, total: int, label: str) -> None:
+    """A bar redrawn in place on a terminal; a line every tenth of the way in a log."""
     width = 30
     filled = width * done // max(total, 1)
-    stream.write(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
-    if done == total:
-        stream.write("")
+    line = f"  {label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+    if stream.isatty():
+        stream.write(f"\r{line}", ending="\n" if done == total else "")
+    elif done == total or done % max(total // 10, 1) == 0:
+        stream.write(line)
 
 
 class Command(BaseCommand):
@@ -53,7 +56,10 @@ class Command(BaseCommand):
         invoiced = 0
         for done in range(1, orders + 1):
             created_at = now - datetime.timedelta(minutes=rng.randint(60, 60 * 24 * 90))
-            order = order_import(entity=demo_order_entity(rng, created_at=created_at), store_id=Store.DEFAULT_ID)
+            entity = demo_order_entity(rng, created_at=created_at)
+            if done % 10 == 0:  # some orders paid by card through the simulated gateway
+                entity["payment"] = {"method": "sandbox", "additional_information": {"sandbox_outcome": "approve"}}
+            order = order_import(entity=entity, store_id=Store.DEFAULT_ID)
             invoiced += self.invoice_some(order, rng)
             progress(self.stdout, done, orders, "generated orders")
         self.stdout.write(self.style.SUCCESS(f"Loaded {orders + len(SEED_ORDERS)} orders and {invoiced} invoices."))
@@ -72,6 +78,6 @@ class Command(BaseCommand):
                 count += 1
             if rng.random() < 0.5:
                 return count
-        capture = CaptureCase.NOT_CAPTURE if rng.random() < 0.1 else CaptureCase.OFFLINE
+        capture = CaptureCase.NOT_CAPTURE if rng.random() < 0.1 else CaptureCase.ONLINE
         invoice_order(order_id=order.pk, capture_case=capture, notify=rng.random() < 0.5)
         return count + 1
