@@ -8,4 +8,5 @@ admin.site.index_title = "Back office"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("rest/", include("sales.api.v1.urls")),
+    path("api2/", include("sales.api.api2.urls")),
 ]

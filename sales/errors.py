@@ -128,3 +128,14 @@ class PaymentGatewayFailed(CouldNotInvoiceError):
     """
 
     code = "payment_gateway_error"
+
+
+class ConflictError(DomainError):
+    """A concurrent write won (lock wait timed out, serialization failure, deadlock); nothing written."""
+
+    code = "conflict"
+    http_status = 409
+    DEFAULT = "The order is being changed by another request. Try again."
+
+    def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
+        super().__init__(template, parameters, code=code)

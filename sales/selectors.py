@@ -54,3 +54,12 @@ def order_comments(*, order_id: int) -> list[OrderStatusHistory]:
     if not Order.objects.filter(pk=order_id).exists():
         raise NoSuchEntityError(entity="order")
     return list(OrderStatusHistory.objects.filter(order_id=order_id).order_by("-created_at", "-id"))
+
+
+def order_id_by_increment_id(increment_id: str) -> int | None:
+    """An order named by its number; the oldest when two stores share a number."""
+    return Order.objects.filter(increment_id=increment_id).order_by("pk").values_list("pk", flat=True).first()
+
+
+def invoice_id_by_increment_id(increment_id: str) -> int | None:
+    return Invoice.objects.filter(increment_id=increment_id).order_by("pk").values_list("pk", flat=True).first()

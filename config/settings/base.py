@@ -194,3 +194,9 @@ LOGGING = {
 # The built-in simulated gateway "sandbox" is always available.
 PAYMENT_GATEWAYS: dict[str, str] = {}
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env_int("PAYMENT_GATEWAY_TIMEOUT_SECONDS", 10)
+
+# Longest wait for another request's lock on an order before answering 409 (PostgreSQL).
+ORDER_LOCK_TIMEOUT_SECONDS = env_int("ORDER_LOCK_TIMEOUT_SECONDS", 5)
+
+# Magento's oauth/consumer/enable_integration_as_bearer: integration tokens on /V1 (always on /api2).
+INTEGRATION_TOKENS_AS_BEARER = env_bool("INTEGRATION_TOKENS_AS_BEARER", False)

@@ -20,6 +20,7 @@ from sales.errors import (
     NoSuchEntityError,
 )
 from sales.items import ItemTree, invoice_quantities
+from sales.locking import conflicts_as_domain_errors, lock_order
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
 from sales.money import ZERO
 from sales.numbering import next_increment_id
@@ -31,8 +32,11 @@ from sales.totals import InvoiceDraft, collect_totals
 
 @dataclass(frozen=True)
 class InvoiceLineRequest:
-    order_item_id: int
+    """A row to invoice, named by its order item id or by its SKU."""
+
+    order_item_id: int | None
     qty: Decimal
+    sku: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,15 +72,22 @@ def invoice_order(
     notify: bool = False,
     append_comment: bool = False,
     comment: InvoiceCommentRequest | None = None,
+    comment_in_order_history: bool = False,
 ) -> Invoice:
-    """Create, register and pay an invoice for an order; returns the saved invoice."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    """Create, register and pay an invoice for an order; returns the saved invoice.
+
+    ``comment_in_order_history`` also keeps the comment in the order's history (/api2's
+    accounting trail).
+    """
+    with transaction.atomic(), conflicts_as_domain_errors():
+        order = lock_order(order_id)
         if order is None:
             raise NoSuchEntityError(entity="order")
         tree = ItemTree(OrderItem.objects.filter(order=order))
 
-        requested = {line.order_item_id: line.qty for line in items}  # the last of duplicates wins
+        requested = {}
+        for line in items:  # the last of duplicates wins
+            requested[_resolve_line(tree, line)] = line.qty
         unknown = [item_id for item_id in requested if item_id not in tree.by_id]
         known = {item_id: qty for item_id, qty in requested.items() if item_id in tree.by_id}
         _check_quantities(tree, known)
@@ -100,6 +111,11 @@ def invoice_order(
         order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
         if histories:
             OrderStatusHistory.objects.bulk_create(histories)
+        if comment is not None and comment_in_order_history:
+            OrderStatusHistory.objects.create(
+                order=order, comment=comment.comment, status=order.status, is_customer_notified=False,
+                is_visible_on_front=comment.is_visible_on_front, entity_name="invoice",
+            )  # fmt: skip
         if comment is not None:
             InvoiceComment.objects.create(
                 parent=invoice,
@@ -108,6 +124,16 @@ def invoice_order(
                 is_customer_notified=append_comment and notify,
             )
     return invoice
+
+
+def _resolve_line(tree: ItemTree, line: InvoiceLineRequest):
+    """A line named by SKU is the order's row with that SKU that still has quantity to invoice."""
+    if line.order_item_id is not None:
+        return line.order_item_id
+    for item in tree.items:
+        if item.sku == line.sku and tree.qty_to_invoice(item) > 0:
+            return item.pk
+    return ("sku", line.sku)  # names nothing on the order
 
 
 def _check_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from payments.exceptions import PaymentException
 from payments.services import PaymentGatewayFailure, payment_void_invoice
 from sales.errors import DomainError, NoSuchEntityError, PaymentError, PaymentGatewayFailed
+from sales.locking import conflicts_as_domain_errors, lock_order
 from sales.models import Invoice, InvoiceItem, InvoiceState, Order, OrderItem, OrderState, OrderStatusHistory
 from sales.money import format_price
 from sales.order_state import apply_state
@@ -36,7 +37,7 @@ def _lock(invoice_id: int) -> tuple[Invoice, Order]:
     order_id = Invoice.objects.filter(pk=invoice_id).values_list("order_id", flat=True).first()
     if order_id is None:
         raise NoSuchEntityError(entity="invoice")
-    order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+    order = lock_order(order_id)
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
     return invoice, order
 
@@ -62,7 +63,7 @@ def _unregister(invoice: Invoice, order: Order) -> list[InvoiceItem]:
 
 def invoice_capture(*, invoice_id: int) -> Invoice:
     """Capture a Pending invoice: online at a gateway method's gateway, offline otherwise."""
-    with transaction.atomic():
+    with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if invoice.state == InvoiceState.PAID:
             raise PaymentError('The transaction "%1" cannot be captured yet.', [invoice.transaction_id or ""],
@@ -76,7 +77,7 @@ def invoice_capture(*, invoice_id: int) -> Invoice:
 
 def invoice_void(*, invoice_id: int) -> Invoice:
     """Void a Paid invoice's online capture: the money goes back and the invoice is Canceled."""
-    with transaction.atomic():
+    with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if invoice.state != InvoiceState.PAID or invoice.can_void_flag == 0 or not invoice.transaction_id:
             raise PaymentError("The void action is not available.", code="void_unavailable")
@@ -102,7 +103,7 @@ def invoice_void(*, invoice_id: int) -> Invoice:
 
 def invoice_cancel(*, invoice_id: int) -> Invoice:
     """Cancel a Pending invoice: the exact reversal of its registration (nothing was paid)."""
-    with transaction.atomic():
+    with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if invoice.state != InvoiceState.OPEN:
             raise DomainError("Only a Pending invoice can be canceled; invoice #%1 is %2.",

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from sales.errors import InputError, NoSuchEntityError
-from sales.models import STATE_STATUSES, Order, OrderStatusHistory
+from sales.locking import conflicts_as_domain_errors, lock_order
+from sales.models import STATE_STATUSES, OrderStatusHistory
 
 
 def order_comment_add(
@@ -21,8 +22,8 @@ def order_comment_add(
     """
     if not isinstance(comment, str) or not comment.strip():
         raise InputError.required("statusHistory.comment")
-    with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    with transaction.atomic(), conflicts_as_domain_errors():
+        order = lock_order(order_id)
         if order is None:
             raise NoSuchEntityError(entity="order")
         if status:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rest_framework import exceptions
-from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.v1 import errors
 from sales.errors import InputError, NoSuchEntityError
@@ -14,18 +14,6 @@ from sales.models import Store
 # Store codes with fixed ids: no query to resolve them.
 FIXED_STORE_CODES = {"all": Store.ADMIN_ID, "admin": Store.ADMIN_ID, "default": Store.DEFAULT_ID}
 STORE_NOT_FOUND = "The store that was requested wasn't found. Verify the store and try again."
-
-
-class IsAdminConsumer(BasePermission):
-    """An active staff user's token (Magento admin users).
-
-    The route's ACL resource names what it guards in Magento's 401; mapping each resource to a
-    Django permission comes with the admin's permission groups.
-    """
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
 class MagentoView(APIView):
