@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from integrations.admin import AccessTokenAdmin
 from integrations.authentication import BearerTokenAuthentication
 from integrations.exceptions import CredentialsMissing, InvalidCredentials, TokenExpired, TokenInvalid
-from integrations.models import AccessToken
+from integrations.models import AccessToken, token_hash_of
 from integrations.services import (
     access_token_authenticate,
     access_token_revoke,
@@ -304,9 +304,43 @@ def test_admin_action_revokes_the_selected_live_tokens(magento_admin, monkeypatc
     assert messages == ["Revoked 1 token(s)."]
 
 
-def test_admin_never_shows_nor_edits_the_token_hash_and_adds_no_tokens():
+def test_admin_never_shows_nor_edits_the_token_hash():
     model_admin = AccessTokenAdmin(AccessToken, admin.site)
+    token = AccessToken(kind=AccessToken.Kind.ADMIN)
 
-    assert "token_hash" not in model_admin.fields
-    assert set(model_admin.fields) <= set(model_admin.readonly_fields)
-    assert model_admin.has_add_permission(None) is False
+    assert "token_hash" not in model_admin.get_fields(None) and "token_hash" not in model_admin.get_fields(None, token)
+    assert set(model_admin.get_fields(None, token)) <= set(model_admin.get_readonly_fields(None, token))
+
+
+# -- staff issue integration tokens in the admin ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_issue_an_integration_token_in_the_admin_and_see_it_once(admin_client, django_user_model):
+    erp = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
+
+    response = admin_client.post(
+        "/admin/integrations/accesstoken/add/", {"user": erp.pk, "name": "ERP-XYZ"}, follow=True
+    )
+
+    token = AccessToken.objects.get(user=erp)
+    assert token.kind == AccessToken.Kind.INTEGRATION and token.name == "ERP-XYZ" and token.expires_at is None
+    shown = [str(message) for message in response.context["messages"]]
+    raw = shown[0].split(": ")[1].split(" - ")[0]
+    assert token_hash_of(raw) == token.token_hash  # the one shown is the one stored (as a hash)
+    assert raw not in admin_client.get(f"/admin/integrations/accesstoken/{token.pk}/change/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_revoked_integration_token_no_longer_opens_api2(admin_client, api_client, django_user_model):
+    erp = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
+    raw = integration_token_create(user=erp, name="ERP-XYZ")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api_client.get("/api2/invoice").status_code == 200
+
+    token = AccessToken.objects.get(user=erp)
+    admin_client.post(
+        "/admin/integrations/accesstoken/", {"action": "revoke_selected_tokens", "_selected_action": [token.pk]}
+    )
+
+    assert api_client.get("/api2/invoice").status_code == 401
