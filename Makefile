@@ -2,7 +2,7 @@ PYTHON ?= $(if $(shell command -v python3.11 2>/dev/null),python3.11,python3)
 VENV = .venv
 MANAGE = $(VENV)/bin/python manage.py
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: install
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks on PostgreSQL (a dedicated counterfoil_bench database): see bench/README.md.
+bench: install
+	$(VENV)/bin/python bench/seed_invoices.py --invoices $(or $(INVOICES),100000)
+	$(VENV)/bin/python bench/api2_list.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -510,6 +510,7 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["state"], name="sales_invoice_state_idx"),
+            models.Index(fields=["grand_total"], name="sales_invoice_grand_total_idx"),
         ]
 
     def __str__(self) -> str:
