@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0003_order_total_qty_ordered_unset'),
+        ("sales", "0003_order_total_qty_ordered_unset"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['grand_total'], name='sales_invoice_grand_total_idx'),
+            model_name="invoice",
+            index=models.Index(fields=["grand_total"], name="sales_invoice_grand_total_idx"),
         ),
     ]

@@ -7,26 +7,24 @@ pay, resolve the order's state, and write everything. A failure anywhere writes 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from sales.errors import (
-    DocumentValidationError,
-    DomainError,
-    NoSuchEntityError,
-)
+from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
 from sales.items import ItemTree, invoice_quantities
-from sales.locking import conflicts_as_domain_errors, lock_order
+from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
 from sales.money import ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
 from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
-from sales.services.invoice_payment import CaptureCase, settle_invoice_payment
+from sales.services.invoice_payment import CaptureCase, history, settle_invoice_payment
 from sales.totals import InvoiceDraft, collect_totals
 
 
@@ -61,6 +59,8 @@ MESSAGES = {
     ORDER_STATUS_REFUSES: "An invoice cannot be created when an order has a status of %1",
     NOTHING_TO_INVOICE: "The order does not allow an invoice to be created.",
 }
+logger = logging.getLogger("counterfoil.sales")
+
 INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
 
 
@@ -97,33 +97,61 @@ def invoice_order(
 
         collect_totals(draft)
         register_invoice(draft.invoice, draft.rows, order)
-        histories = settle_invoice_payment(invoice=draft.invoice, order=order, capture_case=capture_case)
-        apply_state(order, state_after_invoice(order, tree))  # after paying: paid orders can be refunded
-
-        invoice = draft.invoice
-        invoice.send_email = 1 if notify else None  # the e-mail worker sets email_sent when it is sent
-        invoice.increment_id = next_increment_id(entity_type=SalesSequence.EntityType.INVOICE, store_id=order.store_id)
-        invoice.save(force_insert=True)
-        for row in draft.rows:
-            row.parent = invoice
-        InvoiceItem.objects.bulk_create(draft.rows)
-        OrderItem.objects.bulk_update([row.order_item for row in draft.rows], REGISTERED_ITEM_FIELDS)
-        order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
-        if histories:
-            OrderStatusHistory.objects.bulk_create(histories)
-        if comment is not None and comment_in_order_history:
-            OrderStatusHistory.objects.create(
-                order=order, comment=comment.comment, status=order.status, is_customer_notified=False,
-                is_visible_on_front=comment.is_visible_on_front, entity_name="invoice",
-            )  # fmt: skip
-        if comment is not None:
-            InvoiceComment.objects.create(
-                parent=invoice,
-                comment=comment.comment,
-                is_visible_on_front=comment.is_visible_on_front,
-                is_customer_notified=append_comment and notify,
-            )
+        with could_not_invoice_on_failure(order):
+            comments = settle_invoice_payment(invoice=draft.invoice, order=order, capture_case=capture_case)
+            apply_state(order, state_after_invoice(order, tree))  # after paying: paid orders can be refunded
+            invoice = _save(draft, order, comments, notify=notify)
+            if comment is not None:
+                _comment(
+                    invoice, order, comment, notified=append_comment and notify, in_history=comment_in_order_history
+                )
     return invoice
+
+
+def _comment(invoice: Invoice, order: Order, comment: InvoiceCommentRequest, *, notified: bool, in_history: bool):
+    """The invoice's comment; ``in_history`` also keeps it in the order's history."""
+    InvoiceComment.objects.create(
+        parent=invoice, comment=comment.comment, is_visible_on_front=comment.is_visible_on_front,
+        is_customer_notified=notified,
+    )  # fmt: skip
+    if in_history:
+        OrderStatusHistory.objects.create(
+            order=order, comment=comment.comment, status=order.status, is_customer_notified=False,
+            is_visible_on_front=comment.is_visible_on_front, entity_name="invoice",
+        )  # fmt: skip
+
+
+def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: bool) -> Invoice:
+    invoice = draft.invoice
+    invoice.send_email = 1 if notify else None  # the e-mail worker sets email_sent when it is sent
+    invoice.increment_id = next_increment_id(entity_type=SalesSequence.EntityType.INVOICE, store_id=order.store_id)
+    invoice.save(force_insert=True)
+    for row in draft.rows:
+        row.parent = invoice
+    InvoiceItem.objects.bulk_create(draft.rows)
+    OrderItem.objects.bulk_update([row.order_item for row in draft.rows], REGISTERED_ITEM_FIELDS)
+    order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
+    if comments:
+        OrderStatusHistory.objects.bulk_create([history(order, comment) for comment in comments])
+    return invoice
+
+
+@contextmanager
+def could_not_invoice_on_failure(order: Order):
+    """Magento's step 7: a failure while paying or saving is logged and answered as
+    ``Could not save an invoice, see error log for details`` (400), never as a crash."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except DatabaseError as error:
+        if is_conflict(error):
+            raise ConflictError() from error
+        logger.exception("could not save an invoice of order #%s", order.increment_id)
+        raise CouldNotInvoiceError() from error
+    except Exception as error:
+        logger.exception("could not save an invoice of order #%s", order.increment_id)
+        raise CouldNotInvoiceError() from error
 
 
 def _resolve_line(tree: ItemTree, line: InvoiceLineRequest):

@@ -91,12 +91,12 @@ def settle_invoice_payment(*, invoice: Invoice, order: Order, capture_case: Capt
         invoice.state = InvoiceState.OPEN
         apply_state(order, OrderState.PAYMENT_REVIEW)
         message = f"An amount of {amount} will be captured after being approved at the payment gateway."
-        return [history(order, with_transaction(message, result.transaction_id))]
+        return [with_transaction(message, result.transaction_id)]
 
     invoice.state = InvoiceState.PAID
     # An offline payment can never be voided; an online capture stays voidable.
     invoice.can_void_flag = None if result.online else 0
     pay_order(invoice, order)
     if result.online:
-        return [history(order, with_transaction(f"Captured amount of {amount} online.", result.transaction_id))]
+        return [with_transaction(f"Captured amount of {amount} online.", result.transaction_id)]
     return []

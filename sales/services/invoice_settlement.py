@@ -70,8 +70,10 @@ def invoice_capture(*, invoice_id: int) -> Invoice:
                                code="invoice_already_paid")  # fmt: skip
         if invoice.state != InvoiceState.OPEN or order.state == OrderState.PAYMENT_REVIEW:
             raise PaymentError("The capture action is not available.", code="capture_unavailable")
-        histories = settle_invoice_payment(invoice=invoice, order=order, capture_case=CaptureCase.ONLINE)
-        _save(invoice, order, histories)
+        comments = settle_invoice_payment(invoice=invoice, order=order, capture_case=CaptureCase.ONLINE)
+        if order.state == OrderState.NEW:
+            apply_state(order, OrderState.PROCESSING)
+        _save(invoice, order, [history(order, comment) for comment in comments])
     return invoice
 
 
@@ -108,6 +110,9 @@ def invoice_cancel(*, invoice_id: int) -> Invoice:
         if invoice.state != InvoiceState.OPEN:
             raise DomainError("Only a Pending invoice can be canceled; invoice #%1 is %2.",
                               [invoice.increment_id, invoice.state_label], code="invoice_not_cancelable")  # fmt: skip
+        if order.state == OrderState.PAYMENT_REVIEW or invoice.transaction_id:
+            # The gateway may still capture this money: canceling would let the order be charged twice.
+            raise PaymentError("The cancel action is not available.", code="cancel_unavailable")
         rows = _unregister(invoice, order)
         _save(invoice, order, [], rows)
     return invoice
