@@ -1,0 +1,179 @@
+"""/api2/invoice runs a fixed number of queries whatever the page size or the number of rows, and a deep page
+of a large table is read from an index, not by scanning it.
+
+Counts are asserted equal across sizes (a per-row query shows up as a difference even within budget)
+and against a budget with ``django_assert_max_num_queries``.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sales.api.json import dumps
+from sales.models import Invoice, OrderItem
+from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
+from tests.conftest import load_seed_order
+
+pytestmark = pytest.mark.django_db
+
+# Budgets (measured; the same on SQLite and PostgreSQL but for create's SET LOCAL lock_timeout):
+# token 1 + page with its order (ids in a LIMIT/OFFSET subquery) 1 + rows 1 + comments 1.
+LIST_BUDGET = 4
+# ... + count 1.
+LIST_WITH_PAGINATION_BUDGET = 5
+# token 1 + invoice with its order 1 + rows 1 + comments 1 (+ the number's lookup 1).
+LOOKUP_BY_ID_BUDGET = 4
+LOOKUP_BY_INCREMENT_ID_BUDGET = 5
+# token 1 + SAVEPOINT 1 + order FOR UPDATE 1 + order rows 1 + payment read 1 + payment update 1 + number 1
+# + invoice insert 1 + rows insert 1 + order rows update 1 + order update 1 + order history insert 1
+# + invoice comment insert 1 + RELEASE SAVEPOINT 1 + re-read: invoice with order 1 + rows 1 + comments 1
+# (the test's transaction turns the service's atomic() into a savepoint); PostgreSQL adds SET LOCAL lock_timeout 1.
+CREATE_BUDGET_SQLITE = 17
+
+
+def create_budget() -> int:
+    return CREATE_BUDGET_SQLITE + (connection.vendor == "postgresql")
+
+
+def order_entity(lines: int, qty: int = 1) -> dict:
+    """An order of ``lines`` simple lines of ``qty`` units each, no tax or discount, 5.00 shipping."""
+    seed = load_seed_order("001")["entity"]
+    template = {key: value for key, value in seed["items"][0].items() if key != "item_id"}
+    items = []
+    for number in range(1, lines + 1):
+        price = Decimal(number) + Decimal("0.25")
+        row = price * qty
+        item = dict(template)
+        item.update(sku=f"LINE-{number}", name=f"Line {number}", product_id=1000 + number, qty_ordered=qty,
+                    price=price, original_price=price, price_incl_tax=price, row_total=row, row_total_incl_tax=row,
+                    discount_amount=0, discount_percent=0, tax_amount=0, tax_percent=0)  # fmt: skip
+        for name in ("price", "original_price", "price_incl_tax", "row_total", "row_total_incl_tax",
+                     "discount_amount", "tax_amount"):  # fmt: skip
+            item[f"base_{name}"] = item[name]
+        items.append(item)
+    subtotal = sum((item["row_total"] for item in items), Decimal(0))
+    entity = {key: value for key, value in seed.items() if key not in ("increment_id", "items")}
+    totals = {"subtotal": subtotal, "subtotal_incl_tax": subtotal, "discount_amount": 0, "tax_amount": 0,
+              "shipping_amount": Decimal(5), "shipping_incl_tax": Decimal(5), "grand_total": subtotal + 5}  # fmt: skip
+    for name, amount in totals.items():
+        entity[name] = entity[f"base_{name}"] = amount
+    entity["items"] = items
+    return entity
+
+
+def measured(call, budget: int, django_assert_max_num_queries):
+    with django_assert_max_num_queries(budget), CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code in (200, 201), response.content
+    return json.loads(response.content, parse_float=Decimal), len(queries.captured_queries)
+
+
+@pytest.fixture
+def sixty_invoices(import_order):
+    """60 invoices of 3 rows and a comment each: 3 orders of 3 lines x 20 units, one unit of each line a time."""
+    for _ in range(3):
+        order = import_order(order_entity(3, qty=20))
+        lines = [InvoiceLineRequest(order_item_id=item.pk, qty=Decimal(1)) for item in order.items.all()]
+        for number in range(20):
+            invoice_order(order_id=order.pk, items=lines, comment=InvoiceCommentRequest(comment=f"#{number}"))
+    assert Invoice.objects.count() == 60
+
+
+@pytest.mark.parametrize(("pagination", "budget"), [("0", LIST_BUDGET), ("1", LIST_WITH_PAGINATION_BUDGET)])
+def test_list_runs_the_same_queries_for_limit_5_and_50(v1, sixty_invoices, django_assert_max_num_queries,
+                                                       pagination, budget):  # fmt: skip
+    counts = {}
+    for limit in (5, 50):
+        url = f"/api2/invoice?limit={limit}&include_pagination={pagination}&sort=grand_total&direction=asc"
+        body, counts[limit] = measured(lambda url=url: v1.get(url), budget, django_assert_max_num_queries)
+        assert len(body["invoices"]) == limit
+        assert {len(invoice["items"]) for invoice in body["invoices"]} == {3}
+        assert {len(invoice["comments"]) for invoice in body["invoices"]} == {1}
+    assert counts == {5: budget, 50: budget}
+
+
+@pytest.mark.parametrize(
+    ("by", "budget"), [("id", LOOKUP_BY_ID_BUDGET), ("increment_id", LOOKUP_BY_INCREMENT_ID_BUDGET)]
+)
+def test_lookup_runs_the_same_queries_for_1_and_20_rows(v1, import_order, django_assert_max_num_queries, by, budget):
+    counts = {}
+    for lines in (1, 20):
+        order = import_order(order_entity(lines))
+        made = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="noted"))
+        key = made.pk if by == "id" else made.increment_id
+        body, counts[lines] = measured(lambda key=key: v1.get(f"/api2/invoice?{by}={key}"), budget,
+                                       django_assert_max_num_queries)  # fmt: skip
+        assert len(body["invoice"]["items"]) == lines
+    assert counts == {1: budget, 20: budget}
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["full", "items"])
+def test_create_runs_the_same_queries_for_1_and_20_lines(v1, import_order, django_assert_max_num_queries, partial):
+    counts = {}
+    for lines in (1, 20):
+        order = import_order(order_entity(lines, qty=2))
+        body = {"order_id": order.pk, "capture": "offline", "send_email": True, "comment": "budget"}
+        if partial:  # every line named, half by id and half by SKU
+            body["items"] = [{"order_item_id": item.pk, "qty": 1} if item.pk % 2 else {"sku": item.sku, "qty": 1}
+                             for item in OrderItem.objects.filter(order=order)]  # fmt: skip
+        created, counts[lines] = measured(
+            lambda body=body: v1.post("/api2/invoice/create", dumps(body), content_type="application/json"),
+            create_budget(), django_assert_max_num_queries,
+        )  # fmt: skip
+        assert len(created["invoice"]["items"]) == lines
+    assert counts == {1: create_budget(), 20: create_budget()}
+
+
+# -- a deep page of 100,000 invoices (PostgreSQL) ------------------------------------------------------------
+
+INVOICE_COUNT = 100_000
+
+# One order, store 1. Ids, numbers and created_at follow the insertion (as the sequence and the clock do);
+# updated_at (invoices touched later: captured, voided, mailed again) and grand_total do not.
+BULK_INSERT = """
+INSERT INTO sales_invoice (order_id, store_id, increment_id, state, grand_total, base_grand_total, total_qty,
+                           created_at, updated_at)
+SELECT %(order_id)s, 1, lpad((200000000 + n)::text, 9, '0'), 1 + n %% 3,
+       ((n * 7919) %% 100000) / 100.0, ((n * 7919) %% 100000) / 100.0, 1,
+       timestamptz '2020-01-01' + n * interval '1 minute',
+       timestamptz '2020-01-01' + ((n * 104729) %% 100000) * interval '1 minute'
+FROM generate_series(1::bigint, %(count)s) AS n
+"""
+
+
+@pytest.fixture
+def hundred_thousand_invoices(import_order):
+    """100,000 invoices in fresh table files: TRUNCATE (rolled back with the test, like the rows) keeps the
+    rows earlier tests inserted and rolled back from bloating the table and skewing the planner's costs."""
+    order = import_order(order_entity(1))
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE sales_invoice, sales_invoiceitem, sales_invoicecomment")
+        cursor.execute(BULK_INSERT, {"order_id": order.pk, "count": INVOICE_COUNT})
+        cursor.execute("ANALYZE sales_invoice")
+    assert Invoice.objects.count() == INVOICE_COUNT
+
+
+def page_query(queries) -> str:
+    """The query that picks the page's rows: the one with the OFFSET."""
+    [sql] = [query["sql"] for query in queries if "sales_invoice" in query["sql"] and "OFFSET" in query["sql"]]
+    return sql
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sort", ["entity_id", "created_at", "updated_at", "increment_id", "grand_total"])
+def test_deep_page_of_100000_invoices_is_read_from_an_index(v1, hundred_thousand_invoices, sort):
+    with CaptureQueriesContext(connection) as queries:
+        response = v1.get(f"/api2/invoice?page=1999&limit=50&sort={sort}")
+
+    assert response.status_code == 200, response.content
+    assert len(json.loads(response.content)["invoices"]) == 50
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {page_query(queries.captured_queries)}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on sales_invoice" not in plan, plan
+    assert "Index Scan" in plan or "Index Only Scan" in plan, plan
