@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import F
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,8 +39,13 @@ CAPTURE_CASES = {"online": CaptureCase.ONLINE, "offline": CaptureCase.OFFLINE, "
 
 
 def api2_invoice(invoice: Invoice) -> dict:
-    """The /V1 invoice, plus the order's number."""
-    return {**invoice_dict(invoice), "order_increment_id": invoice.order.increment_id}
+    """The /V1 invoice, plus the order's number (annotated by ``with_order_number``)."""
+    return {**invoice_dict(invoice), "order_increment_id": invoice.order_increment_id}
+
+
+def with_order_number(queryset):
+    # Only the order's number, not its hundred columns: most of a list's time is building rows.
+    return queryset.annotate(order_increment_id=F("order__increment_id"))
 
 
 class Api2View(APIView):
@@ -89,7 +95,7 @@ class InvoiceListView(Api2View):
             invoice_id = selectors.invoice_id_by_increment_id(params["increment_id"])
             if invoice_id is None:
                 raise NoSuchEntityError(entity="invoice")
-        invoice = selectors.invoices_with_rows().select_related("order").filter(pk=invoice_id).first()
+        invoice = with_order_number(selectors.invoices_with_rows()).filter(pk=invoice_id).first()
         if invoice is None:
             raise NoSuchEntityError(entity="invoice")
         return Response({"invoice": api2_invoice(invoice)})
@@ -116,9 +122,7 @@ class InvoiceListView(Api2View):
         filtered = filterset.qs.order_by(*ordering)
         start = (page - 1) * limit
         page_ids = filtered.values("pk")[start : start + limit]
-        invoices = list(
-            selectors.invoices_with_rows().select_related("order").filter(pk__in=page_ids).order_by(*ordering)
-        )
+        invoices = list(with_order_number(selectors.invoices_with_rows()).filter(pk__in=page_ids).order_by(*ordering))
         body = {"invoices": [api2_invoice(invoice) for invoice in invoices]}
         if include_pagination in ("1", "true"):
             total = filtered.count()
@@ -196,7 +200,7 @@ class InvoiceCreateView(Api2View):
             comment=InvoiceCommentRequest(comment=comment) if comment else None,
             comment_in_order_history=True,  # accounting traceability: the source system in the history
         )
-        saved = selectors.invoices_with_rows().select_related("order").get(pk=invoice.pk)
+        saved = with_order_number(selectors.invoices_with_rows()).get(pk=invoice.pk)
         return Response({"invoice": api2_invoice(saved)}, status=status.HTTP_201_CREATED)
 
 
