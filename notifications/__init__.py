@@ -1,5 +1,6 @@
-"""Notifications: a leaf app for customer e-mail.
+"""Customer e-mails through an outbox: written in the business transaction, sent by Celery after commit.
 
-Empty for now; the e-mail outbox, rendering by template name, the Celery tasks and the
-sweeper land with the e-mail issue.
+A leaf app: it never imports ``sales``. Callers hand it the template name, a plain context and
+the recipients; it renders, stores the row (one per logical send, by unique key), and the worker
+sends it with retries. Every attempt is kept.
 """

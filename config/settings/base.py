@@ -200,3 +200,20 @@ ORDER_LOCK_TIMEOUT_SECONDS = env_int("ORDER_LOCK_TIMEOUT_SECONDS", 5)
 
 # Magento's oauth/consumer/enable_integration_as_bearer: integration tokens on /V1 (always on /api2).
 INTEGRATION_TOKENS_AS_BEARER = env_bool("INTEGRATION_TOKENS_AS_BEARER", False)
+
+# ---------------------------------------------------------------------------
+# Invoice e-mails (notifications outbox)
+# ---------------------------------------------------------------------------
+INVOICE_EMAIL_COPY_TO = env_list("INVOICE_EMAIL_COPY_TO", [])  # Magento's sales_email/invoice/copy_to (bcc)
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 30)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
+EMAIL_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS", 300)
+EMAIL_SWEEP_GRACE_SECONDS = env_int("EMAIL_SWEEP_GRACE_SECONDS", 30)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds for one SMTP conversation
+CELERY_BEAT_SCHEDULE = {
+    "sweep-email-outbox": {
+        "task": "notifications.tasks.outbox_sweep",
+        "schedule": float(env_int("EMAIL_SWEEP_EVERY_SECONDS", 60)),
+    },
+}

@@ -1,7 +1,7 @@
 """Writes: one business operation each, in one transaction, with keyword-only arguments."""
 
 from sales.services.invoice_comment_add import invoice_comment_add
-from sales.services.invoice_email_request import invoice_email_request
+from sales.services.invoice_email import invoice_email_send
 from sales.services.invoice_order import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
 from sales.services.invoice_payment import CaptureCase
 from sales.services.invoice_settlement import invoice_cancel, invoice_capture, invoice_void
@@ -15,7 +15,7 @@ __all__ = [
     "invoice_cancel",
     "invoice_capture",
     "invoice_comment_add",
-    "invoice_email_request",
+    "invoice_email_send",
     "invoice_order",
     "invoice_void",
     "order_comment_add",

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from sales.errors import InputError, NoSuchEntityError
 from sales.models import Invoice, InvoiceComment
+from sales.services.invoice_email import invoice_comment_email_queue
 
 
 def invoice_comment_add(
@@ -31,9 +32,12 @@ def invoice_comment_add(
     with transaction.atomic():
         if not Invoice.objects.filter(pk=invoice_id).exists():
             raise NoSuchEntityError(entity="invoice")
-        return InvoiceComment.objects.create(
+        created = InvoiceComment.objects.create(
             parent_id=invoice_id,
             comment=comment,
             is_customer_notified=is_customer_notified,
             is_visible_on_front=is_visible_on_front,
         )
+        if is_customer_notified:
+            invoice_comment_email_queue(comment=created)  # Magento's "Invoice Update" mail
+        return created

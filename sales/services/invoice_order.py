@@ -24,6 +24,7 @@ from sales.money import ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
 from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
+from sales.services.invoice_email import invoice_email_queue_safely
 from sales.services.invoice_payment import CaptureCase, history, settle_invoice_payment
 from sales.totals import InvoiceDraft, collect_totals
 
@@ -105,6 +106,9 @@ def invoice_order(
                 _comment(
                     invoice, order, comment, notified=append_comment and notify, in_history=comment_in_order_history
                 )
+        if notify:
+            mailed_comment = comment.comment if comment is not None and append_comment else ""
+            invoice_email_queue_safely(invoice=invoice, order=order, rows=draft.rows, comment=mailed_comment)
     return invoice
 
 

@@ -25,7 +25,7 @@ from sales.services import (
     CaptureCase,
     InvoiceCommentRequest,
     InvoiceLineRequest,
-    invoice_email_request,
+    invoice_email_send,
     invoice_order,
 )
 
@@ -229,5 +229,6 @@ class InvoiceEmailView(Api2View):
         comment = body.get("comment")
         if comment is not None and not isinstance(comment, str):
             raise Api2Error("Invalid comment: expected a string")
-        invoice = invoice_email_request(invoice_id=invoice_id, comment=comment)
+        key = request.headers.get("Idempotency-Key")  # the same key asks for one mail, however often
+        invoice = invoice_email_send(invoice_id=invoice_id, comment=comment, key=key)
         return Response({"invoice_id": invoice.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)

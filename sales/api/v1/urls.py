@@ -17,6 +17,7 @@ v1 = [
     path("invoices/comments", views.InvoiceCommentCreateView.as_view()),
     path("invoices/<int:invoice_id>", views.InvoiceDetailView.as_view()),
     path("invoices/<int:invoice_id>/comments", views.InvoiceCommentsView.as_view()),
+    path("invoices/<int:invoice_id>/emails", views.InvoiceEmailsView.as_view()),
     path("invoices/<int:invoice_id>/capture", views.InvoiceCaptureView.as_view()),
     path("invoices/<int:invoice_id>/void", views.InvoiceVoidView.as_view()),
     path("invoices/<int:invoice_id>/cancel", views.InvoiceCancelView.as_view()),

@@ -29,6 +29,7 @@ from sales.services import (
     invoice_cancel,
     invoice_capture,
     invoice_comment_add,
+    invoice_email_send,
     invoice_order,
     invoice_void,
     order_comment_add,
@@ -337,3 +338,17 @@ class TransactionDetailView(MagentoView):
         if transaction is None:
             raise NoSuchEntityError(entity="transaction")
         return Response(transaction_dict(transaction))
+
+
+class InvoiceEmailsView(MagentoView):
+    """``POST /V1/invoices/{id}/emails``: queue the invoice e-mail again; true once queued.
+
+    Magento answers whether it sent synchronously; the outbox sends after commit, with retries.
+    An ``Idempotency-Key`` header makes repeats of one request queue one mail.
+    """
+
+    default_acl_resource = "Magento_Sales::sales_invoice"
+
+    def post(self, request, invoice_id, **kwargs):
+        invoice_email_send(invoice_id=invoice_id, key=request.headers.get("Idempotency-Key"))
+        return Response(True)

@@ -1,0 +1,137 @@
+"""Sending the outbox: one task per e-mail, and a sweeper on Celery beat.
+
+The task claims its row with a conditional update (pending -> sending), so a redelivered or
+duplicated message cannot send twice; it keeps the row's Message-ID across retries. A transient
+failure (connection refused, time-out, SMTP 4xx) is retried with exponential backoff and jitter
+up to ``EMAIL_MAX_ATTEMPTS``; a permanent one (SMTP 5xx, every recipient refused) fails at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+from datetime import timedelta
+
+from celery import shared_task
+from django.apps import apps
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from notifications.models import EmailAttempt, EmailOutbox
+
+logger = logging.getLogger("counterfoil.notifications")
+Status = EmailOutbox.Status
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before the next try: base x 2^(attempt-1), capped, with up to 25 % jitter."""
+    base = float(_setting("EMAIL_RETRY_BASE_SECONDS", 30))
+    cap = float(_setting("EMAIL_RETRY_MAX_SECONDS", 3600))
+    delay = min(cap, base * 2 ** max(attempt - 1, 0))
+    return delay * (1 + random.uniform(0, 0.25))
+
+
+def is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+def _message(email: EmailOutbox) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        to=email.recipients,
+        bcc=email.bcc,
+        headers={"Message-ID": email.message_id},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def email_send(email_id: int) -> str:
+    """Send one outbox e-mail if it is due and nobody else holds it."""
+    now = timezone.now()
+    claimed = EmailOutbox.objects.filter(pk=email_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not due"  # already sent, being sent, failed for good, or waiting for its next attempt
+    email = EmailOutbox.objects.get(pk=email_id)
+    started = timezone.now()
+    try:
+        _message(email).send(fail_silently=False)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
+        return _failed(email, started, error)
+    with transaction.atomic():
+        EmailOutbox.objects.filter(pk=email.pk).update(status=Status.SENT, sent_at=timezone.now(), last_error="")
+        EmailAttempt.objects.create(email=email, number=email.attempts, started_at=started,
+                                    finished_at=timezone.now(), outcome=EmailAttempt.Outcome.SENT)  # fmt: skip
+        if email.invoice_id is not None:
+            # Magento's meaning: email_sent = 1 once the mail is out (null while pending).
+            apps.get_model("sales", "Invoice").objects.filter(pk=email.invoice_id).update(email_sent=1)
+    logger.info("e-mail %s (%s) sent to %s", email.pk, email.kind, ", ".join(email.recipients))
+    return "sent"
+
+
+def _failed(email: EmailOutbox, started, error: Exception) -> str:
+    text = f"{type(error).__name__}: {error}"[:2000]
+    final = is_permanent(error) or email.attempts >= int(_setting("EMAIL_MAX_ATTEMPTS", 8))
+    next_attempt = timezone.now() + timedelta(seconds=retry_delay(email.attempts))
+    with transaction.atomic():
+        EmailOutbox.objects.filter(pk=email.pk).update(
+            status=Status.FAILED if final else Status.PENDING,
+            last_error=text,
+            next_attempt_at=email.next_attempt_at if final else next_attempt,
+            claimed_at=None,
+        )
+        EmailAttempt.objects.create(
+            email=email, number=email.attempts, started_at=started, finished_at=timezone.now(), error=text,
+            outcome=EmailAttempt.Outcome.FAILED if final else EmailAttempt.Outcome.RETRY,
+        )  # fmt: skip
+    if final:
+        logger.error("e-mail %s failed for good after %s attempt(s): %s", email.pk, email.attempts, text)
+        return "failed"
+    logger.warning("e-mail %s attempt %s failed (%s); next at %s", email.pk, email.attempts, text, next_attempt)
+    countdown = max((next_attempt - timezone.now()).total_seconds(), 0)
+    try:
+        email_send.apply_async((email.pk,), countdown=countdown)
+    except Exception:  # noqa: BLE001 - the broker is down: the sweeper will pick the row up
+        logger.warning("could not schedule the retry of e-mail %s; the sweeper will", email.pk)
+    return "retry"
+
+
+@shared_task(ignore_result=True)
+def outbox_sweep() -> dict:
+    """Every minute: release e-mails stuck in sending, and enqueue due ones the broker lost.
+
+    A row stays in ``sending`` only if its worker died mid-send; after
+    ``EMAIL_SENDING_TIMEOUT_SECONDS`` it is released. Pending rows are enqueued once they are
+    ``EMAIL_SWEEP_GRACE_SECONDS`` overdue, leaving the normal on-commit enqueue time to work first.
+    """
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=int(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300)))
+    released = EmailOutbox.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before).update(
+        status=Status.PENDING, claimed_at=None, last_error="released: the worker stopped while sending"
+    )
+    overdue = now - timedelta(seconds=int(_setting("EMAIL_SWEEP_GRACE_SECONDS", 30)))
+    due = list(
+        EmailOutbox.objects.filter(status=Status.PENDING, next_attempt_at__lte=overdue)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[: int(_setting("EMAIL_SWEEP_BATCH", 500))]
+    )
+    for email_id in due:
+        email_send.delay(email_id)
+    if released or due:
+        logger.info("outbox sweep: released %s stuck, enqueued %s due", released, len(due))
+    return {"released": released, "enqueued": len(due)}
