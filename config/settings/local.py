@@ -1,4 +1,4 @@
-"""Local development: SQLite, eager Celery and console e-mail unless the environment says otherwise."""
+"""Local development: SQLite, eager Celery and e-mails written to files unless the environment says otherwise."""
 
 from .base import *  # noqa: F403
 from .base import env, env_bool, env_list
@@ -10,4 +10,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The demo sends hundreds of invoice e-mails: one file per run under var/mail/ (EMAIL_FILE_PATH), not the terminal.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+
+# In eager mode every task would log two lines; keep the terminal for what matters.
+LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405
+LOGGING["loggers"]["counterfoil.notifications"] = {"level": "WARNING"}  # noqa: F405
