@@ -118,7 +118,7 @@ def test_local_settings_need_no_server_and_no_configuration():
     assert settings["DEBUG"] is True
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
-    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     assert settings["SECRET_KEY"].startswith("local-insecure-")
 
 
