@@ -32,11 +32,10 @@ def _setting(name: str, default):
 
 
 def retry_delay(attempt: int) -> float:
-    """Seconds before the next try: base x 2^(attempt-1), capped, with up to 25 % jitter."""
+    """Seconds before the next try: base x 2^(attempt-1) with up to 25 % jitter, never over the cap."""
     base = float(_setting("EMAIL_RETRY_BASE_SECONDS", 30))
     cap = float(_setting("EMAIL_RETRY_MAX_SECONDS", 3600))
-    delay = min(cap, base * 2 ** max(attempt - 1, 0))
-    return delay * (1 + random.uniform(0, 0.25))
+    return min(cap, base * 2 ** max(attempt - 1, 0) * (1 + random.uniform(0, 0.25)))
 
 
 def is_permanent(error: Exception) -> bool:

@@ -6,11 +6,14 @@ order amounts on partial invoices), and the comment only when it was meant for t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.db import transaction
 
+from notifications.models import EmailOutbox
 from notifications.services import email_queue
+from payments.methods import method_get
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress, Store
 from sales.money import format_price, is_zero
@@ -69,7 +72,7 @@ def invoice_email_context(invoice: Invoice, order: Order, rows: list[InvoiceItem
         "billing_address": _address_lines(order.billing_address),
         "shipping_address": [] if order.is_virtual else _address_lines(order.shipping_address),
         "is_virtual": order.is_virtual,
-        "payment_method": payment.method if payment else "",
+        "payment_method": method_get(payment.method).title if payment else "",
         "shipping_description": order.shipping_description or "",
         "lines": lines,
         "totals": [{"label": label, "amount": price(amount)} for label, amount in totals],
@@ -107,9 +110,12 @@ def invoice_email_send(*, invoice_id: int, key: str | None = None, comment: str 
             raise NoSuchEntityError(entity="invoice")
         order = Order.objects.select_related("billing_address", "shipping_address", "payment").get(pk=invoice.order_id)
         rows = list(InvoiceItem.objects.filter(parent=invoice).select_related("order_item").order_by("id"))
+        # A key the outbox already holds is a repeat of a request already done: nothing changes.
+        queued_key = f"invoice_email:{invoice.pk}:{hashlib.sha256(key.encode()).hexdigest()}" if key else None
+        if queued_key and EmailOutbox.objects.filter(key=queued_key).exists():
+            return invoice
         if comment:
             InvoiceComment.objects.create(parent=invoice, comment=comment, is_customer_notified=True)
-        queued_key = f"invoice_email:{invoice.pk}:{key}" if key else None
         invoice_email_queue(invoice=invoice, order=order, rows=rows, comment=comment or "", key=queued_key)
         invoice.send_email = 1
         invoice.email_sent = None
@@ -118,11 +124,11 @@ def invoice_email_send(*, invoice_id: int, key: str | None = None, comment: str 
 
 
 def invoice_comment_email_queue(*, comment: InvoiceComment) -> None:
-    """A comment added with notify goes to the customer as an invoice update."""
+    """A comment added with notify goes to the customer as an invoice update (never failing the comment)."""
     invoice = comment.parent
     order = Order.objects.select_related("billing_address", "shipping_address", "payment").get(pk=invoice.order_id)
     rows = list(InvoiceItem.objects.filter(parent=invoice).select_related("order_item").order_by("id"))
-    invoice_email_queue(invoice=invoice, order=order, rows=rows, kind=INVOICE_UPDATE, comment=comment.comment)
+    invoice_email_queue_safely(invoice=invoice, order=order, rows=rows, kind=INVOICE_UPDATE, comment=comment.comment)
 
 
 def invoice_email_queue_safely(**kwargs) -> None:

@@ -1,0 +1,172 @@
+"""Shared pieces for the e-mail tests: a real SMTP server in this process, orders and queued mails.
+
+The SMTP server is aiosmtpd's ``Controller`` on 127.0.0.1 and a free port; Django's SMTP backend talks to
+it exactly as it would to a relay. ``smtp.data_reply`` / ``smtp.rcpt_reply`` make it answer an error.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import load_seed_order
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+    @property
+    def message(self) -> email.message.EmailMessage:
+        return email.message_from_bytes(self.content, policy=email.policy.default)
+
+    def text(self) -> str:
+        return self.message.get_body(preferencelist=("plain",)).get_content()
+
+    def html(self) -> str:
+        return self.message.get_body(preferencelist=("html",)).get_content()
+
+
+@dataclass
+class Recorder:
+    """aiosmtpd handler: keeps every accepted message; answers ``data_reply``/``rcpt_reply`` when set."""
+
+    received: list[Received] = field(default_factory=list)
+    data_reply: str = "250 Message accepted for delivery"
+    rcpt_reply: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        if self.data_reply.startswith("250"):
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        return self.data_reply
+
+
+class SmtpServer:
+    """One local SMTP server; ``start()`` / ``stop()`` on a fixed port, so a test can take it down and up."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.handler = Recorder()
+        self._controller: Controller | None = None
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def start(self) -> SmtpServer:
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp_settings(settings):
+    """Django's real SMTP backend pointed at 127.0.0.1:<free port> (nothing listening yet)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    return settings
+
+
+@pytest.fixture
+def smtp_down(smtp_settings):
+    """A server object on the configured port, not started: connections are refused until ``start()``."""
+    server = SmtpServer(smtp_settings.EMAIL_PORT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_down):
+    """A running local SMTP server that Django's SMTP backend sends to."""
+    return smtp_down.start()
+
+
+@pytest.fixture
+def seed_order(import_order):
+    """Seed 001 (Driven Backpack x 20, Voyage Yoga Bag x 40, Yoga Adventure x 1), a new number each call."""
+    return lambda **overrides: import_order(load_seed_order("001"), **{"increment_id": None, **overrides})
+
+
+@pytest.fixture
+def virtual_order(import_order):
+    """Only the downloadable Yoga Adventure: a virtual order, no shipping address or method."""
+    entity = load_seed_order("001")["entity"]
+    entity.pop("extension_attributes", None)
+    entity.pop("shipping_description", None)
+    entity["items"] = [item for item in entity["items"] if item["sku"] == "240-LV06"]
+    for name in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax", "grand_total",
+                 "base_grand_total"):  # fmt: skip
+        entity[name] = Decimal("22")
+    for name in ("discount_amount", "base_discount_amount", "shipping_amount", "base_shipping_amount",
+                 "shipping_incl_tax", "base_shipping_incl_tax"):  # fmt: skip
+        entity[name] = Decimal("0")
+    return lambda **overrides: import_order(entity, **{"increment_id": None, **overrides})
+
+
+@pytest.fixture
+def queued_invoice(seed_order):
+    """``queued_invoice(**invoice_order kwargs)`` -> (invoice, outbox row): invoiced with notify, mail pending.
+
+    Outside ``django_capture_on_commit_callbacks`` the on-commit enqueue never runs, so the row waits.
+    """
+    from notifications.models import EmailOutbox
+    from sales.services import invoice_order
+
+    def _queue(order=None, **kwargs):
+        order = order or seed_order()
+        invoice = invoice_order(order_id=order.pk, notify=True, **kwargs)
+        return invoice, EmailOutbox.objects.get(invoice=invoice)
+
+    return _queue
+
+
+@pytest.fixture
+def eager_celery():
+    """Celery runs ``delay()`` / ``apply_async()`` in this process, whatever an earlier test left in its conf.
+
+    Celery reads ``CELERY_*`` from Django's settings live, unless a value was set on ``app.conf`` directly; this
+    sets eager mode there for the test and puts back exactly what was there before.
+    """
+    from config.celery_app import app
+
+    names = ("task_always_eager", "task_eager_propagates")
+    saved = {name: app.conf.changes[name] for name in names if name in app.conf.changes}
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    for name in names:
+        if name in saved:
+            app.conf.changes[name] = saved[name]
+        else:
+            app.conf.changes.pop(name, None)
