@@ -25,6 +25,7 @@ from notifications.models import EmailAttempt, EmailOutbox
 
 logger = logging.getLogger("counterfoil.notifications")
 Status = EmailOutbox.Status
+RELEASED = "released: the worker stopped while sending"
 
 
 def _setting(name: str, default):
@@ -57,7 +58,12 @@ def _message(email: EmailOutbox) -> EmailMultiAlternatives:
     return message
 
 
-@shared_task(acks_late=True, ignore_result=True)
+def _send_time_limit() -> float:
+    """A send is killed well before the sweeper would hand its row to another worker."""
+    return max(float(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300)) * 0.8, 1.0)
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=_send_time_limit())
 def email_send(email_id: int) -> str:
     """Send one outbox e-mail if it is due and nobody else holds it."""
     now = timezone.now()
@@ -73,11 +79,15 @@ def email_send(email_id: int) -> str:
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
         return _failed(email, started, error)
     with transaction.atomic():
-        EmailOutbox.objects.filter(pk=email.pk).update(status=Status.SENT, sent_at=timezone.now(), last_error="")
+        ours = EmailOutbox.objects.filter(pk=email.pk, status=Status.SENDING, claimed_at=email.claimed_at)
+        if not ours.update(status=Status.SENT, sent_at=timezone.now(), last_error=""):
+            # The sweeper released the row while this conversation dragged on: another worker may send it too.
+            logger.warning("e-mail %s was sent after its claim was released: a duplicate is possible", email.pk)
+            EmailOutbox.objects.filter(pk=email.pk).update(status=Status.SENT, sent_at=timezone.now())
         EmailAttempt.objects.create(email=email, number=email.attempts, started_at=started,
                                     finished_at=timezone.now(), outcome=EmailAttempt.Outcome.SENT)  # fmt: skip
-        if email.invoice_id is not None:
-            # Magento's meaning: email_sent = 1 once the mail is out (null while pending).
+        if email.invoice_id is not None and email.kind == "invoice_new":
+            # Magento's meaning: email_sent = 1 once the invoice mail is out (null while pending); updates don't count.
             apps.get_model("sales", "Invoice").objects.filter(pk=email.invoice_id).update(email_sent=1)
     logger.info("e-mail %s (%s) sent to %s", email.pk, email.kind, ", ".join(email.recipients))
     return "sent"
@@ -120,9 +130,18 @@ def outbox_sweep() -> dict:
     """
     now = timezone.now()
     stuck_before = now - timedelta(seconds=int(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300)))
-    released = EmailOutbox.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before).update(
-        status=Status.PENDING, claimed_at=None, last_error="released: the worker stopped while sending"
-    )
+    released = 0
+    for stuck in EmailOutbox.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before):
+        with transaction.atomic():
+            # Conditional on the same claim: a worker that finishes meanwhile keeps its result.
+            if EmailOutbox.objects.filter(pk=stuck.pk, status=Status.SENDING, claimed_at=stuck.claimed_at).update(
+                status=Status.PENDING, claimed_at=None, last_error=RELEASED
+            ):
+                EmailAttempt.objects.create(
+                    email=stuck, number=stuck.attempts, started_at=stuck.claimed_at, finished_at=now,
+                    outcome=EmailAttempt.Outcome.RETRY, error=RELEASED,
+                )  # fmt: skip
+                released += 1
     overdue = now - timedelta(seconds=int(_setting("EMAIL_SWEEP_GRACE_SECONDS", 30)))
     due = list(
         EmailOutbox.objects.filter(status=Status.PENDING, next_attempt_at__lte=overdue)

@@ -339,3 +339,52 @@ def test_a_failed_send_never_touches_the_invoice(smtp, queued_invoice):
     email_send(row.pk)
 
     assert Invoice.objects.values().get(pk=invoice.pk) == before
+
+
+# -- one send per claim, an update is not the invoice mail ---------------------------------------
+
+
+def test_a_send_outliving_its_released_claim_is_logged_as_a_possible_duplicate(smtp, queued_invoice, monkeypatch,
+                                                                                caplog):  # fmt: skip
+    invoice, row = queued_invoice()
+    real_send = tasks.EmailMultiAlternatives.send
+
+    def slow_send(message, *args, **kwargs):
+        # while this conversation drags on, the sweeper hands the row to another worker (a new claim)
+        EmailOutbox.objects.filter(pk=row.pk).update(claimed_at=timezone.now() + timedelta(seconds=1))
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(tasks.EmailMultiAlternatives, "send", slow_send)
+    email_send(row.pk)
+
+    assert "a duplicate is possible" in caplog.text
+    assert EmailOutbox.objects.get(pk=row.pk).status == Status.SENT
+
+
+def test_a_send_is_cut_off_before_the_sweeper_would_release_its_row(settings):
+    assert email_send.time_limit < settings.EMAIL_SENDING_TIMEOUT_SECONDS
+
+
+def test_the_sweeper_records_the_attempt_of_a_worker_that_died_while_sending(queued_invoice):
+    invoice, row = queued_invoice()
+    claimed_at = timezone.now() - timedelta(hours=1)
+    EmailOutbox.objects.filter(pk=row.pk).update(status=Status.SENDING, claimed_at=claimed_at, attempts=1)
+
+    tasks.outbox_sweep()
+
+    attempt = EmailAttempt.objects.get(email=row)
+    assert (attempt.number, attempt.outcome, attempt.started_at) == (1, EmailAttempt.Outcome.RETRY, claimed_at)
+    assert EmailOutbox.objects.get(pk=row.pk).status == Status.PENDING
+
+
+def test_an_invoice_update_mail_does_not_mark_the_invoice_mail_sent(smtp, seed_order):
+    from sales.services import invoice_comment_add, invoice_order
+
+    invoice = invoice_order(order_id=seed_order().pk)  # no notify: the invoice mail was never asked for
+    invoice_comment_add(invoice_id=invoice.pk, comment="Your parcel left today", is_customer_notified=True)
+    update = EmailOutbox.objects.get(invoice=invoice, kind="invoice_update")
+
+    email_send(update.pk)
+
+    assert len(smtp.received) == 1
+    assert Invoice.objects.get(pk=invoice.pk).email_sent is None
