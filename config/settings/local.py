@@ -13,6 +13,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # The demo sends hundreds of invoice e-mails: one file per run under var/mail/ (EMAIL_FILE_PATH), not the terminal.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 
-# In eager mode every task would log two lines; keep the terminal for what matters.
-LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405
-LOGGING["loggers"]["counterfoil.notifications"] = {"level": "WARNING"}  # noqa: F405
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run in the web process (make run): two log lines per demo e-mail would bury the terminal.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405
+    LOGGING["loggers"]["counterfoil.notifications"] = {"level": "WARNING"}  # noqa: F405
