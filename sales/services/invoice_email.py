@@ -31,7 +31,7 @@ SUBJECTS = {
 def _address_lines(address: OrderAddress | None) -> list[str]:
     if address is None:
         return []
-    city_line = " ".join(part for part in (address.city, address.region, address.postcode) if part)
+    city_line = ", ".join(part for part in (address.city, address.region, address.postcode) if part)
     lines = [address.name, address.company, *address.street_lines, city_line, address.country_id, address.telephone]
     return [line for line in lines if line]
 
