@@ -6,13 +6,16 @@ services, so nothing here is editable.
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from notifications.models import EmailOutbox
+from payments.methods import OFFLINE_METHODS
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, Store
+from sales.money import format_price
 from sales.services import invoice_email_send
 
 
@@ -88,23 +91,92 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ("increment_id", "created_at", "customer_email", "status", "base_grand_total", "grand_total")
-    list_filter = ("status", "store")
-    search_fields = ("=increment_id", "customer_email")
-    list_select_related = ("store",)
-    date_hierarchy = None
+    """Sales > Orders: Magento's default grid columns, newest first."""
+
+    list_display = ("order_number", "store", "purchase_date", "bill_to_name", "ship_to_name", "grand_total_base",
+                    "grand_total_purchased", "status")  # fmt: skip
+    list_filter = ("status", "store", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=increment_id", "=customer_email", "^billing_address__lastname")
+    search_help_text = "Order #, customer e-mail or bill-to last name"
+    list_select_related = ("store", "billing_address", "shipping_address")
+    ordering = ("-id",)
     inlines = [OrderItemInline, OrderStatusHistoryInline]
     exclude = ("billing_address", "shipping_address")
+
+    @admin.display(description="ID", ordering="increment_id")
+    def order_number(self, order):
+        return order.increment_id
+
+    @admin.display(description="Purchase Date", ordering="created_at")
+    def purchase_date(self, order):
+        return order.created_at
+
+    @admin.display(description="Bill-to Name", ordering="billing_address__lastname")
+    def bill_to_name(self, order):
+        return order.billing_address.name if order.billing_address else ""
+
+    @admin.display(description="Ship-to Name")
+    def ship_to_name(self, order):
+        return order.shipping_address.name if order.shipping_address else ""
+
+    @admin.display(description="Grand Total (Base)", ordering="base_grand_total")
+    def grand_total_base(self, order):
+        return format_price(order.base_grand_total, order.base_currency_code)
+
+    @admin.display(description="Grand Total (Purchased)", ordering="grand_total")
+    def grand_total_purchased(self, order):
+        return format_price(order.grand_total, order.order_currency_code)
+
+
+class PaymentMethodFilter(admin.SimpleListFilter):
+    title = "payment method"
+    parameter_name = "payment_method"
+
+    def lookups(self, request, model_admin):
+        return [(method.code, method.title) for method in OFFLINE_METHODS.values()] + [("sandbox", "Sandbox card")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(order__payment__method=self.value()) if self.value() else queryset
+
+
+class EmailStatusFilter(admin.SimpleListFilter):
+    title = "e-mail"
+    parameter_name = "email"
+
+    def lookups(self, request, model_admin):
+        return [("sent", "Sent"), ("waiting", "Requested, not sent yet"), ("failed", "Failed"),
+                ("none", "Not requested")]  # fmt: skip
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "sent":
+            return queryset.filter(email_sent=1)
+        if value == "waiting":
+            return queryset.filter(send_email=1, email_sent__isnull=True)
+        if value == "failed":
+            return queryset.filter(emails__status=EmailOutbox.Status.FAILED).distinct()
+        if value == "none":
+            return queryset.filter(send_email__isnull=True)
+        return queryset
 
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
+    """Sales > Invoices: Magento's grid columns, filters and search, newest first."""
+
     list_display = (
-        "increment_id", "created_at", "order_increment_id", "state", "base_grand_total", "grand_total", "email_status",
+        "invoice_number", "invoice_date", "order_increment_id", "order_created_at", "bill_to_name", "status",
+        "grand_total_base", "grand_total_purchased", "email_status",
     )  # fmt: skip
-    list_filter = ("state", "store", "email_sent")
-    search_fields = ("=increment_id", "=order__increment_id")
-    list_select_related = ("order",)
+    list_display_links = ("invoice_number",)
+    list_filter = (
+        "state", "store", ("created_at", admin.DateFieldListFilter), ("order__created_at", admin.DateFieldListFilter),
+        PaymentMethodFilter, EmailStatusFilter,
+    )  # fmt: skip
+    search_fields = ("=increment_id", "=order__increment_id", "^billing_address__lastname", "=order__customer_email")
+    search_help_text = "Invoice #, order #, bill-to last name or customer e-mail"
+    list_select_related = ("order", "billing_address")
+    ordering = ("-id",)
     inlines = [InvoiceItemInline, InvoiceCommentInline, InvoiceEmailInline]
     exclude = ("billing_address", "shipping_address")
     actions = ["resend_invoice_email"]
@@ -121,6 +193,38 @@ class InvoiceAdmin(ReadOnlyAdmin):
             )
         )
 
+    @admin.display(description="Invoice", ordering="increment_id")
+    def invoice_number(self, invoice):
+        return invoice.increment_id
+
+    @admin.display(description="Invoice Date", ordering="created_at")
+    def invoice_date(self, invoice):
+        return invoice.created_at
+
+    @admin.display(description="Order #", ordering="order__increment_id")
+    def order_increment_id(self, invoice):
+        return invoice.order.increment_id
+
+    @admin.display(description="Order Date", ordering="order__created_at")
+    def order_created_at(self, invoice):
+        return invoice.order.created_at
+
+    @admin.display(description="Bill-to Name", ordering="billing_address__lastname")
+    def bill_to_name(self, invoice):
+        return invoice.billing_address.name if invoice.billing_address else ""
+
+    @admin.display(description="Status", ordering="state")
+    def status(self, invoice):
+        return invoice.state_label
+
+    @admin.display(description="Grand Total (Base)", ordering="base_grand_total")
+    def grand_total_base(self, invoice):
+        return format_price(invoice.base_grand_total, invoice.base_currency_code or "USD")
+
+    @admin.display(description="Grand Total (Purchased)", ordering="grand_total")
+    def grand_total_purchased(self, invoice):
+        return format_price(invoice.grand_total, invoice.order_currency_code or "USD")
+
     @admin.display(description="E-mail")
     def email_status(self, invoice):
         """Magento's email_sent, with the outbox's word when a mail is on its way or failed."""
@@ -129,11 +233,18 @@ class InvoiceAdmin(ReadOnlyAdmin):
         label = EmailOutbox.Status(invoice.last_email_status).label
         return f"{label} ({invoice.last_email_attempts} attempt{'s' if invoice.last_email_attempts != 1 else ''})"
 
-    @admin.action(description="Resend invoice e-mail")
+    def has_email_permission(self, request) -> bool:
+        return request.user.has_perm("sales.email_invoice")
+
+    @admin.action(permissions=["email"], description="Resend invoice e-mail")
     def resend_invoice_email(self, request, queryset):
         for invoice_id in queryset.values_list("pk", flat=True):
             invoice_email_send(invoice_id=invoice_id)
         self.message_user(request, f"Queued the e-mail of {queryset.count()} invoice(s).")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_send_email": self.has_email_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         send = self.admin_site.admin_view(self.send_email_view)
@@ -141,15 +252,13 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     def send_email_view(self, request, invoice_id: int):
         """The invoice page's Send Email button (POST only)."""
+        if not self.has_email_permission(request):
+            raise PermissionDenied
         invoice = get_object_or_404(Invoice, pk=invoice_id)
         if request.method == "POST":
             invoice_email_send(invoice_id=invoice.pk)
             self.message_user(request, "You sent the message.", messages.SUCCESS)  # Magento's words
         return redirect(reverse("admin:sales_invoice_change", args=[invoice.pk]))
-
-    @admin.display(description="Order #", ordering="order__increment_id")
-    def order_increment_id(self, invoice):
-        return invoice.order.increment_id
 
 
 @admin.register(Store)

@@ -505,6 +505,15 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Magento's ACL resources for invoice operations (view is Django's view_invoice).
+        permissions = [
+            ("invoice_order", "Create invoices (Magento_Sales::invoice)"),
+            ("capture_invoice", "Capture invoices (Magento_Sales::capture)"),
+            ("void_invoice", "Void invoices"),
+            ("cancel_invoice", "Cancel invoices (Magento_Sales::cancel)"),
+            ("email_invoice", "Send invoice e-mails (Magento_Sales::emails)"),
+            ("comment_invoice", "Comment on invoices (Magento_Sales::comment)"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["increment_id", "store"], name="sales_invoice_increment_store_uniq"),
         ]

@@ -1,0 +1,120 @@
+"""Magento's ACL resources as Django permissions: no permission, no button, and the URL answers 403."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+
+from notifications.models import EmailOutbox
+from sales.models import Invoice
+from sales.services import invoice_order
+from tests.conftest import load_seed_order
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "staff-Passw0rd!"
+
+
+@pytest.fixture
+def invoice(import_order):
+    return invoice_order(order_id=import_order(load_seed_order("000")).pk)
+
+
+def staff_client(client, django_user_model, *groups: str):
+    user = django_user_model.objects.create_user("staff", password=PASSWORD, is_staff=True)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    client.login(username="staff", password=PASSWORD)
+    return client
+
+
+def test_the_default_groups_carry_magentos_sales_resources():
+    viewer = set(Group.objects.get(name="Sales viewer").permissions.values_list("codename", flat=True))
+    manager = set(Group.objects.get(name="Sales manager").permissions.values_list("codename", flat=True))
+    assert viewer == {"view_order", "view_invoice", "view_store"}
+    assert {"invoice_order", "capture_invoice", "void_invoice", "cancel_invoice", "email_invoice"} <= manager
+    assert viewer < manager
+
+
+def test_staff_without_a_sales_group_cannot_open_sales_invoices(client, django_user_model, invoice):
+    client = staff_client(client, django_user_model)
+    assert client.get("/admin/sales/invoice/").status_code == 403
+    assert client.get(f"/admin/sales/invoice/{invoice.pk}/change/").status_code == 403
+
+
+def test_a_sales_viewer_sees_invoices_but_no_send_email_button_nor_resend_action(client, django_user_model, invoice):
+    client = staff_client(client, django_user_model, "Sales viewer")
+
+    grid = client.get("/admin/sales/invoice/")
+    page = client.get(f"/admin/sales/invoice/{invoice.pk}/change/")
+
+    assert grid.status_code == 200 and invoice.increment_id in grid.content.decode()
+    assert "resend_invoice_email" not in grid.content.decode()
+    assert page.status_code == 200 and "Send Email" not in page.content.decode()
+
+
+def test_the_send_email_url_answers_403_without_the_email_permission(client, django_user_model, invoice):
+    client = staff_client(client, django_user_model, "Sales viewer")
+
+    response = client.post(f"/admin/sales/invoice/{invoice.pk}/send-email/")
+
+    assert response.status_code == 403
+    assert not EmailOutbox.objects.filter(invoice=invoice).exists()
+
+
+def test_the_resend_action_is_refused_without_the_email_permission(client, django_user_model, invoice):
+    client = staff_client(client, django_user_model, "Sales viewer")
+
+    client.post("/admin/sales/invoice/", {"action": "resend_invoice_email", "_selected_action": [invoice.pk]})
+
+    assert not EmailOutbox.objects.filter(invoice=invoice).exists()
+
+
+def test_a_sales_manager_gets_the_button_and_the_action(client, django_user_model, invoice):
+    client = staff_client(client, django_user_model, "Sales manager")
+
+    assert "resend_invoice_email" in client.get("/admin/sales/invoice/").content.decode()
+    assert "Send Email" in client.get(f"/admin/sales/invoice/{invoice.pk}/change/").content.decode()
+    client.post(f"/admin/sales/invoice/{invoice.pk}/send-email/")
+    assert EmailOutbox.objects.filter(invoice=invoice).count() == 1
+
+
+def column_headers(page: str) -> list[str]:
+    return re.findall(r'<th scope="col"[^>]*>\s*(?:<div class="sortoptions">.*?</div>\s*)?<div class="text">'
+                      r"(?:<a [^>]*>|<span>)([^<]+)", page, flags=re.DOTALL)  # fmt: skip
+
+
+def test_the_invoices_grid_shows_magentos_default_columns(admin_client, invoice):
+    page = admin_client.get("/admin/sales/invoice/").content.decode()
+    assert column_headers(page) == [
+        "Invoice", "Invoice Date", "Order #", "Order Date", "Bill-to Name", "Status", "Grand Total (Base)",
+        "Grand Total (Purchased)", "E-mail",
+    ]  # fmt: skip
+    assert "$165.00" in page and "Roni Cost" in page and "Paid" in page
+
+
+def test_the_orders_grid_shows_magentos_default_columns(admin_client, invoice):
+    page = admin_client.get("/admin/sales/order/").content.decode()
+    assert column_headers(page) == [
+        "ID", "Store", "Purchase Date", "Bill-to Name", "Ship-to Name", "Grand Total (Base)",
+        "Grand Total (Purchased)", "Status",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", ["000000003", "Cost", "roni_cost@example.com"])
+def test_the_invoices_grid_searches_order_number_bill_to_name_and_email(admin_client, invoice, query):
+    page = admin_client.get("/admin/sales/invoice/", {"q": query}).content.decode()
+    assert invoice.increment_id in page
+
+
+def test_the_invoices_grid_runs_the_same_queries_for_2_and_12_invoices(admin_client, import_order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for total in (2, 12):
+        while Invoice.objects.count() < total:
+            invoice_order(order_id=import_order(load_seed_order("001"), increment_id=None).pk)
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get("/admin/sales/invoice/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
