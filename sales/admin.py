@@ -8,14 +8,17 @@ services, so nothing here is editable.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 
 from notifications.models import EmailOutbox
 from payments.methods import OFFLINE_METHODS
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, Store
 from sales.money import format_price
+from sales.pdf import invoices_pdf, pdf_filename
 from sales.services import invoice_email_send
 
 
@@ -75,6 +78,12 @@ class InvoiceEmailInline(ReadOnlyInline):
         )  # fmt: skip
 
 
+def pdf_response(pdf: bytes) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(timezone.now())}"'
+    return response
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over the whole table
     list_per_page = 50
@@ -102,6 +111,16 @@ class OrderAdmin(ReadOnlyAdmin):
     ordering = ("-id",)
     inlines = [OrderItemInline, OrderStatusHistoryInline]
     exclude = ("billing_address", "shipping_address")
+    actions = ["print_invoices"]
+
+    @admin.action(permissions=["view"], description="Print Invoices")
+    def print_invoices(self, request, queryset):
+        """One PDF of every invoice of the selected orders (Magento's orders grid mass action)."""
+        invoices = list(Invoice.objects.filter(order__in=queryset).only("pk").order_by("order_id", "pk"))
+        if not invoices:
+            self.message_user(request, "There are no printable documents related to selected orders.", messages.ERROR)
+            return None
+        return pdf_response(invoices_pdf(invoices))
 
     @admin.display(description="ID", ordering="increment_id")
     def order_number(self, order):
@@ -179,7 +198,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     ordering = ("-id",)
     inlines = [InvoiceItemInline, InvoiceCommentInline, InvoiceEmailInline]
     exclude = ("billing_address", "shipping_address")
-    actions = ["resend_invoice_email"]
+    actions = ["resend_invoice_email", "pdf_invoices"]
     change_form_template = "admin/sales/invoice/change_form.html"
 
     def get_queryset(self, request):
@@ -242,13 +261,28 @@ class InvoiceAdmin(ReadOnlyAdmin):
             invoice_email_send(invoice_id=invoice_id)
         self.message_user(request, f"Queued the e-mail of {queryset.count()} invoice(s).")
 
+    @admin.action(permissions=["view"], description="PDF Invoices")
+    def pdf_invoices(self, request, queryset):
+        return pdf_response(invoices_pdf(queryset))
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_send_email": self.has_email_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         send = self.admin_site.admin_view(self.send_email_view)
-        return [path("<int:invoice_id>/send-email/", send, name="sales_invoice_send_email"), *super().get_urls()]
+        print_pdf = self.admin_site.admin_view(self.print_view)
+        return [
+            path("<int:invoice_id>/send-email/", send, name="sales_invoice_send_email"),
+            path("<int:invoice_id>/print/", print_pdf, name="sales_invoice_print"),
+            *super().get_urls(),
+        ]
+
+    def print_view(self, request, invoice_id: int):
+        """The invoice page's Print button: the invoice as a PDF, under Magento's download name."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return pdf_response(invoices_pdf([get_object_or_404(Invoice, pk=invoice_id)]))
 
     def send_email_view(self, request, invoice_id: int):
         """The invoice page's Send Email button (POST only)."""

@@ -118,3 +118,46 @@ def test_the_invoices_grid_runs_the_same_queries_for_2_and_12_invoices(admin_cli
             assert admin_client.get("/admin/sales/invoice/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def read_pdf_text(content: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_pdf_invoices_action_downloads_one_pdf_of_the_selected_invoices(admin_client, invoice):
+    response = admin_client.post("/admin/sales/invoice/", {"action": "pdf_invoices", "_selected_action": [invoice.pk]})
+
+    assert response["Content-Type"] == "application/pdf"
+    assert re.match(
+        r'attachment; filename="invoice\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.pdf"', response["Content-Disposition"]
+    )
+    assert f"Invoice # {invoice.increment_id}" in read_pdf_text(response.content)
+
+
+def test_the_print_button_downloads_the_invoice(admin_client, invoice):
+    page = admin_client.get(f"/admin/sales/invoice/{invoice.pk}/change/").content.decode()
+    response = admin_client.get(f"/admin/sales/invoice/{invoice.pk}/print/")
+
+    assert f"/admin/sales/invoice/{invoice.pk}/print/" in page
+    assert "$165.00" in read_pdf_text(response.content)
+
+
+def test_print_invoices_on_orders_without_invoices_says_there_is_nothing_to_print(admin_client, import_order):
+    order = import_order(load_seed_order("001"))
+
+    response = admin_client.post(
+        "/admin/sales/order/", {"action": "print_invoices", "_selected_action": [order.pk]}, follow=True
+    )
+
+    assert "There are no printable documents related to selected orders." in response.content.decode()
+
+
+def test_print_invoices_on_orders_prints_their_invoices(admin_client, invoice):
+    response = admin_client.post(
+        "/admin/sales/order/", {"action": "print_invoices", "_selected_action": [invoice.order_id]}
+    )
+    assert f"Invoice # {invoice.increment_id}" in read_pdf_text(response.content)
