@@ -7,19 +7,32 @@ services, so nothing here is editable.
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
 from notifications.models import EmailOutbox
 from payments.methods import OFFLINE_METHODS
-from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, Store
+from sales.errors import DomainError
+from sales.models import (
+    Invoice,
+    InvoiceComment,
+    InvoiceItem,
+    InvoiceState,
+    Order,
+    OrderItem,
+    OrderState,
+    OrderStatusHistory,
+    Store,
+)
 from sales.money import format_price
 from sales.pdf import invoices_pdf, pdf_filename
-from sales.services import invoice_email_send
+from sales.services import invoice_cancel, invoice_capture, invoice_email_send, invoice_void
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -78,6 +91,24 @@ class InvoiceEmailInline(ReadOnlyInline):
         )  # fmt: skip
 
 
+# Invoice page buttons: label, permission, service, Magento's success message.
+OPERATIONS = {
+    "capture": ("Capture", "capture_invoice", invoice_capture, "The invoice has been captured."),
+    "void": ("Void", "void_invoice", invoice_void, "The invoice has been voided."),
+    "cancel": ("Cancel", "cancel_invoice", invoice_cancel, "You canceled the invoice."),
+}
+
+
+class NoFullCountPaginator(Paginator):
+    """Counts at most ``CAP + 1`` rows: a million-row table is never counted to page it."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+
 def pdf_response(pdf: bytes) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(timezone.now())}"'
@@ -85,7 +116,8 @@ def pdf_response(pdf: bytes) -> HttpResponse:
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False  # no COUNT(*) over the whole table
+    show_full_result_count = False  # no second COUNT(*) over the whole table
+    paginator = NoFullCountPaginator  # and the page count stops counting at 10,001 rows
     list_per_page = 50
 
     def has_add_permission(self, request):
@@ -266,8 +298,40 @@ class InvoiceAdmin(ReadOnlyAdmin):
         return pdf_response(invoices_pdf(queryset))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_send_email": self.has_email_permission(request)}
+        invoice = Invoice.objects.select_related("order").filter(pk=object_id).first()
+        allowed = self.allowed_operations(request, invoice) if invoice else set()
+        extra_context = {
+            **(extra_context or {}),
+            "can_send_email": self.has_email_permission(request),
+            "invoice_operations": [(name, label) for name, (label, *_rest) in OPERATIONS.items() if name in allowed],
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def allowed_operations(self, request, invoice: Invoice) -> set[str]:
+        """The buttons Magento shows: each needs its permission and the invoice's state to allow it."""
+        in_review = invoice.order.state == OrderState.PAYMENT_REVIEW
+        open_ = invoice.state == InvoiceState.OPEN
+        possible = {
+            "capture": open_ and not in_review,
+            "void": invoice.state == InvoiceState.PAID and invoice.can_void_flag != 0 and bool(invoice.transaction_id),
+            "cancel": open_ and not in_review and not invoice.transaction_id,
+        }
+        return {name for name, ok in possible.items() if ok and request.user.has_perm(f"sales.{OPERATIONS[name][1]}")}
+
+    def operation_view(self, request, invoice_id: int, operation: str):
+        """POST from the invoice page's Capture, Void or Cancel button."""
+        label, permission, service, done = OPERATIONS[operation]
+        if not request.user.has_perm(f"sales.{permission}"):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice, pk=invoice_id)
+        if request.method == "POST":
+            try:
+                service(invoice_id=invoice.pk)
+            except DomainError as refused:
+                self.message_user(request, refused.message, messages.ERROR)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+        return redirect(reverse("admin:sales_invoice_change", args=[invoice.pk]))
 
     def get_urls(self):
         send = self.admin_site.admin_view(self.send_email_view)
@@ -275,6 +339,15 @@ class InvoiceAdmin(ReadOnlyAdmin):
         return [
             path("<int:invoice_id>/send-email/", send, name="sales_invoice_send_email"),
             path("<int:invoice_id>/print/", print_pdf, name="sales_invoice_print"),
+            *[
+                path(
+                    f"<int:invoice_id>/{name}/",
+                    self.admin_site.admin_view(self.operation_view),
+                    {"operation": name},
+                    name=f"sales_invoice_{name}",
+                )
+                for name in OPERATIONS
+            ],
             *super().get_urls(),
         ]
 

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from notifications.models import EmailOutbox
 from sales.models import Invoice
@@ -107,9 +109,6 @@ def test_the_invoices_grid_searches_order_number_bill_to_name_and_email(admin_cl
 
 
 def test_the_invoices_grid_runs_the_same_queries_for_2_and_12_invoices(admin_client, import_order):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for total in (2, 12):
         while Invoice.objects.count() < total:
@@ -161,3 +160,87 @@ def test_print_invoices_on_orders_prints_their_invoices(admin_client, invoice):
         "/admin/sales/order/", {"action": "print_invoices", "_selected_action": [invoice.order_id]}
     )
     assert f"Invoice # {invoice.increment_id}" in read_pdf_text(response.content)
+
+
+# -- Capture, Void and Cancel buttons ------------------------------------------------------------------
+
+
+@pytest.fixture
+def pending_invoice(import_order):
+    from sales.services import CaptureCase
+
+    return invoice_order(order_id=import_order(load_seed_order("000")).pk, capture_case=CaptureCase.NOT_CAPTURE)
+
+
+@pytest.fixture
+def online_invoice(import_order):
+    from sales.services import CaptureCase
+
+    order = import_order(load_seed_order("001"), payment={"method": "sandbox"})
+    return invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
+
+
+def buttons(client, invoice) -> set[str]:
+    page = client.get(f"/admin/sales/invoice/{invoice.pk}/change/").content.decode()
+    return {name for name in ("capture", "void", "cancel") if f"/admin/sales/invoice/{invoice.pk}/{name}/" in page}
+
+
+def test_a_pending_invoice_offers_capture_and_cancel_to_a_manager_and_nothing_to_a_viewer(
+    client, django_user_model, pending_invoice
+):
+    assert buttons(staff_client(client, django_user_model, "Sales manager"), pending_invoice) == {"capture", "cancel"}
+    client.logout()
+    django_user_model.objects.filter(username="staff").delete()
+    assert buttons(staff_client(client, django_user_model, "Sales viewer"), pending_invoice) == set()
+
+
+def test_an_online_paid_invoice_offers_void_and_an_offline_paid_one_nothing(admin_client, invoice, online_invoice):
+    assert buttons(admin_client, online_invoice) == {"void"}
+    assert buttons(admin_client, invoice) == set()  # paid offline: nothing to capture, void or cancel
+
+
+def test_the_capture_button_captures_a_pending_invoice(admin_client, pending_invoice):
+    response = admin_client.post(f"/admin/sales/invoice/{pending_invoice.pk}/capture/", follow=True)
+
+    assert "The invoice has been captured." in response.content.decode()
+    assert Invoice.objects.get(pk=pending_invoice.pk).state == 2
+
+
+def test_the_cancel_button_cancels_a_pending_invoice(admin_client, pending_invoice):
+    response = admin_client.post(f"/admin/sales/invoice/{pending_invoice.pk}/cancel/", follow=True)
+
+    assert "You canceled the invoice." in response.content.decode()
+    assert Invoice.objects.get(pk=pending_invoice.pk).state == 3
+
+
+def test_the_void_button_voids_an_online_capture(admin_client, online_invoice):
+    response = admin_client.post(f"/admin/sales/invoice/{online_invoice.pk}/void/", follow=True)
+
+    assert "The invoice has been voided." in response.content.decode()
+    assert Invoice.objects.get(pk=online_invoice.pk).state == 3
+
+
+def test_a_refused_operation_is_reported_and_changes_nothing(admin_client, invoice):
+    response = admin_client.post(f"/admin/sales/invoice/{invoice.pk}/void/", follow=True)
+
+    assert "The void action is not available." in response.content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).state == 2
+
+
+@pytest.mark.parametrize("operation", ["capture", "void", "cancel"])
+def test_each_operation_url_answers_403_without_its_permission(client, django_user_model, pending_invoice, operation):
+    client = staff_client(client, django_user_model, "Sales viewer")
+
+    response = client.post(f"/admin/sales/invoice/{pending_invoice.pk}/{operation}/")
+
+    assert response.status_code == 403
+    assert Invoice.objects.get(pk=pending_invoice.pk).state == 1
+
+
+def test_the_grid_counts_no_more_rows_than_its_cap(admin_client, invoice):
+    from sales.admin import NoFullCountPaginator
+
+    paginator = NoFullCountPaginator(Invoice.objects.all(), 50)
+    with CaptureQueriesContext(connection) as queries:
+        assert paginator.count == 1
+    assert "LIMIT 10001" in queries[0]["sql"]
