@@ -23,16 +23,15 @@ from sales.models import (
     Invoice,
     InvoiceComment,
     InvoiceItem,
-    InvoiceState,
     Order,
     OrderItem,
-    OrderState,
     OrderStatusHistory,
     Store,
 )
 from sales.money import format_price
 from sales.pdf import invoices_pdf, pdf_filename
 from sales.services import invoice_cancel, invoice_capture, invoice_email_send, invoice_void
+from sales.services.invoice_settlement import can_cancel, can_capture, can_void
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -309,12 +308,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     def allowed_operations(self, request, invoice: Invoice) -> set[str]:
         """The buttons Magento shows: each needs its permission and the invoice's state to allow it."""
-        in_review = invoice.order.state == OrderState.PAYMENT_REVIEW
-        open_ = invoice.state == InvoiceState.OPEN
         possible = {
-            "capture": open_ and not in_review,
-            "void": invoice.state == InvoiceState.PAID and invoice.can_void_flag != 0 and bool(invoice.transaction_id),
-            "cancel": open_ and not in_review and not invoice.transaction_id,
+            "capture": can_capture(invoice, invoice.order),
+            "void": can_void(invoice),
+            "cancel": can_cancel(invoice, invoice.order),
         }
         return {name for name, ok in possible.items() if ok and request.user.has_perm(f"sales.{OPERATIONS[name][1]}")}
 

@@ -33,6 +33,21 @@ from sales.services.invoice_payment import (
 INVOICE_SETTLED_FIELDS = ["state", "transaction_id", "can_void_flag", "updated_at"]
 
 
+def can_capture(invoice: Invoice, order: Order) -> bool:
+    """Magento's canCapture: a Pending invoice, the order not held for payment review."""
+    return invoice.state == InvoiceState.OPEN and order.state != OrderState.PAYMENT_REVIEW
+
+
+def can_void(invoice: Invoice) -> bool:
+    """A Paid invoice captured online (offline payments have can_void_flag 0)."""
+    return invoice.state == InvoiceState.PAID and invoice.can_void_flag != 0 and bool(invoice.transaction_id)
+
+
+def can_cancel(invoice: Invoice, order: Order) -> bool:
+    """A Pending invoice whose money no gateway may still capture."""
+    return can_capture(invoice, order) and not invoice.transaction_id
+
+
 def _lock(invoice_id: int) -> tuple[Invoice, Order]:
     order_id = Invoice.objects.filter(pk=invoice_id).values_list("order_id", flat=True).first()
     if order_id is None:
@@ -68,7 +83,7 @@ def invoice_capture(*, invoice_id: int) -> Invoice:
         if invoice.state == InvoiceState.PAID:
             raise PaymentError('The transaction "%1" cannot be captured yet.', [invoice.transaction_id or ""],
                                code="invoice_already_paid")  # fmt: skip
-        if invoice.state != InvoiceState.OPEN or order.state == OrderState.PAYMENT_REVIEW:
+        if not can_capture(invoice, order):
             raise PaymentError("The capture action is not available.", code="capture_unavailable")
         comments = settle_invoice_payment(invoice=invoice, order=order, capture_case=CaptureCase.ONLINE)
         if order.state == OrderState.NEW:
@@ -81,7 +96,7 @@ def invoice_void(*, invoice_id: int) -> Invoice:
     """Void a Paid invoice's online capture: the money goes back and the invoice is Canceled."""
     with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
-        if invoice.state != InvoiceState.PAID or invoice.can_void_flag == 0 or not invoice.transaction_id:
+        if not can_void(invoice):
             raise PaymentError("The void action is not available.", code="void_unavailable")
         try:
             result = payment_void_invoice(
@@ -110,7 +125,7 @@ def invoice_cancel(*, invoice_id: int) -> Invoice:
         if invoice.state != InvoiceState.OPEN:
             raise DomainError("Only a Pending invoice can be canceled; invoice #%1 is %2.",
                               [invoice.increment_id, invoice.state_label], code="invoice_not_cancelable")  # fmt: skip
-        if order.state == OrderState.PAYMENT_REVIEW or invoice.transaction_id:
+        if not can_cancel(invoice, order):
             # The gateway may still capture this money: canceling would let the order be charged twice.
             raise PaymentError("The cancel action is not available.", code="cancel_unavailable")
         rows = _unregister(invoice, order)

@@ -222,11 +222,11 @@ def _check_totals(header: dict, tree: ItemTree, problems: _Problems) -> None:
             )
 
 
-def _items(raw_items, problems: _Problems, *, same_currency: bool) -> tuple[list[OrderItem], dict[int, int]]:
+def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[OrderItem]:
     """Order rows with temporary ids (the payload's item_id or its position) to link parents."""
     if not isinstance(raw_items, list) or not raw_items:
         problems.required("items")
-        return [], {}
+        return []
     items: list[OrderItem] = []
     local_ids: dict[Any, int] = {}
     parents: dict[int, Any] = {}
@@ -276,7 +276,7 @@ def _items(raw_items, problems: _Problems, *, same_currency: bool) -> tuple[list
             problems.invalid(f"items[{index}].product_type", f"{item.product_type} without child items")
         if item.product_type == ProductType.CONFIGURABLE and sum(1 for i in items if i.parent_item_id == item.pk) > 1:
             problems.invalid(f"items[{index}].product_type", "configurable with more than one child item")
-    return items, local_ids
+    return items
 
 
 def order_import(*, entity: dict, store_id: int) -> Order:
@@ -298,7 +298,7 @@ def order_import(*, entity: dict, store_id: int) -> Order:
         if header.get(name) is None:
             problems.required(name)
 
-    items, _local_ids = _items(entity.get("items"), problems, same_currency=same_currency)
+    items = _items(entity.get("items"), problems, same_currency=same_currency)
 
     billing = _address(entity.get("billing_address"), "billing_address.", problems)
     if billing is None:
@@ -339,7 +339,6 @@ def _save(header, items, billing, shipping, payment, *, store_id: int, is_virtua
             candidate = next_increment_id(entity_type=SalesSequence.EntityType.ORDER, store_id=store_id)
             if not Order.objects.filter(store_id=store_id, increment_id=candidate).exists():
                 increment_id = candidate  # skip numbers an imported order already took
-        header.setdefault("created_at", None)
         order = Order(
             **{key: value for key, value in header.items() if value is not None},
             store_id=store_id,
