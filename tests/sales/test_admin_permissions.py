@@ -238,7 +238,7 @@ def test_each_operation_url_answers_403_without_its_permission(client, django_us
 
 
 def test_the_grid_counts_no_more_rows_than_its_cap(admin_client, invoice):
-    from sales.admin import NoFullCountPaginator
+    from sales.admin.base import NoFullCountPaginator
 
     paginator = NoFullCountPaginator(Invoice.objects.all(), 50)
     with CaptureQueriesContext(connection) as queries:

@@ -1,61 +1,21 @@
-"""Sales > Orders and Sales > Invoices, read-only for now.
-
-The full back office (Magento's grid columns, filters, invoice creation, e-mail and PDF
-actions, permissions) is built on these with the admin issue. Rows change only through the
-services, so nothing here is editable.
-"""
+"""Sales > Invoices: the invoice page, its buttons, and the grid's actions."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
 from notifications.models import EmailOutbox
 from payments.methods import OFFLINE_METHODS
+from sales.admin.base import ReadOnlyAdmin, ReadOnlyInline, pdf_response
 from sales.errors import DomainError
-from sales.models import (
-    Invoice,
-    InvoiceComment,
-    InvoiceItem,
-    Order,
-    OrderItem,
-    OrderStatusHistory,
-    Store,
-)
+from sales.models import Invoice, InvoiceComment, InvoiceItem
 from sales.money import format_price
-from sales.pdf import invoices_pdf, pdf_filename
+from sales.pdf import invoices_pdf
 from sales.services import invoice_cancel, invoice_capture, invoice_email_send, invoice_void
 from sales.services.invoice_settlement import can_cancel, can_capture, can_void
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class OrderItemInline(ReadOnlyInline):
-    model = OrderItem
-    fields = ("sku", "name", "product_type", "parent_item", "qty_ordered", "qty_invoiced", "price", "row_total")
-    readonly_fields = fields
-
-
-class OrderStatusHistoryInline(ReadOnlyInline):
-    model = OrderStatusHistory
-    fields = ("created_at", "status", "comment", "is_customer_notified")
-    readonly_fields = fields
 
 
 class InvoiceItemInline(ReadOnlyInline):
@@ -96,86 +56,6 @@ OPERATIONS = {
     "void": ("Void", "void_invoice", invoice_void, "The invoice has been voided."),
     "cancel": ("Cancel", "cancel_invoice", invoice_cancel, "You canceled the invoice."),
 }
-
-
-class NoFullCountPaginator(Paginator):
-    """Counts at most ``CAP + 1`` rows: a million-row table is never counted to page it."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
-
-
-def pdf_response(pdf: bytes) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(timezone.now())}"'
-    return response
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False  # no second COUNT(*) over the whole table
-    paginator = NoFullCountPaginator  # and the page count stops counting at 10,001 rows
-    list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
-    """Sales > Orders: Magento's default grid columns, newest first."""
-
-    list_display = ("order_number", "store", "purchase_date", "bill_to_name", "ship_to_name", "grand_total_base",
-                    "grand_total_purchased", "status")  # fmt: skip
-    list_filter = ("status", "store", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("=increment_id", "=customer_email", "^billing_address__lastname")
-    search_help_text = "Order #, customer e-mail or bill-to last name"
-    list_select_related = ("store", "billing_address", "shipping_address")
-    ordering = ("-id",)
-    inlines = [OrderItemInline, OrderStatusHistoryInline]
-    exclude = ("billing_address", "shipping_address")
-    actions = ["print_invoices"]
-
-    @admin.action(permissions=["view"], description="Print Invoices")
-    def print_invoices(self, request, queryset):
-        """One PDF of every invoice of the selected orders (Magento's orders grid mass action)."""
-        invoices = list(Invoice.objects.filter(order__in=queryset).only("pk").order_by("order_id", "pk"))
-        if not invoices:
-            self.message_user(request, "There are no printable documents related to selected orders.", messages.ERROR)
-            return None
-        return pdf_response(invoices_pdf(invoices))
-
-    @admin.display(description="ID", ordering="increment_id")
-    def order_number(self, order):
-        return order.increment_id
-
-    @admin.display(description="Purchase Date", ordering="created_at")
-    def purchase_date(self, order):
-        return order.created_at
-
-    @admin.display(description="Bill-to Name", ordering="billing_address__lastname")
-    def bill_to_name(self, order):
-        return order.billing_address.name if order.billing_address else ""
-
-    @admin.display(description="Ship-to Name")
-    def ship_to_name(self, order):
-        return order.shipping_address.name if order.shipping_address else ""
-
-    @admin.display(description="Grand Total (Base)", ordering="base_grand_total")
-    def grand_total_base(self, order):
-        return format_price(order.base_grand_total, order.base_currency_code)
-
-    @admin.display(description="Grand Total (Purchased)", ordering="grand_total")
-    def grand_total_purchased(self, order):
-        return format_price(order.grand_total, order.order_currency_code)
 
 
 class PaymentMethodFilter(admin.SimpleListFilter):
@@ -365,6 +245,3 @@ class InvoiceAdmin(ReadOnlyAdmin):
         return redirect(reverse("admin:sales_invoice_change", args=[invoice.pk]))
 
 
-@admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
-    list_display = ("id", "code", "name", "base_currency_code", "is_active")
