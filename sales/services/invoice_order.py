@@ -17,6 +17,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
+from sales.grid import invoice_grid_refresh
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
@@ -137,6 +138,7 @@ def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: boo
     order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
     if comments:
         OrderStatusHistory.objects.bulk_create([history(order, comment) for comment in comments])
+    invoice_grid_refresh([invoice.pk])
     return invoice
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from payments.exceptions import PaymentException
 from payments.services import PaymentGatewayFailure, payment_void_invoice
 from sales.errors import DomainError, NoSuchEntityError, PaymentError, PaymentGatewayFailed
+from sales.grid import invoice_grid_refresh
 from sales.locking import conflicts_as_domain_errors, lock_order
 from sales.models import Invoice, InvoiceItem, InvoiceState, Order, OrderItem, OrderState, OrderStatusHistory
 from sales.money import format_price
@@ -64,6 +65,7 @@ def _save(invoice: Invoice, order: Order, histories: list[OrderStatusHistory], r
     order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
     if histories:
         OrderStatusHistory.objects.bulk_create(histories)
+    invoice_grid_refresh([invoice.pk])
 
 
 def _unregister(invoice: Invoice, order: Order) -> list[InvoiceItem]:

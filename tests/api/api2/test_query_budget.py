@@ -31,11 +31,12 @@ LOOKUP_BY_ID_BUDGET = 4
 LOOKUP_BY_INCREMENT_ID_BUDGET = 5
 # token 1 + SAVEPOINT 1 + order FOR UPDATE 1 + order rows 1 + payment read 1 + payment update 1 + number 1
 # + invoice insert 1 + rows insert 1 + order rows update 1 + order update 1 + order history insert 1
-# + invoice comment insert 1 + RELEASE SAVEPOINT 1 + re-read: invoice with order 1 + rows 1 + comments 1
+# + invoice comment insert 1 + grid row read 1 + grid row upsert 1 + RELEASE SAVEPOINT 1
+# + re-read: invoice with order 1 + rows 1 + comments 1
 # (the test's transaction turns the service's atomic() into a savepoint); PostgreSQL adds SET LOCAL lock_timeout 1.
 # send_email queues the mail in the same transaction: SAVEPOINT 1 + billing and shipping address 2 + payment 1
 # + store 1 + outbox key check 1 + outbox insert 1 + RELEASE 1 = 8, whatever the number of lines.
-CREATE_BUDGET_SQLITE = 17 + 8
+CREATE_BUDGET_SQLITE = 19 + 8
 
 
 def create_budget() -> int:

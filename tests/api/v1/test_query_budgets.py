@@ -24,9 +24,10 @@ pytestmark = pytest.mark.django_db
 # Budgets: the counts measured on SQLite and PostgreSQL (the same on both), whatever the size.
 # token 1 + SAVEPOINT 1 + order FOR UPDATE 1 + order rows 1 + payment read 1 + payment update 1 + number 1
 # + invoice insert 1 + invoice rows insert 1 + order rows update 1 + order update 1 + comment insert 1
-# + RELEASE SAVEPOINT 1 (the test's transaction turns the service's atomic() into a savepoint);
+# + grid row read 1 + grid row upsert 1 + RELEASE SAVEPOINT 1 (the test's transaction turns the service's
+# atomic() into a savepoint);
 # on PostgreSQL + SET LOCAL lock_timeout 1 (the bounded wait for the order lock).
-INVOICE_CREATE_BUDGET = 13
+INVOICE_CREATE_BUDGET = 15
 LOCK_TIMEOUT_STATEMENT = 1
 # token 1 + invoice 1 + its rows 1 + its comments 1.
 INVOICE_DETAIL_BUDGET = 4
