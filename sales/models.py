@@ -628,9 +628,9 @@ class InvoiceGrid(models.Model):
     shipping_address = models.CharField(max_length=1024, blank=True, null=True)
     shipping_information = models.CharField(max_length=255, blank=True, null=True)
     subtotal = MoneyField()  # base currency, as Magento's grid
-    shipping_and_handling = MoneyField()  # base currency
-    grand_total = MoneyField()
-    base_grand_total = MoneyField()
+    shipping_and_handling = MoneyField(verbose_name="Shipping and Handling")  # base currency
+    grand_total = MoneyField(verbose_name="Grand Total (Purchased)")
+    base_grand_total = MoneyField(verbose_name="Grand Total (Base)")
     global_currency_code = models.CharField(max_length=3, null=True, blank=True)
     base_currency_code = models.CharField(max_length=3, null=True, blank=True)
     store_currency_code = models.CharField(max_length=3, null=True, blank=True)
