@@ -6,17 +6,3 @@ from sales.admin.orders import OrderAdmin
 
 __all__ = ["InvoiceAdmin", "NoFullCountPaginator", "OrderAdmin", "ReadOnlyAdmin", "ReadOnlyInline"]
 
-# TEMPORARY wiring until invoices.py is free to edit: Sales > Invoices lists the grid.
-from django.contrib import admin as _admin  # noqa: E402
-
-from sales.admin.invoice_grid import InvoiceGridAdmin  # noqa: E402
-from sales.models import Invoice, InvoiceGrid  # noqa: E402
-
-
-class _GridInvoiceAdmin(InvoiceAdmin):
-    def changelist_view(self, request, extra_context=None):
-        return InvoiceGridAdmin(InvoiceGrid, self.admin_site).changelist_view(request, extra_context)
-
-
-_admin.site.unregister(Invoice)
-_admin.site.register(Invoice, _GridInvoiceAdmin)

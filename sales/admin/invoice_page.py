@@ -1,0 +1,173 @@
+"""The invoice page of Sales > Invoices: what Magento's invoice view shows, read in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from notifications.models import EmailOutbox
+from payments.methods import method_get
+from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress
+from sales.money import as_decimal, format_price, is_zero
+from sales.services.invoice_email import INVOICE_NEW, INVOICE_UPDATE
+
+MEDIUM_DATETIME = "M j, Y, g:i:s A"  # Magento's medium date with time: Aug 21, 2017, 10:30:55 PM
+EMAIL_KINDS = {INVOICE_NEW: "Invoice", INVOICE_UPDATE: "Invoice Update"}
+
+
+def invoice_page_get(*, invoice_id: int) -> Invoice | None:
+    """The invoice with its order, rows, comments (newest first) and e-mails with their attempts."""
+    return (
+        Invoice.objects.select_related(
+            "order__store", "order__billing_address", "order__shipping_address", "order__payment"
+        )
+        .prefetch_related(
+            Prefetch("items", queryset=InvoiceItem.objects.select_related("order_item").order_by("id")),
+            Prefetch("comments", queryset=InvoiceComment.objects.order_by("-created_at", "-id")),
+            Prefetch(
+                "emails",
+                queryset=EmailOutbox.objects.defer("body_text", "body_html")
+                .order_by("-id")
+                .prefetch_related("attempt_log"),
+            ),
+        )
+        .filter(pk=invoice_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """A row of the Items Invoiced table; amounts are blank on the unpriced side of a composite line."""
+
+    name: str
+    sku: str
+    qty: str
+    price: str = ""
+    subtotal: str = ""
+    tax_amount: str = ""
+    discount_amount: str = ""
+    row_total: str = ""
+    is_child: bool = False
+
+
+def invoice_header(invoice: Invoice) -> str:
+    """Magento's ``Invoice #%1 | %2 | %4 (%3)``."""
+    sent = "The invoice email was sent." if invoice.email_sent == 1 else "The invoice email wasn't sent."
+    created = date_format(timezone.localtime(invoice.created_at), MEDIUM_DATETIME)
+    return f"Invoice #{invoice.increment_id} | {invoice.state_label} | {created} ({sent})"
+
+
+def customer_name(order: Order) -> str:
+    parts = (order.customer_firstname, order.customer_middlename, order.customer_lastname)
+    return " ".join(part for part in parts if part) if order.customer_firstname else "Guest"
+
+
+def address_lines(address: OrderAddress | None) -> list[str]:
+    """Magento's html address template: name, company, street, city line, country, phone, VAT."""
+    if address is None:
+        return []
+    name = " ".join(p for p in (address.prefix, address.firstname, address.middlename, address.lastname,
+                                address.suffix) if p)  # fmt: skip
+    city_line = ", ".join(part for part in (address.city, address.region, address.postcode) if part)
+    lines = [
+        name,
+        address.company,
+        *address.street_lines,
+        city_line,
+        address.country_id,
+        f"T: {address.telephone}" if address.telephone else None,
+        f"VAT: {address.vat_id}" if address.vat_id else None,
+    ]
+    return [line for line in lines if line]
+
+
+def item_rows(invoice: Invoice, currency: str) -> list[ItemRow]:
+    """Each top-level row followed by its children (bundle options, a configurable's simple product)."""
+    rows = list(invoice.items.all())
+    invoiced_lines = {row.order_item_id for row in rows}
+    children: dict[int, list[InvoiceItem]] = defaultdict(list)
+    top_level = []
+    for row in rows:
+        parent_id = row.order_item.parent_item_id
+        if parent_id in invoiced_lines:
+            children[parent_id].append(row)
+        else:
+            top_level.append(row)
+    ordered = []
+    for row in top_level:
+        ordered.append(item_row(row, currency, is_child=False))
+        ordered.extend(item_row(child, currency, is_child=True) for child in children.get(row.order_item_id, ()))
+    return ordered
+
+
+def item_row(row: InvoiceItem, currency: str, *, is_child: bool) -> ItemRow:
+    qty = f"{as_decimal(row.qty).normalize():f}"
+    if row.row_total is None:  # a dummy row: the money sits on the other side of its composite line
+        return ItemRow(name=row.name or "", sku=row.sku or "", qty=qty, is_child=is_child)
+    # Magento's Row Total column: subtotal plus tax, less discount.
+    row_total = (
+        as_decimal(row.row_total) + as_decimal(row.tax_amount) + as_decimal(row.discount_tax_compensation_amount)
+        - as_decimal(row.discount_amount)
+    )  # fmt: skip
+    return ItemRow(
+        name=row.name or "",
+        sku=row.sku or "",
+        qty=qty,
+        price=format_price(as_decimal(row.price), currency),
+        subtotal=format_price(row.row_total, currency),
+        tax_amount=format_price(as_decimal(row.tax_amount), currency),
+        discount_amount=format_price(as_decimal(row.discount_amount), currency),
+        row_total=format_price(row_total, currency),
+        is_child=is_child,
+    )
+
+
+def invoice_totals(invoice: Invoice, order: Order) -> list[tuple[str, str, bool]]:
+    """(label, amount, is_grand_total): a zero discount and unbilled shipping are left out, as Magento does."""
+    currency = order.order_currency_code
+
+    def price(amount) -> str:
+        return format_price(as_decimal(amount), currency)
+
+    totals = [("Subtotal", price(invoice.subtotal), False)]
+    if not is_zero(invoice.discount_amount):
+        description = invoice.discount_description or order.discount_description
+        totals.append((f"Discount ({description})" if description else "Discount", price(invoice.discount_amount),
+                       False))  # fmt: skip
+    if not is_zero(invoice.shipping_amount):
+        totals.append(("Shipping & Handling", price(invoice.shipping_amount), False))
+    totals.append(("Tax", price(invoice.tax_amount), False))
+    totals.append(("Grand Total", price(invoice.grand_total), True))
+    return totals
+
+
+def invoice_page_context(invoice: Invoice) -> dict:
+    """What the page template shows, amounts already formatted in the order's currency."""
+    order = invoice.order
+    currency = order.order_currency_code
+    base_currency = invoice.base_currency_code or order.base_currency_code
+    payment = getattr(order, "payment", None)
+    return {
+        "invoice_header": invoice_header(invoice),
+        "medium_datetime": MEDIUM_DATETIME,
+        "order": order,
+        "order_status": order.get_status_display(),
+        "purchased_from": order.store.name or order.store_name,
+        "customer_name": customer_name(order),
+        "billing_address": address_lines(order.billing_address),
+        "shipping_address": [] if order.is_virtual else address_lines(order.shipping_address),
+        "payment_method": method_get(payment.method).title if payment else "",
+        "shipping_charges": format_price(as_decimal(order.shipping_amount), currency),
+        "item_rows": item_rows(invoice, currency),
+        "invoice_totals": invoice_totals(invoice, order),
+        "base_grand_total": (
+            format_price(as_decimal(invoice.base_grand_total), base_currency) if base_currency != currency else ""
+        ),
+        "comments": invoice.comments.all(),
+        "emails": [(EMAIL_KINDS.get(email.kind, email.kind), email) for email in invoice.emails.all()],
+    }
