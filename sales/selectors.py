@@ -63,3 +63,31 @@ def order_id_by_increment_id(increment_id: str) -> int | None:
 
 def invoice_id_by_increment_id(increment_id: str) -> int | None:
     return Invoice.objects.filter(increment_id=increment_id).order_by("pk").values_list("pk", flat=True).first()
+
+
+def orders_with_documents() -> QuerySet[Order]:
+    """Orders with all the order page shows: store, addresses, payment, rows, history and invoices,
+    in four queries however many rows, comments or invoices there are."""
+    return (
+        orders_with_rows()
+        .select_related("store")
+        .prefetch_related(Prefetch("invoices", queryset=Invoice.objects.order_by("id")))
+    )
+
+
+def invoices_of_orders(orders: QuerySet[Order]) -> QuerySet[Invoice]:
+    """Every invoice of these orders, order by order (the orders grid's Print Invoices)."""
+    return Invoice.objects.filter(order__in=orders).only("pk").order_by("order_id", "pk")
+
+
+def order_with_items_get(*, order_id: int) -> Order:
+    """An order with its payment and rows (the New Invoice page): two queries however many rows."""
+    order = (
+        Order.objects.select_related("payment")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("id")))
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        raise NoSuchEntityError(entity="order")
+    return order
