@@ -21,7 +21,7 @@ from sales.grid import invoice_grid_refresh
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
-from sales.money import ZERO
+from sales.money import QTY_PRECISION, ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
 from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
@@ -64,6 +64,7 @@ MESSAGES = {
 logger = logging.getLogger("counterfoil.sales")
 
 INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
+QTY_MAX = Decimal("99999999.9999")  # DECIMAL(12,4), the qty columns
 
 
 def invoice_order(
@@ -174,11 +175,13 @@ def _check_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> None:
     """A negative quantity, or a fraction of an item sold in whole units, is refused outright.
 
     Magento silently turns these into 0 or truncates them (#38580); a client that sent 1.5 of a
-    whole-unit item has a bug worth hearing about.
+    whole-unit item has a bug worth hearing about. So is a quantity no qty column can hold
+    (more than 4 decimals, or 1e30), which would otherwise fail deep in the arithmetic.
     """
     for item_id, qty in requested.items():
         item = tree.by_id[item_id]
-        if qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
+        unholdable = not qty.is_finite() or abs(qty) > QTY_MAX or qty != qty.quantize(QTY_PRECISION)
+        if unholdable or qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
             raise DomainError(INVALID_QTY, [item.name or item.sku], code="invalid_qty")
 
 

@@ -524,8 +524,8 @@ def test_increment_ids_are_9_digits_sequential_per_store_and_prefixed_by_a_later
 # -- quantities refused outright -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("qty", [D("1.5"), D(-1)])
-def test_fractional_or_negative_qty_is_an_invalid_quantity(v1, import_order, qty):
+@pytest.mark.parametrize("qty", [D("1.5"), D(-1), D("1E+30")])
+def test_fractional_negative_or_unholdable_qty_is_an_invalid_quantity(v1, import_order, qty):
     order = import_order(entity([line("A", 2, "10.00")]))
     body = {"items": [{"order_item_id": item(order, "A").pk, "qty": qty}]}
     response = post_json(v1, f"{BASE}/order/{order.pk}/invoice", body)
@@ -533,6 +533,15 @@ def test_fractional_or_negative_qty_is_an_invalid_quantity(v1, import_order, qty
     assert parse(response) == {"message": INVALID_QTY, "parameters": ["Product A"]}
     assert not Invoice.objects.filter(order=order).exists()
     assert item(order, "A").qty_invoiced == 0
+
+
+def test_a_qty_finer_than_the_qty_column_is_an_invalid_quantity_even_for_a_decimal_item(v1, import_order):
+    order = import_order(entity([line("W", "2.5", "4.00", is_qty_decimal=True)]))
+    body = {"items": [{"order_item_id": item(order, "W").pk, "qty": D("1.00001")}]}
+    response = post_json(v1, f"{BASE}/order/{order.pk}/invoice", body)
+    assert response.status_code == 400
+    assert parse(response)["message"] == INVALID_QTY
+    assert not Invoice.objects.filter(order=order).exists()
 
 
 def test_fractional_qty_is_accepted_for_a_decimal_item(import_order):
