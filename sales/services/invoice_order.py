@@ -87,18 +87,7 @@ def invoice_order(
         if order is None:
             raise NoSuchEntityError(entity="order")
         tree = ItemTree(OrderItem.objects.filter(order=order))
-
-        requested = {}
-        for line in items:  # the last of duplicates wins
-            requested[_resolve_line(tree, line)] = line.qty
-        unknown = [item_id for item_id in requested if item_id not in tree.by_id]
-        known = {item_id: qty for item_id, qty in requested.items() if item_id in tree.by_id}
-        _check_quantities(tree, known)
-
-        draft = _draft(order, tree, invoice_quantities(tree, known))
-        _validate(draft, tree, has_unknown_items=bool(unknown))
-
-        collect_totals(draft)
+        draft = _collected_draft(order, tree, items)
         register_invoice(draft.invoice, draft.rows, order)
         with could_not_invoice_on_failure(order):
             comments = settle_invoice_payment(invoice=draft.invoice, order=order, capture_case=capture_case)
@@ -112,6 +101,30 @@ def invoice_order(
             mailed_comment = comment.comment if comment is not None and append_comment else ""
             invoice_email_queue_safely(invoice=invoice, order=order, rows=draft.rows, comment=mailed_comment)
     return invoice
+
+
+def invoice_preview(*, order_id: int, items: Sequence[InvoiceLineRequest] = ()) -> InvoiceDraft:
+    """The invoice ``invoice_order`` would create for these lines, totals collected, with nothing
+    locked, numbered or written: the New Invoice page's "Update Qty's". Refused as it would be."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NoSuchEntityError(entity="order")
+    return _collected_draft(order, ItemTree(OrderItem.objects.filter(order=order)), items)
+
+
+def _collected_draft(order: Order, tree: ItemTree, items: Sequence[InvoiceLineRequest]) -> InvoiceDraft:
+    """The requested lines checked, the draft's rows and Magento's validation, then its totals."""
+    requested = {}
+    for line in items:  # the last of duplicates wins
+        requested[_resolve_line(tree, line)] = line.qty
+    unknown = [item_id for item_id in requested if item_id not in tree.by_id]
+    known = {item_id: qty for item_id, qty in requested.items() if item_id in tree.by_id}
+    _check_quantities(tree, known)
+
+    draft = _draft(order, tree, invoice_quantities(tree, known))
+    _validate(draft, tree, has_unknown_items=bool(unknown))
+    collect_totals(draft)
+    return draft
 
 
 def _comment(invoice: Invoice, order: Order, comment: InvoiceCommentRequest, *, notified: bool, in_history: bool):

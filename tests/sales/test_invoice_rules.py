@@ -14,9 +14,9 @@ import pytest
 from django.db import connection
 
 from sales.api.json import dumps
-from sales.errors import DocumentValidationError
+from sales.errors import DocumentValidationError, DomainError
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, Store
-from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
+from sales.services import CaptureCase, InvoiceLineRequest, invoice_order, invoice_preview
 
 pytestmark = pytest.mark.django_db
 
@@ -549,3 +549,29 @@ def test_fractional_qty_is_accepted_for_a_decimal_item(import_order):
     first = invoice(order, ("W", "1.5"))
     assert (rows(first)["W"].qty, first.total_qty, first.subtotal) == (D("1.5"), D("1.5"), D("6.00"))
     assert item(order, "W").qty_invoiced == D("1.5")
+
+
+# -- the New Invoice page's "Update Qty's" ------------------------------------------------------------
+
+
+def test_invoice_preview_has_the_totals_of_the_invoice_and_writes_nothing(import_order, monkeypatch):
+    order = import_order(entity([line("A", 3, "10.00", tax="2.40"), line("B", 1, "5.00")], shipping=5))
+    lines = [InvoiceLineRequest(order_item_id=item(order, "A").pk, qty=D(2))]
+
+    with monkeypatch.context() as patched:  # a number taken would leave a gap in the store's invoice numbers
+        patched.setattr("sales.services.invoice_order.next_increment_id", lambda **kw: pytest.fail("numbered"))
+        draft = invoice_preview(order_id=order.pk, items=lines)
+
+    assert not Invoice.objects.exists() and item(order, "A").qty_invoiced == 0
+    created = invoice(order, ("A", 2))
+    for field in ("subtotal", "tax_amount", "shipping_amount", "grand_total", "base_grand_total"):
+        assert getattr(draft.invoice, field) == getattr(created, field), field
+    assert [(row.order_item_id, row.qty) for row in draft.rows] == [(item(order, "A").pk, D(2))]
+
+
+def test_invoice_preview_is_refused_as_the_invoice_would_be(import_order):
+    order = import_order(entity([line("A", 1, "10.00")]))
+    invoice(order, ("A", 1))
+
+    with pytest.raises(DomainError):
+        invoice_preview(order_id=order.pk)
