@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sales.models import CALCULATE_CHILD, SHIPMENT_SEPARATELY, OrderItem
+from sales.models import CALCULATE_CHILD, SHIPMENT_SEPARATELY, InvoiceItem, OrderItem
 from sales.money import QTY_PRECISION, ZERO
 
 
@@ -165,3 +165,24 @@ def invoice_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> dict[in
             qty[item.pk] = max(invoiced_after - item.qty_invoiced, ZERO)
 
     return {item.pk: qty[item.pk] for item in tree.items if qty.get(item.pk, ZERO) > 0}
+
+
+def invoice_rows_parent_first(rows: Iterable[InvoiceItem]) -> list[tuple[InvoiceItem, bool]]:
+    """(row, is_child): each top-level row followed by its children (bundle options, a
+    configurable's simple product), as Magento lists an invoice's rows on its page and PDF.
+    The rows' order items must be loaded."""
+    rows = list(rows)
+    invoiced_lines = {row.order_item_id for row in rows}
+    children: dict[int, list[InvoiceItem]] = defaultdict(list)
+    top_level = []
+    for row in rows:
+        parent_id = row.order_item.parent_item_id
+        if parent_id is not None and parent_id in invoiced_lines:
+            children[parent_id].append(row)
+        else:
+            top_level.append(row)
+    ordered = []
+    for row in top_level:
+        ordered.append((row, False))
+        ordered.extend((child, True) for child in children.get(row.order_item_id, ()))
+    return ordered

@@ -14,7 +14,6 @@ addresses and payment, and their rows.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +27,7 @@ from fpdf.enums import TableBordersLayout, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from payments.methods import method_get
+from sales.items import invoice_rows_parent_first
 from sales.models import Invoice, InvoiceItem, Order, OrderAddress
 from sales.money import format_price, is_zero
 
@@ -94,25 +94,6 @@ def _load(invoices: Iterable[Invoice]) -> list[Invoice]:
     )
     by_id = {invoice.pk: invoice for invoice in loaded}
     return [by_id[pk] for pk in ids if pk in by_id]
-
-
-def _rows_in_print_order(invoice: Invoice) -> list[tuple[InvoiceItem, bool]]:
-    """(row, is_child): each top-level row followed by its children, as Magento numbers them."""
-    rows = list(invoice.items.all())
-    invoiced_lines = {row.order_item_id for row in rows}
-    children: dict[int, list[InvoiceItem]] = defaultdict(list)
-    top_level = []
-    for row in rows:
-        parent_id = row.order_item.parent_item_id
-        if parent_id is not None and parent_id in invoiced_lines:
-            children[parent_id].append(row)
-        else:
-            top_level.append(row)
-    ordered = []
-    for row in top_level:
-        ordered.append((row, False))
-        ordered.extend((child, True) for child in children.get(row.order_item_id, ()))
-    return ordered
 
 
 def _address_lines(address: OrderAddress | None) -> list[str]:
@@ -359,7 +340,7 @@ def _draw_rows(pdf: _InvoiceDocument, invoice: Invoice) -> None:
         repeat_headings=1,
     ) as table:
         table.row(COLUMNS)
-        for row, is_child in _rows_in_print_order(invoice):
+        for row, is_child in invoice_rows_parent_first(invoice.items.all()):
             priced = row.row_total is not None  # a dummy row of a composite line carries no money
             cells = table.row()
             indent = (1.6, 1.5, 1.6, 1.5 + CHILD_INDENT) if is_child else None

@@ -64,6 +64,16 @@ def payment_methods() -> list[tuple[str, str]]:
     return [(code, method_get(code).title) for code in codes]
 
 
+def money_column(field: str, currency_field: str, label: str):
+    """A grid column showing an amount in its currency, sorted by the amount."""
+
+    @admin.display(description=label, ordering=field)
+    def column(self, row):
+        return format_price(getattr(row, field), getattr(row, currency_field) or "USD")
+
+    return column
+
+
 class PaymentMethodFilter(admin.SimpleListFilter):
     """The known methods (a DISTINCT over a million rows would be the slow way to list them)."""
 
@@ -212,21 +222,10 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
     def status(self, row):
         return row.state_label
 
-    @admin.display(description="Grand Total (Base)", ordering="base_grand_total")
-    def grand_total_base(self, row):
-        return format_price(row.base_grand_total, row.base_currency_code or "USD")
-
-    @admin.display(description="Grand Total (Purchased)", ordering="grand_total")
-    def grand_total_purchased(self, row):
-        return format_price(row.grand_total, row.order_currency_code or "USD")
-
-    @admin.display(description="Subtotal", ordering="subtotal")
-    def subtotal_base(self, row):
-        return format_price(row.subtotal, row.base_currency_code or "USD")
-
-    @admin.display(description="Shipping and Handling", ordering="shipping_and_handling")
-    def shipping_and_handling_base(self, row):
-        return format_price(row.shipping_and_handling, row.base_currency_code or "USD")
+    grand_total_base = money_column("base_grand_total", "base_currency_code", "Grand Total (Base)")
+    grand_total_purchased = money_column("grand_total", "order_currency_code", "Grand Total (Purchased)")
+    subtotal_base = money_column("subtotal", "base_currency_code", "Subtotal")
+    shipping_and_handling_base = money_column("shipping_and_handling", "base_currency_code", "Shipping and Handling")
 
     @admin.display(description="Payment Method", ordering="payment_method")
     def payment_method_title(self, row):

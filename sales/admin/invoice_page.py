@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -11,6 +10,7 @@ from django.utils.formats import date_format
 
 from notifications.models import EmailOutbox
 from payments.methods import method_get
+from sales.items import invoice_rows_parent_first
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress
 from sales.money import as_decimal, format_price, is_zero
 from sales.services.invoice_email import INVOICE_NEW, INVOICE_UPDATE
@@ -88,21 +88,8 @@ def address_lines(address: OrderAddress | None) -> list[str]:
 
 def item_rows(invoice: Invoice, currency: str) -> list[ItemRow]:
     """Each top-level row followed by its children (bundle options, a configurable's simple product)."""
-    rows = list(invoice.items.all())
-    invoiced_lines = {row.order_item_id for row in rows}
-    children: dict[int, list[InvoiceItem]] = defaultdict(list)
-    top_level = []
-    for row in rows:
-        parent_id = row.order_item.parent_item_id
-        if parent_id in invoiced_lines:
-            children[parent_id].append(row)
-        else:
-            top_level.append(row)
-    ordered = []
-    for row in top_level:
-        ordered.append(item_row(row, currency, is_child=False))
-        ordered.extend(item_row(child, currency, is_child=True) for child in children.get(row.order_item_id, ()))
-    return ordered
+    rows = invoice_rows_parent_first(invoice.items.all())
+    return [item_row(row, currency, is_child=is_child) for row, is_child in rows]
 
 
 def item_row(row: InvoiceItem, currency: str, *, is_child: bool) -> ItemRow:
