@@ -14,15 +14,17 @@ from django.urls import path
 from payments.methods import is_offline, method_get
 from payments.services import is_gateway_method
 from sales.admin.base import ReadOnlyAdmin, pdf_response
+from sales.admin.invoice_page import invoice_totals, item_row
 from sales.errors import DocumentValidationError, DomainError, InputError, NoSuchEntityError, render_template
 from sales.items import ItemTree
 from sales.models import Invoice, Order, OrderItem, OrderStatus
-from sales.money import ZERO, format_price
+from sales.money import ZERO, as_decimal, format_price
 from sales.order_state import STATES_THAT_REFUSE_INVOICES
 from sales.pdf import invoices_pdf
 from sales.selectors import invoices_of_orders, order_with_items_get, orders_with_documents
-from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order
+from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order, invoice_preview
 from sales.services.invoice_order import INVALID_QTY, MESSAGES, NOTHING_TO_INVOICE
+from sales.totals import InvoiceDraft
 
 INVOICE_CREATED = "The invoice has been created."
 ORDER_GONE = "The order no longer exists."
@@ -96,6 +98,17 @@ def line_takes_qty(tree: ItemTree, item: OrderItem, takes_qty: dict[OrderItem, D
     return any(row in takes_qty for row in (head, *tree.children(head)))
 
 
+def base_grand_total(invoice: Invoice, order: Order) -> str:
+    """The grand total in the base currency, shown in brackets under it when the currencies differ."""
+    if order.base_currency_code == order.order_currency_code:
+        return ""
+    return format_price(as_decimal(invoice.base_grand_total), order.base_currency_code)
+
+
+def refusal_messages(refused: DomainError) -> list[str]:
+    return refused.messages if isinstance(refused, DocumentValidationError) else [refused.message]
+
+
 def status_label(status: str | None) -> str:
     return OrderStatus(status).label if status in OrderStatus.values else status or ""
 
@@ -149,6 +162,9 @@ class InvoiceCreateForm(forms.Form):
         return found
 
     def invoice_lines(self) -> list[InvoiceLineRequest]:
+        """The quantities entered, or on a first visit those shown by default (all still to invoice)."""
+        if not self.is_bound:
+            return [InvoiceLineRequest(order_item_id=item.pk, qty=qty) for item, qty in self.qty_rows]
         return [
             InvoiceLineRequest(order_item_id=item.pk, qty=self.cleaned_data[f"qty_{item.pk}"] or ZERO)
             for item, _qty in self.qty_rows
@@ -268,7 +284,8 @@ class OrderAdmin(ReadOnlyAdmin):
         return [path("<int:order_id>/invoice/", create, name="sales_order_invoice"), *super().get_urls()]
 
     def invoice_create_view(self, request, order_id: int):
-        """Magento's New Invoice page: "Update Qty's" re-reads the quantities, "Submit Invoice" invoices."""
+        """Magento's New Invoice page: "Update Qty's" re-reads the quantities and shows the invoice they
+        would make, totals included (nothing written); "Submit Invoice" invoices."""
         if not (self.has_view_permission(request) and self.has_invoice_permission(request)):
             raise PermissionDenied
         try:
@@ -288,6 +305,7 @@ class OrderAdmin(ReadOnlyAdmin):
             qty_rows=list(takes_qty.items()),
             with_capture_case=mode == "select",
         )
+        draft = None
         if form.is_bound and not form.is_valid():
             for problem in form.problems():
                 self.message_user(request, problem, messages.ERROR)
@@ -296,6 +314,12 @@ class OrderAdmin(ReadOnlyAdmin):
             if invoice is not None:
                 self.message_user(request, INVOICE_CREATED, messages.SUCCESS)
                 return redirect("admin:sales_invoice_change", invoice.pk)
+        else:  # a first visit or "Update Qty's"
+            draft = self.preview_invoice(request, order, form)
+        invoiced = {
+            row.order_item_id: item_row(row, order.order_currency_code, is_child=False)
+            for row in (draft.rows if draft is not None else ())
+        }
 
         request.current_app = self.admin_site.name
         return TemplateResponse(
@@ -311,6 +335,8 @@ class OrderAdmin(ReadOnlyAdmin):
                 "form": form,
                 "capture_mode": mode,
                 "offline_note": OFFLINE_NOTE,
+                "invoice_totals": invoice_totals(draft.invoice, order) if draft is not None else [],
+                "base_grand_total": base_grand_total(draft.invoice, order) if draft is not None else "",
                 "rows": [
                     {
                         "item": item,
@@ -318,6 +344,7 @@ class OrderAdmin(ReadOnlyAdmin):
                         "price": "" if tree.is_dummy(item) else price(item, "price", order),
                         "qty": qty_summary(item),
                         "field": form[f"qty_{item.pk}"] if item in takes_qty else None,
+                        "invoiced": invoiced.get(item.pk),  # None: a row this invoice leaves out
                     }
                     for item, is_child in lines(tree)
                     if line_takes_qty(tree, item, takes_qty) and (item in takes_qty or tree.is_dummy(item))
@@ -338,7 +365,15 @@ class OrderAdmin(ReadOnlyAdmin):
                 comment=InvoiceCommentRequest(comment_text) if comment_text else None,
             )
         except DomainError as refused:
-            reasons = refused.messages if isinstance(refused, DocumentValidationError) else [refused.message]
-            for reason in reasons:
+            for reason in refusal_messages(refused):
+                self.message_user(request, reason, messages.ERROR)
+            return None
+
+    def preview_invoice(self, request, order: Order, form: InvoiceCreateForm) -> InvoiceDraft | None:
+        """The invoice these quantities would make, unsaved; a refusal is told as a submit tells it."""
+        try:
+            return invoice_preview(order_id=order.pk, items=form.invoice_lines())
+        except DomainError as refused:
+            for reason in refusal_messages(refused):
                 self.message_user(request, reason, messages.ERROR)
             return None

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from notifications.models import EmailOutbox
 from payments.models import Payment
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory
+from sales.money import format_price
 from sales.services import InvoiceLineRequest, invoice_order, order_comment_add
 from tests.conftest import load_seed_order
 
@@ -22,6 +23,7 @@ PASSWORD = "staff-Passw0rd!"
 TEE, PILATES, HOODIE, BACKPACK = "WS12-M-Orange", "240-LV08", "MH01-S-Gray", "24-WB03"
 BUNDLE = "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086"
 BUNDLE_CHILDREN = ("24-WG082-blue", "24-WG084", "24-WG086", "24-WG088")
+BAG, BAG_2, YOGA = "24-WB03", "24-WB01", "240-LV06"  # seed 001: 20 and 40 bags, a video; 20% off, $300 shipping
 
 
 def staff_client(client, django_user_model, *groups: str, permissions: tuple[str, ...] = ()):
@@ -55,6 +57,55 @@ def submit(order, quantities: dict, **fields) -> dict:
     data = {f"qty_{item.pk}": "0" for item in OrderItem.objects.filter(order=order)}
     data.update({f"qty_{item.pk}": str(qty) for item, qty in quantities.items()})
     return {**data, "submit": "Submit Invoice", **fields}
+
+
+def update_qtys(order, quantities: dict, **fields) -> dict:
+    """The same form sent with "Update Qty's" instead of "Submit Invoice"."""
+    data = submit(order, quantities, **fields)
+    del data["submit"]
+    return {**data, "update_qty": "Update Qty's"}
+
+
+def invoice_totals_shown(page: str) -> dict[str, str]:
+    """The Invoice Totals block: label -> amount (the grand total's base twin, if any, under "[base]")."""
+    if 'id="invoice-totals-table"' not in page:
+        return {}
+    table = page.split('id="invoice-totals-table"', 1)[1].split("</table>", 1)[0]
+    totals = dict(re.findall(r'<tr(?: class="grand-total")?>\s*<td>([^<]+)</td>\s*<td class="amount">([^<]+)', table))
+    base = re.search(r'<span class="base-amount">\[([^\]]+)\]</span>', table)
+    return {**totals, **({"[base]": base.group(1)} if base else {})}
+
+
+def row_amounts_shown(page: str) -> dict[int, tuple[str, str, str, str]]:
+    """Each qty input's row: order item id -> (Subtotal, Tax Amount, Discount Amount, Row Total)."""
+    cell = r'\s*<td class="amount">([^<]*)</td>'
+    found = re.findall(r'name="qty_(\d+)"[^>]*></td>' + cell * 4, page)
+    return {int(pk): tuple(amounts) for pk, *amounts in found}
+
+
+def created_totals(invoice: Invoice) -> dict[str, str]:
+    """What the invoice created shows: its own totals, formatted (a zero discount or shipping left out)."""
+    usd = invoice.order_currency_code
+    totals = {"Subtotal": format_price(invoice.subtotal, usd)}
+    if invoice.discount_amount:
+        description = invoice.discount_description
+        totals[f"Discount ({description})" if description else "Discount"] = format_price(invoice.discount_amount, usd)
+    if invoice.shipping_amount:
+        totals["Shipping &amp; Handling"] = format_price(invoice.shipping_amount, usd)
+    totals["Tax"] = format_price(invoice.tax_amount, usd)
+    totals["Grand Total"] = format_price(invoice.grand_total, usd)
+    return totals
+
+
+def invoice_number_queries(queries) -> list[str]:
+    """Statements that write, or take a number from an invoice sequence (PostgreSQL's nextval is no write)."""
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)", query["sql"], flags=re.IGNORECASE)
+        or "salessequence" in query["sql"].lower()
+        or "nextval" in query["sql"].lower()
+    ]
 
 
 def order_of_simple_lines(import_order, count: int) -> Order:
@@ -262,17 +313,65 @@ def test_a_dynamic_bundle_is_invoiced_through_its_children_with_the_parent_follo
     assert invoiced == {BUNDLE, *BUNDLE_CHILDREN}
 
 
-def test_update_qtys_shows_the_entered_quantities_and_writes_nothing(admin_client, order):
-    tee = items_by_sku(order)[TEE]
-    data = {**submit(order, {tee: 0}, comment_text="Ship the rest later"), "update_qty": "Update Qty's"}
-    del data["submit"]
+def test_update_qtys_shows_the_entered_quantities_writes_nothing_and_takes_no_invoice_number(admin_client, order):
+    rows = items_by_sku(order)
+    data = update_qtys(order, {rows[PILATES]: 1}, comment_text="Ship the rest later")
 
-    response = admin_client.post(create_url(order), data)
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.post(create_url(order), data)
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert f'name="qty_{tee.pk}" value="0"' in page and "Ship the rest later</textarea>" in page
+    assert f'name="qty_{rows[TEE].pk}" value="0"' in page and f'name="qty_{rows[PILATES].pk}" value="1"' in page
+    assert "Ship the rest later</textarea>" in page
+    assert invoice_totals_shown(page)["Grand Total"] == "$23.00"  # the video and, on the first invoice, shipping
+    assert invoice_number_queries(queries) == []
     assert nothing_written(order)
+
+
+def test_update_qtys_shows_the_totals_of_the_invoice_the_same_quantities_then_create(admin_client, import_order):
+    order = import_order(load_seed_order("001"))
+    rows = items_by_sku(order)
+    quantities = {rows[BAG]: 5, rows[BAG_2]: 0, rows[YOGA]: 1}
+
+    page = admin_client.post(create_url(order), update_qtys(order, quantities)).content.decode()
+    admin_client.post(create_url(order), submit(order, quantities))
+
+    invoice = Invoice.objects.get(order=order)
+    shown = invoice_totals_shown(page)
+    assert shown == created_totals(invoice)
+    assert shown["Grand Total"] == "$461.60" and shown["Discount"] == "-$40.40"  # 5 × $36 + $22 − 20% + $300
+    invoiced = {
+        row.order_item_id: (
+            format_price(row.row_total, "USD"), format_price(row.tax_amount, "USD"),
+            format_price(row.discount_amount, "USD"),
+            format_price(row.row_total + row.tax_amount + row.discount_tax_compensation_amount - row.discount_amount,
+                         "USD"),
+        )
+        for row in InvoiceItem.objects.filter(parent=invoice)
+    }  # fmt: skip
+    assert row_amounts_shown(page) == {**invoiced, rows[BAG_2].pk: ("", "", "", "")}
+    assert invoiced[rows[BAG].pk] == ("$180.00", "$0.00", "$36.00", "$144.00")
+
+
+def test_the_create_page_shows_the_totals_of_invoicing_the_whole_order(admin_client, order):
+    page = admin_client.get(create_url(order)).content.decode()
+
+    assert invoice_totals_shown(page) == {
+        "Subtotal": "$160.00", "Shipping &amp; Handling": "$5.00", "Tax": "$0.00", "Grand Total": "$165.00",
+    }  # fmt: skip
+    tee = items_by_sku(order)[TEE]
+    assert row_amounts_shown(page)[tee.pk] == ("$22.00", "$0.00", "$0.00", "$22.00")
+    assert nothing_written(order)
+
+
+def test_the_create_page_adds_the_base_grand_total_where_the_currencies_differ(admin_client, import_order):
+    order = import_order(load_seed_order("000"), order_currency_code="EUR")
+
+    page = admin_client.get(create_url(order)).content.decode()
+
+    totals = invoice_totals_shown(page)
+    assert (totals["Subtotal"], totals["Grand Total"], totals["[base]"]) == ("€160.00", "€165.00", "$165.00")
 
 
 @pytest.mark.parametrize("qty", ["abc", "1/2", "NaN", "Infinity", "1,5", "1e30", "0.00001"])
@@ -298,16 +397,21 @@ def test_a_quantity_that_is_not_a_number_is_reported_and_writes_nothing(admin_cl
         ("0.5", "We found an invalid quantity to invoice item &quot;Radiant Tee-M-Orange&quot;."),
     ],
 )  # fmt: skip
+@pytest.mark.parametrize("button", [submit, update_qtys], ids=["submit", "update_qtys"])
 def test_a_refused_invoice_shows_magentos_message_keeps_the_entered_values_and_writes_nothing(
-    admin_client, order, qty, message
+    admin_client, order, qty, message, button
 ):
     tee = items_by_sku(order)[TEE]
 
-    response = admin_client.post(create_url(order), submit(order, {tee: qty}, comment_text="First box"))
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.post(create_url(order), button(order, {tee: qty}, comment_text="First box"))
 
     page = response.content.decode()
     assert response.status_code == 200 and message in page
     assert f'name="qty_{tee.pk}" value="{qty}"' in page and "First box</textarea>" in page
+    assert invoice_totals_shown(page) == {}  # no invoice, no totals
+    if button is update_qtys:
+        assert invoice_number_queries(queries) == []
     assert nothing_written(order)
 
 
@@ -415,5 +519,6 @@ def test_the_create_page_runs_the_same_queries_for_one_row_and_for_many_rows(cli
 
     counts = [count_queries(manager, create_url(order)) for order in orders]
 
-    # session, user, the order with its payment, rows, permissions (2)
-    assert counts[0] == counts[1] <= 6
+    # session, user, permissions (2), the order with its payment, rows; then the invoice preview's own
+    # order and rows (invoice_preview reads the order afresh, as invoice_order would under its lock)
+    assert counts[0] == counts[1] <= 8
