@@ -38,6 +38,16 @@ class InvalidCredentials(IntegrationError):
     code = "invalid_credentials"
 
 
+class SignInLocked(InvalidCredentials):
+    """Too many failed sign-ins for this username: refused, right password or not, until the lock ends.
+
+    A subclass of InvalidCredentials so every door answers exactly as for wrong credentials: the
+    answer must not tell an attacker that the username exists or that it is locked.
+    """
+
+    code = "sign_in_locked"
+
+
 class TokenInvalid(IntegrationError):
     """Unknown or revoked token, or a token whose user is inactive (401)."""
 
@@ -48,3 +58,27 @@ class TokenExpired(IntegrationError):
     """A token past its ``expires_at`` (401, Magento's ``Consumer key has expired``)."""
 
     code = "token_expired"
+
+
+class IdempotencyKeyError(IntegrationError):
+    """A refused ``Idempotency-Key``; each door renders the code in its own envelope and status."""
+
+    code = "idempotency_key"
+
+
+class IdempotencyKeyInvalid(IdempotencyKeyError):
+    """An empty key, or one longer than 255 characters (400)."""
+
+    code = "idempotency_key_invalid"
+
+
+class IdempotencyKeyReused(IdempotencyKeyError):
+    """The key already named a different request of this caller (422, as the IETF draft says)."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInProgress(IdempotencyKeyError):
+    """The first request with this key is still running (409, with ``Retry-After``)."""
+
+    code = "idempotency_key_in_progress"

@@ -54,10 +54,12 @@ def default_store(db):
 
 @pytest.fixture
 def staff_user(db):
+    """The admin behind the ``v1`` fixture's token: a superuser (Magento's "All" role), so every route's
+    ACL resource is allowed without a permission query; tests of refusals make their own users."""
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(
-        "integration-admin", email="ops@example.com", password="s3cret-Passw0rd", is_staff=True
+        "integration-admin", email="ops@example.com", password="s3cret-Passw0rd", is_staff=True, is_superuser=True
     )
 
 

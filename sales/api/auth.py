@@ -1,14 +1,20 @@
-"""Who may call the REST doors.
+"""Who may call the REST doors, and with which ACL resources.
 
 Admin tokens belong to active staff users (Magento's admin users) and open both doors.
 Integration tokens, issued by staff, open /api2; on /V1 only when
 ``INTEGRATION_TOKENS_AS_BEARER`` is on, Magento's ``oauth/consumer/enable_integration_as_bearer``
-(off by default since 2.4.4). Mapping each route's ACL resource to a permission comes with the
-admin's permission groups.
+(off by default since 2.4.4).
+
+Then every route enforces the ACL resources its view class declares (``default_acl_resource`` or
+``acl_resources`` per method, see ``integrations.acl``): an admin token acts with its user's Django
+permissions, an integration token with its scope and its user's permissions together. Each door
+answers a refusal with its own 401.
 """
 
 from django.conf import settings
 from rest_framework.permissions import BasePermission
+
+from integrations.acl import acl_allows, view_acl_resources
 
 
 def _active(request) -> bool:
@@ -20,19 +26,28 @@ def _is_integration(request) -> bool:
     return getattr(request.auth, "kind", None) == "integration"
 
 
+def _acl_allows(request, view) -> bool:
+    return acl_allows(user=request.user, token=request.auth, resources=view_acl_resources(type(view), request.method))
+
+
 class IsAdminConsumer(BasePermission):
-    """/V1: an admin token, or an integration token where the setting allows it."""
+    """/V1: an admin token, or an integration token where the setting allows it; and the route's resources."""
 
     def has_permission(self, request, view) -> bool:
         if not _active(request):
             return False
         if _is_integration(request):
-            return bool(getattr(settings, "INTEGRATION_TOKENS_AS_BEARER", False))
-        return request.user.is_staff
+            if not getattr(settings, "INTEGRATION_TOKENS_AS_BEARER", False):
+                return False
+        elif not request.user.is_staff:
+            return False
+        return _acl_allows(request, view)
 
 
 class IsApiConsumer(BasePermission):
-    """/api2: an admin token or an integration token."""
+    """/api2: an admin token or an integration token; and the route's resources."""
 
     def has_permission(self, request, view) -> bool:
-        return _active(request) and (request.user.is_staff or _is_integration(request))
+        if not _active(request) or not (request.user.is_staff or _is_integration(request)):
+            return False
+        return _acl_allows(request, view)

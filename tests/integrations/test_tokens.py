@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
@@ -320,11 +321,14 @@ def test_staff_issue_an_integration_token_in_the_admin_and_see_it_once(admin_cli
     erp = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
 
     response = admin_client.post(
-        "/admin/integrations/accesstoken/add/", {"user": erp.pk, "name": "ERP-XYZ"}, follow=True
+        "/admin/integrations/accesstoken/add/",
+        {"user": erp.pk, "name": "ERP-XYZ", "acl_resources": ["Magento_Sales::sales_invoice"]},
+        follow=True,
     )
 
     token = AccessToken.objects.get(user=erp)
     assert token.kind == AccessToken.Kind.INTEGRATION and token.name == "ERP-XYZ" and token.expires_at is None
+    assert token.acl_resources == ["Magento_Sales::sales_invoice"]
     shown = [str(message) for message in response.context["messages"]]
     raw = shown[0].split(": ")[1].split(" - ")[0]
     assert token_hash_of(raw) == token.token_hash  # the one shown is the one stored (as a hash)
@@ -334,7 +338,8 @@ def test_staff_issue_an_integration_token_in_the_admin_and_see_it_once(admin_cli
 @pytest.mark.django_db
 def test_a_revoked_integration_token_no_longer_opens_api2(admin_client, api_client, django_user_model):
     erp = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
-    raw = integration_token_create(user=erp, name="ERP-XYZ")
+    erp.user_permissions.add(Permission.objects.get(content_type__app_label="sales", codename="view_invoice"))
+    raw = integration_token_create(user=erp, name="ERP-XYZ", acl_resources=["Magento_Sales::sales_invoice"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert api_client.get("/api2/invoice").status_code == 200
 

@@ -36,7 +36,7 @@ ONLY_PENDING_CANCELS = "Only a Pending invoice can be canceled; invoice #%1 is %
 
 def admin_bearer(django_user_model) -> str:
     """A staff user and its admin token, made in the test: ``transaction=True`` flushes them between tests."""
-    django_user_model.objects.create_user("payments-concurrency", password=PASSWORD, is_staff=True)
+    django_user_model.objects.create_user("payments-concurrency", password=PASSWORD, is_staff=True, is_superuser=True)
     return admin_token_create(username="payments-concurrency", password=PASSWORD)
 
 

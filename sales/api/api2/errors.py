@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
 from sales.errors import (
     ConflictError,
     DocumentValidationError,
@@ -24,6 +25,11 @@ logger = logging.getLogger("counterfoil.api.api2")
 
 INVALID_ITEM = "Invalid item"
 CANNOT_CREATE = "Cannot create invoice"
+IDEMPOTENCY_ERRORS = {
+    IdempotencyKeyInvalid: (400, "Invalid Idempotency-Key: expected 1 to 255 characters"),
+    IdempotencyKeyReused: (422, "Idempotency-Key is already used for a different request"),
+    IdempotencyKeyInProgress: (409, "A request with this Idempotency-Key is in progress"),
+}
 
 
 class Api2Error(Exception):
@@ -42,6 +48,9 @@ def error(message: str, status: int) -> Response:
 def exception_handler(exc, context):
     if isinstance(exc, Api2Error):
         return error(exc.message, exc.status)
+    if type(exc) in IDEMPOTENCY_ERRORS:
+        status, message = IDEMPOTENCY_ERRORS[type(exc)]
+        return error(message, status)
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed | exceptions.PermissionDenied):
         return error("Unauthorized", 401)
     if isinstance(exc, NoSuchEntityError):

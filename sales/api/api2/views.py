@@ -13,6 +13,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations.idempotency import IdempotencyKeyMixin
 from sales import selectors
 from sales.api.api2.errors import INVALID_ITEM, Api2Error, exception_handler
 from sales.api.api2.filters import InvoiceFilter
@@ -49,6 +50,10 @@ def with_order_number(queryset):
 
 
 class Api2View(APIView):
+    """An /api2 route; its ACL resources are declared like /V1's (``default_acl_resource``, ``acl_resources``)."""
+
+    acl_resources: dict[str, str | tuple[str, ...]] = {}
+    default_acl_resource: str | tuple[str, ...] = "Magento_Sales::sales"
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsApiConsumer]
@@ -76,6 +81,8 @@ def _positive_int(value, name: str, *, maximum: int | None = None) -> int:
 
 class InvoiceListView(Api2View):
     """``GET /api2/invoice`` and ``/api2/invoices``: a lookup by id or increment_id, else a list."""
+
+    default_acl_resource = "Magento_Sales::sales_invoice"
 
     def get(self, request):
         params = request.query_params
@@ -163,8 +170,10 @@ def _items(raw) -> list[InvoiceLineRequest]:
     return lines
 
 
-class InvoiceCreateView(Api2View):
+class InvoiceCreateView(IdempotencyKeyMixin, Api2View):
     """``POST /api2/invoice/create``: a full or partial invoice; 201 ``{"invoice": {...}}``."""
+
+    default_acl_resource = "Magento_Sales::invoice"
 
     def post(self, request):
         body = self.body(CREATE_FIELDS)
@@ -207,8 +216,10 @@ class InvoiceCreateView(Api2View):
 EMAIL_FIELDS = {"invoice_id", "id", "increment_id", "comment"}
 
 
-class InvoiceEmailView(Api2View):
+class InvoiceEmailView(IdempotencyKeyMixin, Api2View):
     """``POST /api2/invoice/email``: queue the invoice e-mail again; 202."""
+
+    default_acl_resource = "Magento_Sales::emails"
 
     def post(self, request):
         body = self.body(EMAIL_FIELDS)
@@ -229,6 +240,6 @@ class InvoiceEmailView(Api2View):
         comment = body.get("comment")
         if comment is not None and not isinstance(comment, str):
             raise Api2Error("Invalid comment: expected a string")
-        key = request.headers.get("Idempotency-Key")  # the same key asks for one mail, however often
-        invoice = invoice_email_send(invoice_id=invoice_id, comment=comment, key=key)
+        # The same key asks for one mail, however often: replayed above, and deduplicated by the outbox.
+        invoice = invoice_email_send(invoice_id=invoice_id, comment=comment, key=self.idempotency_key)
         return Response({"invoice_id": invoice.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)

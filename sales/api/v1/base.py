@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
+from integrations.acl import view_acl_resources
 from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.v1 import errors
@@ -17,16 +18,21 @@ STORE_NOT_FOUND = "The store that was requested wasn't found. Verify the store a
 
 
 class MagentoView(APIView):
-    acl_resources: dict[str, str] = {}  # per HTTP method, where a route's methods differ
-    default_acl_resource = "Magento_Sales::sales"
+    """A /V1 route. Its ACL resources (Magento's webapi.xml ``<resources>``) are declared on the class:
+    ``default_acl_resource``, or ``acl_resources`` per HTTP method; a string or a tuple (all required).
+    ``sales.api.auth`` enforces them; a refusal names them in Magento's 401."""
+
+    acl_resources: dict[str, str | tuple[str, ...]] = {}  # per HTTP method, where a route's methods differ
+    default_acl_resource: str | tuple[str, ...] = "Magento_Sales::sales"
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsAdminConsumer]
 
     @property
     def acl_resource(self) -> str:
-        method = self.request.method if getattr(self, "request", None) else None
-        return self.acl_resources.get(method, self.default_acl_resource)
+        """The route's resources as Magento names them in ``%resources`` (comma-separated)."""
+        method = self.request.method if getattr(self, "request", None) else ""
+        return ", ".join(view_acl_resources(type(self), method or ""))
 
     def get_exception_handler(self):
         return errors.exception_handler

@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
 from sales.errors import DomainError, InputError, NoSuchEntityError
 
 logger = logging.getLogger("counterfoil.api.v1")
@@ -17,6 +18,12 @@ UNAUTHORIZED = "The consumer isn't authorized to access %resources."
 TOKEN_EXPIRED = "Consumer key has expired"
 NO_ROUTE = "Request does not match any route."
 INTERNAL = "Internal Error. Details are available in Magento log file. Report ID: %1"
+# Idempotency-Key refusals (Counterfoil's; Magento has no such header), by status.
+IDEMPOTENCY_ERRORS = {
+    IdempotencyKeyInvalid: (400, "The Idempotency-Key header must be 1 to 255 characters."),
+    IdempotencyKeyReused: (422, "Idempotency-Key is already used for a different request."),
+    IdempotencyKeyInProgress: (409, "A request with this Idempotency-Key is still being processed. Retry later."),
+}
 
 
 def envelope(template: str, parameters=None) -> dict:
@@ -40,6 +47,9 @@ def exception_handler(exc, context):
     resource = getattr(view, "acl_resource", None) or "Magento_Sales::sales"
     if isinstance(exc, DomainError):
         return Response(domain_error_body(exc), status=exc.http_status)
+    if type(exc) in IDEMPOTENCY_ERRORS:
+        status, message = IDEMPOTENCY_ERRORS[type(exc)]
+        return Response(envelope(message), status=status)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return Response(envelope(NoSuchEntityError.DEFAULT), status=404)
     if isinstance(exc, exceptions.AuthenticationFailed) and exc.get_codes() == "token_expired":

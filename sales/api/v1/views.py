@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from integrations.exceptions import CredentialsMissing, InvalidCredentials
+from integrations.idempotency import IdempotencyKeyMixin
 from integrations.services import admin_token_create
 from payments.selectors import transaction_get, transactions_with_children
 from sales import selectors
@@ -117,7 +118,7 @@ class OrderStatusView(MagentoView):
         return Response(selectors.order_status_get(order_id=order_id))
 
 
-class OrderCommentsView(MagentoView):
+class OrderCommentsView(IdempotencyKeyMixin, MagentoView):
     acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::comment"}
 
     def get(self, request, order_id, **kwargs):
@@ -192,7 +193,7 @@ def parse_invoice_comment(raw) -> InvoiceCommentRequest | None:
     )
 
 
-class OrderInvoiceView(MagentoView):
+class OrderInvoiceView(IdempotencyKeyMixin, MagentoView):
     """``POST /V1/order/{orderId}/invoice``: Magento's InvoiceOrder; answers the bare invoice id."""
 
     default_acl_resource = "Magento_Sales::invoice"
@@ -259,10 +260,14 @@ class InvoiceCommentsView(MagentoView):
         return Response({"items": [invoice_comment_dict(c) for c in comments], "total_count": len(comments)})
 
 
-class InvoiceCommentCreateView(MagentoView):
-    """``POST /V1/invoices/comments`` with ``{"entity": {...}}``: answers the saved comment."""
+class InvoiceCommentCreateView(IdempotencyKeyMixin, MagentoView):
+    """``POST /V1/invoices/comments`` with ``{"entity": {...}}``: answers the saved comment.
 
-    default_acl_resource = "Magento_Sales::sales_invoice"
+    Magento 2.4 guards it with ``sales_invoice`` (view); a write needs ``Magento_Sales::comment`` here,
+    as the admin's comment form needs ``sales.comment_invoice``.
+    """
+
+    default_acl_resource = "Magento_Sales::comment"
 
     def post(self, request, **kwargs):
         entity = self.body().get("entity")
@@ -277,27 +282,33 @@ class InvoiceCommentCreateView(MagentoView):
         return Response(invoice_comment_dict(comment))
 
 
-class InvoiceCaptureView(MagentoView):
-    """``POST /V1/invoices/{id}/capture``: capture a Pending invoice (saved, unlike Magento #31497)."""
+class InvoiceCaptureView(IdempotencyKeyMixin, MagentoView):
+    """``POST /V1/invoices/{id}/capture``: capture a Pending invoice (saved, unlike Magento #31497).
 
-    default_acl_resource = "Magento_Sales::sales_invoice"
+    Magento 2.4 asks only ``sales_invoice`` (view) for it; capturing takes ``Magento_Sales::capture`` here.
+    """
+
+    default_acl_resource = "Magento_Sales::capture"
 
     def post(self, request, invoice_id, **kwargs):
         invoice_capture(invoice_id=invoice_id)
         return Response(True)
 
 
-class InvoiceVoidView(MagentoView):
-    """``POST /V1/invoices/{id}/void``: void an online-captured Paid invoice."""
+class InvoiceVoidView(IdempotencyKeyMixin, MagentoView):
+    """``POST /V1/invoices/{id}/void``: void an online-captured Paid invoice.
 
-    default_acl_resource = "Magento_Sales::sales_invoice"
+    Magento has no resource of its own for it (2.4 asks ``sales_invoice``); ours maps to ``sales.void_invoice``.
+    """
+
+    default_acl_resource = "Counterfoil_Sales::void"
 
     def post(self, request, invoice_id, **kwargs):
         invoice_void(invoice_id=invoice_id)
         return Response(True)
 
 
-class InvoiceCancelView(MagentoView):
+class InvoiceCancelView(IdempotencyKeyMixin, MagentoView):
     """``POST /V1/invoices/{id}/cancel``: Counterfoil's route for the admin's Cancel (Magento has no REST one)."""
 
     default_acl_resource = "Magento_Sales::cancel"
@@ -340,15 +351,17 @@ class TransactionDetailView(MagentoView):
         return Response(transaction_dict(transaction))
 
 
-class InvoiceEmailsView(MagentoView):
+class InvoiceEmailsView(IdempotencyKeyMixin, MagentoView):
     """``POST /V1/invoices/{id}/emails``: queue the invoice e-mail again; true once queued.
 
     Magento answers whether it sent synchronously; the outbox sends after commit, with retries.
-    An ``Idempotency-Key`` header makes repeats of one request queue one mail.
+    An ``Idempotency-Key`` header makes repeats of one request queue one mail: a repeat replays the
+    stored answer, and the outbox's own key check stays behind it (a retry after a failed first run).
+    Magento 2.4 asks ``sales_invoice`` (view); sending mail takes ``Magento_Sales::emails`` here.
     """
 
-    default_acl_resource = "Magento_Sales::sales_invoice"
+    default_acl_resource = "Magento_Sales::emails"
 
     def post(self, request, invoice_id, **kwargs):
-        invoice_email_send(invoice_id=invoice_id, key=request.headers.get("Idempotency-Key"))
+        invoice_email_send(invoice_id=invoice_id, key=self.idempotency_key)
         return Response(True)

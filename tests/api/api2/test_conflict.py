@@ -47,7 +47,7 @@ def post_json(url: str, token: str, body: dict) -> tuple[int, object]:
 def test_create_waiting_past_the_lock_timeout_is_409_conflict_on_save(
     live_server, default_store, django_user_model, import_order, settings, monkeypatch
 ):
-    django_user_model.objects.create_user("conflict-admin", password=PASSWORD, is_staff=True)
+    django_user_model.objects.create_user("conflict-admin", password=PASSWORD, is_staff=True, is_superuser=True)
     token = admin_token_create(username="conflict-admin", password=PASSWORD)
     settings.ORDER_LOCK_TIMEOUT_SECONDS = 1
     LEDGER.reset()

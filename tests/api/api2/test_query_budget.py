@@ -156,7 +156,7 @@ def hundred_thousand_invoices(import_order):
     order = import_order(order_entity(1))
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE sales_invoice, sales_invoiceitem, sales_invoicecomment,"
+            "TRUNCATE sales_invoice, sales_invoiceitem, sales_invoicecomment, sales_invoice_grid,"
             " notifications_emailoutbox, notifications_emailattempt"
         )
         cursor.execute(BULK_INSERT, {"order_id": order.pk, "count": INVOICE_COUNT})

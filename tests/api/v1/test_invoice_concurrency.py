@@ -32,7 +32,7 @@ REQUEST_TIMEOUT_SECONDS = 60
 @pytest.fixture
 def bearer_token(default_store, django_user_model) -> str:
     """A fresh staff user and admin token: ``transaction=True`` flushes the database between tests."""
-    django_user_model.objects.create_user("concurrency-admin", password=PASSWORD, is_staff=True)
+    django_user_model.objects.create_user("concurrency-admin", password=PASSWORD, is_staff=True, is_superuser=True)
     return admin_token_create(username="concurrency-admin", password=PASSWORD)
 
 

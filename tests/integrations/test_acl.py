@@ -1,0 +1,232 @@
+"""ACL resources as Django permissions; integration token scopes chosen by staff in the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from integrations.acl import (
+    ANONYMOUS,
+    acl_allows,
+    acl_permission_of,
+    acl_resource_choices,
+    acl_resources_of_user,
+    view_acl_resources,
+)
+from integrations.models import AccessToken, AdminTokenRequestLog
+from integrations.services import integration_token_create
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "acl-Passw0rd!"
+ADD_URL = "/admin/integrations/accesstoken/add/"
+
+
+def grant(user, *names: str):
+    for name in names:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return type(user).objects.get(pk=user.pk)  # a fresh object: Django caches permissions per instance
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("clerk", password=PASSWORD, is_staff=True)
+
+
+def token(kind=AccessToken.Kind.ADMIN, resources=()):
+    return AccessToken(kind=kind, acl_resources=list(resources))
+
+
+# -- the table -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "permission"),
+    [
+        ("Magento_Sales::sales_invoice", "sales.view_invoice"),
+        ("Magento_Sales::invoice", "sales.invoice_order"),
+        ("Magento_Sales::capture", "sales.capture_invoice"),
+        ("Counterfoil_Sales::void", "sales.void_invoice"),
+        ("Magento_Sales::cancel", "sales.cancel_invoice"),
+        ("Magento_Sales::emails", "sales.email_invoice"),
+        ("Magento_Sales::comment", "sales.comment_invoice"),
+        ("Magento_Sales::actions_view", "sales.view_order"),
+        ("Magento_Sales::sales_order", "sales.view_order"),
+        ("Magento_Sales::create", "sales.add_order"),
+        ("Magento_Sales::transactions_fetch", "sales.view_order"),
+    ],
+)
+def test_magento_resources_map_to_django_permissions(resource, permission):
+    assert acl_permission_of(resource) == permission
+
+
+def test_the_setting_adds_or_overrides_resources(settings):
+    settings.ACL_RESOURCE_PERMISSIONS = {"Vendor_Module::thing": "sales.view_store"}
+
+    assert acl_permission_of("Vendor_Module::thing") == "sales.view_store"
+    assert ("Vendor_Module::thing", "Vendor_Module::thing (Vendor_Module::thing)") in acl_resource_choices()
+
+
+def test_a_view_declares_resources_per_method_or_by_default():
+    class View:
+        default_acl_resource = "Magento_Sales::sales_invoice"
+        acl_resources = {"POST": ("Magento_Sales::invoice", "Magento_Sales::capture")}
+
+    assert view_acl_resources(View, "get") == ("Magento_Sales::sales_invoice",)
+    assert view_acl_resources(View, "POST") == ("Magento_Sales::invoice", "Magento_Sales::capture")
+
+
+# -- who is allowed ------------------------------------------------------------------------------------------
+
+
+def test_an_admin_token_acts_with_its_users_permissions(staff):
+    assert not acl_allows(user=staff, token=token(), resources=["Magento_Sales::capture"])
+
+    staff = grant(staff, "sales.capture_invoice")
+
+    assert acl_allows(user=staff, token=token(), resources=["Magento_Sales::capture"])
+    assert not acl_allows(user=staff, token=token(), resources=["Magento_Sales::capture", "Magento_Sales::invoice"])
+
+
+def test_a_superuser_has_every_resource_even_unknown_ones(django_user_model):
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+
+    assert acl_allows(user=root, token=token(), resources=["Magento_Sales::capture", "Vendor_Module::unknown"])
+
+
+def test_an_unknown_resource_is_refused_to_everyone_but_superusers(staff):
+    staff = grant(staff, "sales.view_invoice")
+
+    assert not acl_allows(user=staff, token=token(), resources=["Vendor_Module::unknown"])
+
+
+def test_an_integration_token_needs_its_scope_and_its_users_permission(django_user_model):
+    erp = grant(django_user_model.objects.create_user("erp"), "sales.invoice_order")
+
+    assert acl_allows(
+        user=erp, token=token("integration", ["Magento_Sales::invoice"]), resources=["Magento_Sales::invoice"]
+    )
+    assert not acl_allows(
+        user=erp, token=token("integration", ["Magento_Sales::sales_invoice"]), resources=["Magento_Sales::invoice"]
+    )
+    assert not acl_allows(
+        user=erp, token=token("integration", ["Magento_Sales::capture"]), resources=["Magento_Sales::capture"]
+    )
+
+
+def test_a_superusers_integration_token_is_still_limited_to_its_scope(django_user_model):
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    scoped = token("integration", ["Magento_Sales::sales_invoice"])
+
+    assert acl_allows(user=root, token=scoped, resources=["Magento_Sales::sales_invoice"])
+    assert not acl_allows(user=root, token=scoped, resources=["Magento_Sales::invoice"])
+
+
+def test_anonymous_routes_are_open_and_routes_without_resources_are_closed(staff):
+    assert acl_allows(user=staff, token=None, resources=[ANONYMOUS])
+    assert not acl_allows(user=staff, token=None, resources=[])
+
+
+def test_the_resources_of_a_user_follow_their_groups(staff):
+    from django.contrib.auth.models import Group
+
+    staff.groups.add(Group.objects.get(name="Sales viewer"))
+    staff = type(staff).objects.get(pk=staff.pk)
+
+    resources = set(acl_resources_of_user(staff))
+
+    assert {"Magento_Sales::sales_invoice", "Magento_Sales::actions_view"} <= resources
+    assert "Magento_Sales::invoice" not in resources
+
+
+def test_integration_token_scope_is_stored_sorted_and_unique(staff):
+    integration_token_create(
+        user=staff,
+        name="ERP",
+        acl_resources=["Magento_Sales::invoice", "Magento_Sales::emails", "Magento_Sales::invoice"],
+    )
+
+    assert AccessToken.objects.get().acl_resources == ["Magento_Sales::emails", "Magento_Sales::invoice"]
+
+
+# -- the admin -----------------------------------------------------------------------------------------------
+
+
+def test_the_issue_form_offers_a_checkbox_per_resource(admin_client):
+    page = admin_client.get(ADD_URL).content.decode()
+
+    for resource, _ in acl_resource_choices():
+        assert f'value="{resource}"' in page
+    assert 'type="checkbox"' in page
+
+
+def test_a_token_needs_at_least_one_resource(admin_client, django_user_model):
+    erp = django_user_model.objects.create_user("erp")
+
+    response = admin_client.post(ADD_URL, {"user": erp.pk, "name": "ERP"})
+
+    assert response.status_code == 200  # the form again, with its error
+    assert not AccessToken.objects.exists()
+
+
+def test_staff_can_only_hand_out_resources_they_hold(client, staff, django_user_model):
+    staff = grant(staff, "integrations.add_accesstoken", "integrations.view_accesstoken", "sales.view_invoice")
+    erp = django_user_model.objects.create_user("erp")
+    client.login(username="clerk", password=PASSWORD)
+
+    page = client.get(ADD_URL).content.decode()
+    refused = client.post(ADD_URL, {"user": erp.pk, "name": "ERP", "acl_resources": ["Magento_Sales::invoice"]})
+    issued = client.post(ADD_URL, {"user": erp.pk, "name": "ERP", "acl_resources": ["Magento_Sales::sales_invoice"]})
+
+    assert 'value="Magento_Sales::sales_invoice"' in page and 'value="Magento_Sales::invoice"' not in page
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    assert issued.status_code == 302
+    assert AccessToken.objects.get().acl_resources == ["Magento_Sales::sales_invoice"]
+
+
+def test_issuing_warns_when_the_user_lacks_a_resources_permission(admin_client, django_user_model):
+    erp = django_user_model.objects.create_user("erp")
+
+    response = admin_client.post(
+        ADD_URL, {"user": erp.pk, "name": "ERP", "acl_resources": ["Magento_Sales::invoice"]}, follow=True
+    )
+
+    shown = [str(message) for message in response.context["messages"]]
+    assert any("lacks the permissions of Magento_Sales::invoice" in message for message in shown)
+
+
+def test_the_change_page_shows_the_scope_read_only(admin_client, staff):
+    integration_token_create(user=staff, name="ERP", acl_resources=["Magento_Sales::emails"])
+    token_pk = AccessToken.objects.get().pk
+
+    page = admin_client.get(f"/admin/integrations/accesstoken/{token_pk}/change/").content.decode()
+
+    assert "Magento_Sales::emails" in page
+    assert 'name="acl_resources"' not in page
+
+
+def test_revoking_needs_the_change_permission(client, staff):
+    integration_token_create(user=staff, name="ERP", acl_resources=["Magento_Sales::emails"])
+    staff = grant(staff, "integrations.view_accesstoken")
+    client.login(username="clerk", password=PASSWORD)
+    token_pk = AccessToken.objects.get().pk
+
+    client.post(
+        "/admin/integrations/accesstoken/", {"action": "revoke_selected_tokens", "_selected_action": [token_pk]}
+    )
+
+    assert AccessToken.objects.get().revoked_at is None
+
+
+def test_staff_unlock_a_locked_username(admin_client):
+    AdminTokenRequestLog.objects.create(username="ops", failures_count=6, lock_expires_at=timezone.now())
+    log_pk = AdminTokenRequestLog.objects.get().pk
+
+    admin_client.post(
+        "/admin/integrations/admintokenrequestlog/",
+        {"action": "unlock_selected_usernames", "_selected_action": [log_pk]},
+    )
+
+    assert not AdminTokenRequestLog.objects.exists()
