@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "sales",
     "payments",
     "notifications",
+    "inventory",
     "integrations",
 ]
 
@@ -127,6 +129,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Magento's oauth/access_token_lifetime/admin: hours an admin token stays valid.
 ADMIN_TOKEN_LIFETIME_HOURS = env_int("ADMIN_TOKEN_LIFETIME_HOURS", 4)
+# Magento's oauth/authentication_lock: failed admin token requests per username, and the lock.
+ADMIN_TOKEN_MAX_FAILURES = env_int("ADMIN_TOKEN_MAX_FAILURES", 6)
+ADMIN_TOKEN_LOCK_SECONDS = env_int("ADMIN_TOKEN_LOCK_SECONDS", 1800)
+# Idempotency-Key records: kept at least this long, then purged; an in-progress key older than
+# IDEMPOTENCY_KEY_STALE_SECONDS belongs to a dead request and is taken over.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
 
 # Internationalisation
 
@@ -216,5 +225,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-email-outbox": {
         "task": "notifications.tasks.outbox_sweep",
         "schedule": float(env_int("EMAIL_SWEEP_EVERY_SECONDS", 60)),
+    },
+    # Magento's inventory_cleanup_reservations cron (InventoryReservations/etc/crontab.xml): daily at 00:00.
+    "inventory-cleanup-reservations": {
+        "task": "inventory.tasks.reservations_cleanup",
+        "schedule": crontab(minute=0, hour=0),
+    },
+    "purge-idempotency-keys": {
+        "task": "integrations.tasks.idempotency_keys_purge",
+        "schedule": crontab(minute=17),  # hourly
     },
 }

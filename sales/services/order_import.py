@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from inventory.services import reservations_place_for_order, stock_resolve
 from payments.services import PaymentGatewayFailure, payment_create
 from sales.errors import DomainError, InputError
 from sales.items import ItemTree
@@ -382,6 +383,11 @@ def _save(header, items, billing, shipping, payment, *, store_id: int, is_virtua
                 children.append(item)
         if children:
             OrderItem.objects.bulk_update(children, ["parent_item"])
+        # Magento's order_placed reservations: the salable quantity drops now, the sources at invoice/shipment.
+        reservations_place_for_order(
+            stock_id=stock_resolve(store_id=store_id), order_id=order.pk, order_increment_id=order.increment_id,
+            rows=[(item.sku, item.product_type, item.qty_ordered) for item in items],
+        )  # fmt: skip
 
         try:
             _payment, authorization = payment_create(

@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from sales.api.v1 import views
+from sales.api.v1 import inventory, views
 from sales.api.v1.errors import NO_ROUTE, envelope
 
 v1 = [
@@ -23,6 +23,20 @@ v1 = [
     path("invoices/<int:invoice_id>/cancel", views.InvoiceCancelView.as_view()),
     path("transactions", views.TransactionCollectionView.as_view()),
     path("transactions/<int:transaction_id>", views.TransactionDetailView.as_view()),
+    path("inventory/sources", inventory.SourceCollectionView.as_view()),
+    path("inventory/sources/<str:source_code>", inventory.SourceDetailView.as_view()),
+    path("inventory/stocks", inventory.StockCollectionView.as_view()),
+    path("inventory/stocks/<str:stock_id>", inventory.StockDetailView.as_view()),
+    path("inventory/stock-source-links", inventory.StockSourceLinkCollectionView.as_view()),
+    path(
+        "inventory/get-sources-assigned-to-stock-ordered-by-priority/<str:stock_id>",
+        inventory.SourcesByPriorityView.as_view(),
+    ),
+    path("inventory/source-items", inventory.SourceItemCollectionView.as_view()),
+    # A SKU may hold slashes (sent as %2F): everything up to the last segment is the SKU.
+    re_path(
+        r"^inventory/get-product-salable-quantity/(?P<sku>.+)/(?P<stock_id>[^/]+)$", inventory.SalableQtyView.as_view()
+    ),
 ]
 
 
