@@ -122,6 +122,25 @@ class SourceItem(models.Model):
         return f"{self.sku} @ {self.source_id}"
 
 
+class InvoiceSource(models.Model):
+    """What each source gave up for one invoice, as Magento's ``inventory_shipment_source`` records a
+    shipment's source: a canceled or voided invoice gives exactly this back, to the same sources."""
+
+    invoice_id = models.PositiveBigIntegerField(db_index=True)  # sales' invoice (inventory never imports sales)
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, to_field="source_code", db_column="source_code", related_name="+"
+    )
+    sku = models.CharField(max_length=SKU_MAX_LENGTH)
+    quantity = QtyField()
+
+    class Meta:
+        db_table = "inventory_invoice_source"
+        verbose_name = "invoice source deduction"
+
+    def __str__(self) -> str:
+        return f"invoice {self.invoice_id}: {self.quantity} x {self.sku} from {self.source_id}"
+
+
 class StockItemConfiguration(models.Model):
     """A SKU's stock options (Magento's ``cataloginventory_stock_item``, keyed by SKU).
 

@@ -30,6 +30,7 @@ from inventory.models import (
     DEFAULT_STOCK_ID,
     SKU_MAX_LENGTH,
     ZERO,
+    InvoiceSource,
     Reservation,
     Source,
     SourceItem,
@@ -55,6 +56,8 @@ class EventType:
     SHIPMENT_CREATED = "shipment_created"
     CREDITMEMO_CREATED = "creditmemo_created"
     INVOICE_CREATED = "invoice_created"
+    # Ours: a canceled or voided invoice hands its quantities back to the order's reservation.
+    INVOICE_CANCELED = "invoice_canceled"
 
 
 @dataclass(frozen=True)
@@ -194,11 +197,7 @@ def source_deduct_for_invoice(
     to no source of the stock, or with stock management off, is not deducted but still gets its
     compensating reservation, so the order's reservations always come back to zero.
     """
-    requested: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for item in items:
-        qty = invoiced_qty(item.qty, is_qty_decimal=item.is_qty_decimal)
-        if qty > ZERO and item.product_type in SOURCE_ITEM_PRODUCT_TYPES:
-            requested[item.sku] += qty
+    requested = _invoiced_by_sku(items)
     if not requested:
         return []
 
@@ -213,6 +212,60 @@ def source_deduct_for_invoice(
             stock_id=stock_id, items=[ItemToSell(sku=sku, qty=qty) for sku, qty in requested.items()], event=event
         )
     return deductions
+
+
+def invoice_source_record(*, invoice_id: int, deductions: Sequence[SourceDeduction]) -> None:
+    """Keep which sources an invoice took from (called once the invoice has its id)."""
+    InvoiceSource.objects.bulk_create(
+        InvoiceSource(invoice_id=invoice_id, source_id=d.source_code, sku=d.sku, quantity=d.qty) for d in deductions
+    )
+
+
+def source_return_for_invoice(
+    *, stock_id: int, invoice_id: int, items: Sequence[InvoicedItem], order_id: int, order_increment_id: str
+) -> list[SourceDeduction]:
+    """A canceled or voided invoice gives back what it took, to the sources it took it from, and its
+    rows are reserved for the order again (``invoice_canceled``, the exact opposite of ``invoice_created``):
+    the order can be invoiced again without the sources paying twice, and its salable quantity is unchanged.
+    Magento keeps the deduction of a canceled invoice, so invoicing the rows again deducts them twice.
+    """
+    requested = _invoiced_by_sku(items)
+    with transaction.atomic(savepoint=False):
+        taken = list(InvoiceSource.objects.filter(invoice_id=invoice_id))
+        returned: list[SourceDeduction] = []
+        if taken:
+            locked = {
+                (item.source_id, item.sku): item
+                for item in SourceItem.objects.select_for_update(of=("self",))
+                .filter(sku__in={row.sku for row in taken}, source_id__in={row.source_id for row in taken})
+                .order_by("sku", "source_id")  # the deduction's lock order: no deadlocks
+            }  # fmt: skip
+            configurations = stock_configurations({row.sku for row in taken})
+            for row in taken:
+                source_item = locked.get((row.source_id, row.sku))
+                if source_item is None:  # the source item was removed since: nothing to give back to
+                    continue
+                source_item.quantity += row.quantity
+                if source_item.quantity > configurations[row.sku].min_qty:
+                    source_item.status = SourceItemStatus.IN_STOCK
+                returned.append(SourceDeduction(source_code=row.source_id, sku=row.sku, qty=row.quantity))
+            SourceItem.objects.bulk_update(locked.values(), ["quantity", "status"])
+            InvoiceSource.objects.filter(invoice_id=invoice_id).delete()
+        event = SalesEvent(EventType.INVOICE_CANCELED, object_id=str(order_id), object_increment_id=order_increment_id)
+        reservations_place(
+            stock_id=stock_id, items=[ItemToSell(sku=sku, qty=-qty) for sku, qty in requested.items()], event=event
+        )
+    return returned
+
+
+def _invoiced_by_sku(items: Sequence[InvoicedItem]) -> dict[str, Decimal]:
+    """The quantity per SKU an invoice's rows move: Magento's cast, types with source items only."""
+    requested: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for item in items:
+        qty = invoiced_qty(item.qty, is_qty_decimal=item.is_qty_decimal)
+        if qty > ZERO and item.product_type in SOURCE_ITEM_PRODUCT_TYPES:
+            requested[item.sku] += qty
+    return requested
 
 
 def _take_by_priority(

@@ -16,8 +16,6 @@ from decimal import Decimal
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from inventory.errors import NotEnoughStock
-from inventory.services import InvoicedItem, source_deduct_for_invoice, stock_resolve
 from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
 from sales.grid import invoice_grid_refresh
 from sales.items import ItemTree, invoice_quantities
@@ -29,6 +27,7 @@ from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_af
 from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
 from sales.services.invoice_email import invoice_email_queue_safely
 from sales.services.invoice_payment import CaptureCase, history, settle_invoice_payment
+from sales.stock import stock_deduct_for_invoice, stock_record_for_invoice
 from sales.totals import InvoiceDraft, collect_totals
 
 
@@ -92,10 +91,11 @@ def invoice_order(
         draft = _collected_draft(order, tree, items)
         register_invoice(draft.invoice, draft.rows, order)
         with could_not_invoice_on_failure(order):
-            _deduct_virtual_rows(draft, order)  # before paying: a refusal moves no money and writes nothing
+            deductions = stock_deduct_for_invoice(draft.rows, order)  # before paying: a refusal moves no money
             comments = settle_invoice_payment(invoice=draft.invoice, order=order, capture_case=capture_case)
             apply_state(order, state_after_invoice(order, tree))  # after paying: paid orders can be refunded
             invoice = _save(draft, order, comments, notify=notify)
+            stock_record_for_invoice(invoice, deductions)
             if comment is not None:
                 _comment(
                     invoice, order, comment, notified=append_comment and notify, in_history=comment_in_order_history
@@ -157,26 +157,6 @@ def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: boo
         OrderStatusHistory.objects.bulk_create([history(order, comment) for comment in comments])
     invoice_grid_refresh([invoice.pk])
     return invoice
-
-
-def _deduct_virtual_rows(draft: InvoiceDraft, order: Order) -> None:
-    """Magento's VirtualSourceDeductionProcessor: a new invoice's non-dummy virtual rows leave their
-    sources now, in this transaction (physical rows leave at shipment); not enough stock refuses it."""
-    rows = [
-        InvoicedItem(sku=row.order_item.sku, qty=row.qty, is_qty_decimal=row.order_item.is_qty_decimal,
-                     product_type=row.order_item.product_type)
-        for row in draft.rows
-        if row.order_item.is_virtual and not row.is_dummy
-    ]  # fmt: skip
-    if not rows:
-        return
-    try:
-        source_deduct_for_invoice(
-            stock_id=stock_resolve(store_id=order.store_id), items=rows, order_id=order.pk,
-            order_increment_id=order.increment_id,
-        )  # fmt: skip
-    except NotEnoughStock as refusal:
-        raise DomainError(refusal.template, code=refusal.code) from refusal
 
 
 @contextmanager

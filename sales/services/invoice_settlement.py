@@ -30,6 +30,7 @@ from sales.services.invoice_payment import (
     settle_invoice_payment,
     with_transaction,
 )
+from sales.stock import stock_return_for_invoice
 
 INVOICE_SETTLED_FIELDS = ["state", "transaction_id", "can_void_flag", "updated_at"]
 
@@ -71,6 +72,7 @@ def _save(invoice: Invoice, order: Order, histories: list[OrderStatusHistory], r
 def _unregister(invoice: Invoice, order: Order) -> list[InvoiceItem]:
     rows = list(InvoiceItem.objects.filter(parent=invoice).select_related("order_item"))
     register_invoice(invoice, rows, order, sign=-1)
+    stock_return_for_invoice(invoice, rows, order)
     invoice.state = InvoiceState.CANCELED
     invoice.can_void_flag = 0
     if order.state not in (OrderState.CANCELED, OrderState.HOLDED):
