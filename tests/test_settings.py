@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": get_random_secret_key(),
     "DJANGO_ALLOWED_HOSTS": "counterfoil.example.com, admin.counterfoil.example.com",
+    "DATABASE_URL": "postgres://counterfoil@db.internal:5432/counterfoil",
 }
 
 
@@ -64,6 +65,15 @@ def test_production_settings_refuse_to_load_without_allowed_hosts():
     assert "ImproperlyConfigured: DJANGO_ALLOWED_HOSTS is not set" in result.stderr
 
 
+def test_production_settings_refuse_to_load_without_a_database_url():
+    env_without_database = {k: v for k, v in PRODUCTION_ENV.items() if k != "DATABASE_URL"}
+
+    result = run_python("import config.settings.production", **env_without_database)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL is not set" in result.stderr
+
+
 def test_production_settings_load_with_secret_key_and_allowed_hosts_and_debug_off():
     settings = load_settings(
         "config.settings.production",
@@ -92,21 +102,82 @@ def test_production_settings_load_with_secret_key_and_allowed_hosts_and_debug_of
     }
 
 
-def test_production_settings_pass_the_deploy_security_checks():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "WARNING"],
+# The least a deploy sets (README, Production): what `manage.py check --deploy` must pass with.
+DEPLOY_ENV = {
+    **PRODUCTION_ENV,
+    "DATABASE_URL": "postgres://counterfoil:secret@127.0.0.1:5432/counterfoil",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def check_deploy(**environ: str) -> subprocess.CompletedProcess[str]:
+    """`manage.py check --deploy --fail-level WARNING` (every tag) with production settings and `environ` only."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO_ROOT,
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            **PRODUCTION_ENV,
-        },
+        env={"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "config.settings.production", **environ},
         capture_output=True,
         text=True,
         timeout=120,
     )
 
+
+def test_production_settings_pass_check_deploy_with_no_warning():
+    result = check_deploy(**DEPLOY_ENV)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNING" not in output
+    assert "(security." not in output
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_settings_silence_no_system_check():
+    result = run_python(
+        "import json; from django.conf import settings; print(json.dumps(settings.SILENCED_SYSTEM_CHECKS))",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        **DEPLOY_ENV,
+    )
+
     assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "check_id"),
+    [
+        ("DJANGO_DEBUG", "1", "security.W018"),
+        ("SECURE_SSL_REDIRECT", "0", "security.W008"),
+        ("SECURE_HSTS_SECONDS", "0", "security.W004"),
+    ],
+)
+def test_check_deploy_still_warns_when_a_deploy_turns_a_protection_off(variable, value, check_id):
+    result = check_deploy(**{**DEPLOY_ENV, variable: value})
+
+    assert result.returncode != 0
+    assert check_id in result.stderr
+
+
+def test_production_https_hardening_assumes_a_tls_terminating_proxy():
+    settings = load_settings(
+        "config.settings.production",
+        [
+            "SECURE_PROXY_SSL_HEADER",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+            "SECURE_HSTS_PRELOAD",
+            "SECURE_CONTENT_TYPE_NOSNIFF",
+            "X_FRAME_OPTIONS",
+        ],
+        **DEPLOY_ENV,
+    )
+
+    assert settings == {
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "X_FRAME_OPTIONS": "DENY",
+    }
 
 
 def test_local_settings_need_no_server_and_no_configuration():

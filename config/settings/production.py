@@ -20,11 +20,19 @@ if not ALLOWED_HOSTS:
     )
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+if env("DATABASE_URL") is None:  # base falls back to a SQLite file, which is for development only
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set; production runs on PostgreSQL, e.g. postgres://user:pass@host:5432/counterfoil."
+    )
+
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
-# HTTPS hardening; TLS ends at the proxy, which sets X-Forwarded-Proto.
+# HTTPS hardening; TLS ends at the proxy, which sets X-Forwarded-Proto: requests it forwards as https
+# count as secure (so the SSL redirect and secure cookies work behind it) and are never redirected.
+# No deploy check is silenced: `manage.py check --deploy` passes as is (CI asserts it), and turning
+# SECURE_SSL_REDIRECT or SECURE_HSTS_SECONDS off through the environment makes it warn, as it should.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
