@@ -28,6 +28,7 @@ test: install
 bench: install
 	$(VENV)/bin/python bench/seed_invoices.py --invoices $(or $(INVOICES),100000)
 	$(VENV)/bin/python bench/api2_list.py
+	$(VENV)/bin/python bench/admin_grid.py
 
 lint: install
 	$(VENV)/bin/ruff check .

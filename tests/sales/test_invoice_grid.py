@@ -130,6 +130,40 @@ def test_keyword_search_matches_cyrillic_names_in_any_case(manager, import_order
     assert listed(manager.get(GRID, {"q": "ДОСТОЕВСКИЙ"})) == [invoice.increment_id]
 
 
+def test_words_under_three_characters_are_not_searched_and_the_user_is_told(manager, seed_invoice):
+    billing = seed_invoice.billing_address
+
+    response = manager.get(GRID, {"q": f"{billing.lastname} zq"})
+
+    assert listed(response) == [seed_invoice.increment_id]  # "zq" matches nothing, yet is not a condition
+    assert any('not searched: "zq"' in str(message) for message in response.context["messages"])
+
+
+def page_ordering(client, params) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(GRID, params)
+    [page] = [q["sql"] for q in queries.captured_queries
+              if "sales_invoice_grid" in q["sql"] and "ORDER BY" in q["sql"] and "COUNT(" not in q["sql"].upper()]
+    return page.split("ORDER BY")[1]
+
+
+@pytest.mark.parametrize(("sort", "expected"), [
+    ({}, '"created_at" DESC, "sales_invoice_grid"."entity_id" DESC'),
+    ({"o": "6"}, '"state" ASC, "sales_invoice_grid"."entity_id" ASC'),
+    ({"o": "-6"}, '"state" DESC, "sales_invoice_grid"."entity_id" DESC'),
+])  # fmt: skip
+def test_the_tie_break_follows_the_sort_column_so_one_index_serves_the_page(manager, seed_invoice, sort, expected):
+    assert expected in page_ordering(manager, sort)
+
+
+def test_only_indexed_columns_sort(manager, seed_invoice):
+    manager.post(GRID, {"_set_columns": "1", "column": ["billing_address", "subtotal_base"]})
+    page = manager.get(GRID).content.decode()
+
+    assert 'class="sortable column-subtotal_base' in page and 'class="sortable column-increment_id' in page
+    assert 'class="column-billing_address' in page
+
+
 def test_status_filter_lists_only_that_state(manager, import_order):
     paid = invoice_order(order_id=import_order(load_seed_order("000")).pk)
     pending = invoice_order(order_id=import_order(load_seed_order("001")).pk, capture_case=CaptureCase.NOT_CAPTURE)
@@ -239,7 +273,7 @@ def grid_queries(client, params=None) -> int:
 GRID_QUERIES = 8
 
 
-@pytest.mark.parametrize("params", [{}, {"q": "a"}, {"state__exact": "2", "created_at__from": "2020-01-01"}])
+@pytest.mark.parametrize("params", [{}, {"q": "example"}, {"state__exact": "2", "created_at__from": "2020-01-01"}])
 def test_the_grid_runs_the_same_queries_for_5_and_40_invoices(manager, default_store, params):
     generated_invoices(5, default_store)
     few = grid_queries(manager, params)
