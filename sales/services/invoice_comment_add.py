@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from sales.errors import InputError, NoSuchEntityError
+from sales.locking import retry_transient
 from sales.models import Invoice, InvoiceComment
 from sales.services.invoice_email import invoice_comment_email_queue
 
 
+@retry_transient()
 def invoice_comment_add(
     *, invoice_id, comment, is_customer_notified: bool = False, is_visible_on_front: bool = False
 ) -> InvoiceComment:

@@ -15,6 +15,7 @@ from notifications.models import EmailOutbox
 from notifications.services import email_queue
 from payments.methods import method_get
 from sales.errors import NoSuchEntityError
+from sales.locking import retry_transient
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress, Store
 from sales.money import format_price, is_zero
 
@@ -98,6 +99,7 @@ def invoice_email_queue(
     )
 
 
+@retry_transient()
 def invoice_email_send(*, invoice_id: int, key: str | None = None, comment: str | None = None) -> Invoice:
     """Send (again) an invoice's e-mail: Magento's ``/V1/invoices/{id}/emails``, /api2's resend, the admin.
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
 from sales.grid import invoice_grid_refresh
 from sales.items import ItemTree, invoice_quantities
-from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order
+from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order, retry_transient
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
 from sales.money import QTY_PRECISION, ZERO
 from sales.numbering import next_increment_id
@@ -68,6 +68,7 @@ INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
 QTY_MAX = Decimal("99999999.9999")  # DECIMAL(12,4), the qty columns
 
 
+@retry_transient()
 def invoice_order(
     *,
     order_id: int,

@@ -17,7 +17,7 @@ from payments.exceptions import PaymentException
 from payments.services import PaymentGatewayFailure, payment_void_invoice
 from sales.errors import DomainError, NoSuchEntityError, PaymentError, PaymentGatewayFailed
 from sales.grid import invoice_grid_refresh
-from sales.locking import conflicts_as_domain_errors, lock_order
+from sales.locking import conflicts_as_domain_errors, lock_order, retry_transient
 from sales.models import Invoice, InvoiceItem, InvoiceState, Order, OrderItem, OrderState, OrderStatusHistory
 from sales.money import format_price
 from sales.order_state import apply_state
@@ -80,6 +80,7 @@ def _unregister(invoice: Invoice, order: Order) -> list[InvoiceItem]:
     return rows
 
 
+@retry_transient()
 def invoice_capture(*, invoice_id: int) -> Invoice:
     """Capture a Pending invoice: online at a gateway method's gateway, offline otherwise."""
     with transaction.atomic(), conflicts_as_domain_errors():
@@ -96,6 +97,7 @@ def invoice_capture(*, invoice_id: int) -> Invoice:
     return invoice
 
 
+@retry_transient()
 def invoice_void(*, invoice_id: int) -> Invoice:
     """Void a Paid invoice's online capture: the money goes back and the invoice is Canceled."""
     with transaction.atomic(), conflicts_as_domain_errors():
@@ -122,6 +124,7 @@ def invoice_void(*, invoice_id: int) -> Invoice:
     return invoice
 
 
+@retry_transient()
 def invoice_cancel(*, invoice_id: int) -> Invoice:
     """Cancel a Pending invoice: the exact reversal of its registration (nothing was paid)."""
     with transaction.atomic(), conflicts_as_domain_errors():

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.db import transaction
 
 from sales.errors import InputError, NoSuchEntityError
-from sales.locking import conflicts_as_domain_errors, lock_order
+from sales.locking import conflicts_as_domain_errors, lock_order, retry_transient
 from sales.models import STATE_STATUSES, OrderStatusHistory
 
 
+@retry_transient()
 def order_comment_add(
     *,
     order_id: int,

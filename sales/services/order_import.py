@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from inventory.services import reservations_place_for_order, stock_resolve
-from payments.services import PaymentGatewayFailure, payment_create
+from payments.services import PaymentGatewayFailure, is_gateway_method, payment_create
 from sales.errors import DomainError, InputError
 from sales.items import ItemTree
+from sales.locking import mark_not_retryable, retry_transient
 from sales.models import (
     DEFAULT_STATUS,
     Order,
@@ -280,6 +281,7 @@ def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[Order
     return items
 
 
+@retry_transient()
 def order_import(*, entity: dict, store_id: int) -> Order:
     """Validate and store an order; returns it saved, state new, status pending."""
     if not isinstance(entity, dict):
@@ -389,6 +391,9 @@ def _save(header, items, billing, shipping, payment, *, store_id: int, is_virtua
             rows=[(item.sku, item.product_type, item.qty_ordered) for item in items],
         )  # fmt: skip
 
+        if is_gateway_method(payment["method"]):
+            # The authorization's idempotency key includes this order's id, which a re-run would not reuse.
+            mark_not_retryable("the payment authorization")
         try:
             _payment, authorization = payment_create(
                 order_id=order.pk,
