@@ -224,6 +224,10 @@ def _check_totals(header: dict, tree: ItemTree, problems: _Problems) -> None:
             )
 
 
+def _is_row_reference(value) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
 def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[OrderItem]:
     """Order rows with temporary ids (the payload's item_id or its position) to link parents."""
     if not isinstance(raw_items, list) or not raw_items:
@@ -256,8 +260,12 @@ def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[Order
         if values.get("product_options") is None:
             values["product_options"] = {}
         temporary_id = index + 1
-        local_ids[raw.get("item_id", f"#{index}")] = temporary_id
-        if raw.get("parent_item_id") is not None:
+        for reference in ("item_id", "parent_item_id"):  # names of rows: a number or a string, nothing else
+            if raw.get(reference) is not None and not _is_row_reference(raw[reference]):
+                problems.invalid(f"{path}{reference}", raw[reference])
+        item_id = raw.get("item_id")
+        local_ids[item_id if _is_row_reference(item_id) else f"#{index}"] = temporary_id
+        if _is_row_reference(raw.get("parent_item_id")):
             parents[temporary_id] = raw["parent_item_id"]
         item = OrderItem(**{key: value for key, value in values.items() if value is not None})
         item.pk = temporary_id

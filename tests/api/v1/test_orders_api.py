@@ -248,6 +248,14 @@ def _comma_decimal_for_money(entity):
     entity["shipping_amount"] = "5,00"
 
 
+def _object_for_parent_item_id(entity):  # found by schemathesis: was a 500
+    entity["items"][3]["parent_item_id"] = {}
+
+
+def _list_for_item_id(entity):
+    entity["items"][2]["item_id"] = [1]
+
+
 @pytest.mark.parametrize(
     ("break_entity", "field_name"),
     [
@@ -268,6 +276,8 @@ def _comma_decimal_for_money(entity):
         (_not_a_number_for_money, "grand_total"),
         (_infinity_for_money, "discount_amount"),
         (_comma_decimal_for_money, "shipping_amount"),
+        (_object_for_parent_item_id, "items[3].parent_item_id"),
+        (_list_for_item_id, "items[2].item_id"),
     ],
 )
 def test_an_invalid_order_is_refused_with_magentos_error_and_nothing_is_written(v1, break_entity, field_name):
