@@ -15,13 +15,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from sales.demo.generator import demo_order_entity
+from inventory.models import DEFAULT_SOURCE_CODE, SourceItemStatus
+from inventory.services import SourceItemData, source_items_save
+from sales.demo.generator import DOWNLOADABLES, SIMPLES, VIRTUALS, demo_order_entity
 from sales.models import Order, Store
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order, order_import
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 SEED_ORDERS = ("seed_000_order.json", "seed_001_order.json")
 MARKER_INCREMENT_ID = "000000003"  # seed 000's order
+DEMO_STOCK = Decimal(1000)
 
 
 def progress(stream, done: int, total: int, label: str) -> None:
@@ -46,6 +49,7 @@ class Command(BaseCommand):
         if Order.objects.filter(store_id=Store.DEFAULT_ID, increment_id=MARKER_INCREMENT_ID).exists():
             self.stdout.write("Demo data already loaded.")
             return
+        self.stock_demo_products()
         for name in SEED_ORDERS:
             entity = json.loads((DEMO_DIR / name).read_text(), parse_float=Decimal)["entity"]
             order = order_import(entity=entity, store_id=Store.DEFAULT_ID)
@@ -63,6 +67,14 @@ class Command(BaseCommand):
             invoiced += self.invoice_some(order, rng)
             progress(self.stdout, done, orders, "generated orders")
         self.stdout.write(self.style.SUCCESS(f"Loaded {orders + len(SEED_ORDERS)} orders and {invoiced} invoices."))
+
+    def stock_demo_products(self) -> None:
+        """Quantity per Source for the generator's simple, virtual and downloadable products, so orders
+        reserve them and invoices take the virtual ones out (Inventory > Products shows both)."""
+        products = [sku for sku, *_ in (*SIMPLES, *VIRTUALS, *DOWNLOADABLES)]
+        source_items_save(items=[SourceItemData(sku=sku, source_code=DEFAULT_SOURCE_CODE, quantity=DEMO_STOCK,
+                                                status=SourceItemStatus.IN_STOCK) for sku in products])  # fmt: skip
+        self.stdout.write(f"  {len(products)} products stocked: {DEMO_STOCK} units each, {DEFAULT_SOURCE_CODE} source")
 
     @staticmethod
     def invoice_some(order: Order, rng: random.Random) -> int:
