@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "Counterfoil"
 admin.site.site_title = "Counterfoil"
@@ -9,4 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("rest/", include("sales.api.v1.urls")),
     path("api2/", include("sales.api.api2.urls")),
+    # The OpenAPI 3 document of both doors, public like Magento's /rest/schema; Swagger UI reads it.
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
 ]

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from STATIC_URL: /api/docs/ works offline
     "sales",
     "payments",
     "notifications",
@@ -156,6 +158,30 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Magento renders amounts as JSON numbers (1917.6), not strings.
     "COERCE_DECIMAL_TO_STRING": False,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI 3 document of both doors (/api/schema/, Swagger UI at /api/docs/); see sales/api/schema.py.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Counterfoil",
+    "VERSION": "0.1.0",
+    "DESCRIPTION": (
+        "Counterfoil's REST API, two doors over one core.\n\n"
+        "- **Magento 2's `/V1`** under `/rest/V1/` and `/rest/{store_code}/V1/`: Magento's routes, field names and "
+        'error envelope `{"message", "parameters"}`; money as JSON numbers.\n'
+        '- **`/api2/invoice`**: list, look up, create and e-mail invoices; errors `{"error": "..."}`.\n\n'
+        "Both take `Authorization: Bearer <token>`: an admin token from `POST /rest/V1/integration/admin/token`, "
+        "or (on /api2) an integration token issued in the admin. POSTs that create, capture, void, cancel, comment "
+        "or e-mail honour an `Idempotency-Key` header."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
 
 # Celery
@@ -167,6 +193,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Cache
+
+# Shared across web workers through Redis when REDIS_URL is set (throttling counters, ...); per process otherwise.
+CACHES = (
+    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if env("REDIS_URL")
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 
 # E-mail
 

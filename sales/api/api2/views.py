@@ -9,16 +9,19 @@ import math
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import F
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.idempotency import IdempotencyKeyMixin
 from sales import selectors
+from sales.api import schema as doc
 from sales.api.api2.errors import INVALID_ITEM, Api2Error, exception_handler
 from sales.api.api2.filters import InvoiceFilter
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
+from sales.api.v1.base import nul_character_path, request_nul_character_path
 from sales.api.v1.representations import invoice_dict
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice
@@ -57,9 +60,16 @@ class Api2View(APIView):
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsApiConsumer]
+    schema = doc.DoorSchema()
 
     def get_exception_handler(self):
         return exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        nul_in = request_nul_character_path(request, kwargs)
+        if nul_in is not None:
+            raise Api2Error(f"Invalid {nul_in}: a NUL character")
 
     def body(self, allowed: set[str]) -> dict:
         data = self.request.data
@@ -68,6 +78,9 @@ class Api2View(APIView):
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise Api2Error(f"Unknown field: {unknown[0]}")
+        nul_in = nul_character_path(data)
+        if nul_in is not None:
+            raise Api2Error(f"Invalid {nul_in}: a NUL character")
         return data
 
 
@@ -84,6 +97,13 @@ class InvoiceListView(Api2View):
 
     default_acl_resource = "Magento_Sales::sales_invoice"
 
+    @extend_schema(
+        summary="List invoices, or look one up",
+        description='With `id` or `increment_id`: `{"invoice": {...}}`; otherwise a page of `invoices` '
+        "filtered, sorted and paged by the other parameters. Any other parameter is 400.",
+        parameters=doc.api2_list_parameters(InvoiceFilter.base_filters),
+        responses={200: OpenApiResponse(doc.API2_LIST_RESPONSE), **doc.api2_errors(400, 401, 404, 429)},
+    )
     def get(self, request):
         params = request.query_params
         unknown = sorted(set(params) - LIST_PARAMETERS - LOOKUP_PARAMETERS)
@@ -175,6 +195,12 @@ class InvoiceCreateView(IdempotencyKeyMixin, Api2View):
 
     default_acl_resource = "Magento_Sales::invoice"
 
+    @extend_schema(
+        summary="Create an invoice",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=doc.Api2InvoiceCreateSerializer,
+        responses={201: doc.Api2InvoiceCreatedSerializer, **doc.api2_errors(400, 401, 404, 409, 422, 429, 500)},
+    )
     def post(self, request):
         body = self.body(CREATE_FIELDS)
         if "order_id" in body and "order_increment_id" in body:
@@ -221,6 +247,12 @@ class InvoiceEmailView(IdempotencyKeyMixin, Api2View):
 
     default_acl_resource = "Magento_Sales::emails"
 
+    @extend_schema(
+        summary="Send the invoice e-mail again",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=doc.Api2InvoiceEmailSerializer,
+        responses={202: doc.Api2EmailQueuedSerializer, **doc.api2_errors(400, 401, 404, 409, 422, 429)},
+    )
     def post(self, request):
         body = self.body(EMAIL_FIELDS)
         named = [name for name in ("invoice_id", "id", "increment_id") if name in body]

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from inventory import selectors
 from inventory.errors import InventoryError, InventoryNoSuchEntity, InventoryValidationError
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from inventory.services import SourceItemData, source_items_save
+from sales.api import schema as doc
 from sales.api.v1.base import MagentoView, parse_positive_int
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
 from sales.errors import DomainError, InputError, NoSuchEntityError
@@ -82,6 +84,11 @@ class SourceCollectionView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::source"
 
+    @extend_schema(
+        summary="Search sources",
+        parameters=doc.search_criteria_parameters(SOURCE_SEARCH_FIELDS, required=False),
+        responses={200: doc.SourceSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         return search_result(selectors.sources(), request.query_params, fields=SOURCE_SEARCH_FIELDS,
                              render=source_dict, required=False)  # fmt: skip
@@ -92,6 +99,8 @@ class SourceDetailView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::source"
 
+    @extend_schema(summary="Get a source", parameters=[doc.SOURCE_CODE],
+                   responses={200: doc.SourceSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, source_code, **kwargs):
         source = selectors.sources().filter(source_code=source_code).first()
         if source is None:
@@ -105,6 +114,11 @@ class StockCollectionView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::stock"
 
+    @extend_schema(
+        summary="Search stocks",
+        parameters=doc.search_criteria_parameters(STOCK_SEARCH_FIELDS, required=False),
+        responses={200: doc.StockSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         return search_result(selectors.stocks(), request.query_params, fields=STOCK_SEARCH_FIELDS,
                              render=stock_dict, required=False)  # fmt: skip
@@ -115,6 +129,8 @@ class StockDetailView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::stock"
 
+    @extend_schema(summary="Get a stock", parameters=[doc.STOCK_ID],
+                   responses={200: doc.StockSerializer, **doc.v1_errors(400, 401, 404, 429)})  # fmt: skip
     def get(self, request, stock_id, **kwargs):
         stock_id = parse_positive_int(stock_id, "stockId")
         stock = selectors.stocks().filter(pk=stock_id).first()
@@ -129,6 +145,11 @@ class StockSourceLinkCollectionView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::stock_source_link"
 
+    @extend_schema(
+        summary="Search stock-source links",
+        parameters=doc.search_criteria_parameters(STOCK_SOURCE_LINK_SEARCH_FIELDS, required=True),
+        responses={200: doc.StockSourceLinkSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         return search_result(
             selectors.stock_source_links(), request.query_params, fields=STOCK_SOURCE_LINK_SEARCH_FIELDS,
@@ -141,6 +162,8 @@ class SourcesByPriorityView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::source"
 
+    @extend_schema(summary="A stock's sources, by priority", parameters=[doc.STOCK_ID],
+                   responses={200: doc.SourceSerializer(many=True), **doc.v1_errors(400, 401, 404, 429)})  # fmt: skip
     def get(self, request, stock_id, **kwargs):
         stock_id = parse_positive_int(stock_id, "stockId")
         links = selectors.stock_source_links().filter(stock_id=stock_id).select_related("source")
@@ -175,10 +198,20 @@ class SourceItemCollectionView(MagentoView):
 
     acl_resources = {"GET": "Magento_InventoryApi::source", "POST": "Magento_InventoryApi::stock_source_item_assign"}
 
+    @extend_schema(
+        summary="Search source items",
+        parameters=doc.search_criteria_parameters(SOURCE_ITEM_SEARCH_FIELDS, required=True),
+        responses={200: doc.SourceItemSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         return search_result(selectors.source_items(), request.query_params, fields=SOURCE_ITEM_SEARCH_FIELDS,
                              render=source_item_dict, required=True)  # fmt: skip
 
+    @extend_schema(
+        summary="Save source items' quantities",
+        request=doc.SourceItemsSaveSerializer,
+        responses={200: OpenApiResponse(doc.EMPTY_ARRAY), **doc.v1_errors(400, 401, 404, 429)},
+    )
     def post(self, request, **kwargs):
         items = parse_source_items(self.body().get("sourceItems"))
         with inventory_errors_as_domain_errors():
@@ -194,6 +227,8 @@ class SalableQtyView(MagentoView):
 
     default_acl_resource = "Magento_InventorySalesApi::stock"
 
+    @extend_schema(summary="A SKU's salable quantity in a stock", parameters=[doc.SKU, doc.STOCK_ID],
+                   responses={200: OpenApiResponse(doc.BARE_QTY), **doc.v1_errors(400, 401, 404, 429)})  # fmt: skip
     def get(self, request, sku, stock_id, **kwargs):
         stock_id = parse_positive_int(stock_id, "stockId")
         with inventory_errors_as_domain_errors():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -12,6 +13,7 @@ from integrations.idempotency import IdempotencyKeyMixin
 from integrations.services import admin_token_create
 from payments.selectors import transaction_get, transactions_with_children
 from sales import selectors
+from sales.api import schema as doc
 from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
 from sales.api.v1.errors import envelope
 from sales.api.v1.representations import (
@@ -49,6 +51,13 @@ class AdminTokenView(MagentoView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    @extend_schema(
+        summary="Get an admin token",
+        request=doc.AdminCredentialsSerializer,
+        responses={200: OpenApiResponse(doc.BARE_TOKEN), **doc.v1_errors(400, 401, 404, 429)},
+        examples=[OpenApiExample("The demo admin", value={"username": "admin", "password": "admin123"},
+                                 request_only=True)],
+    )  # fmt: skip
     def post(self, request, **kwargs):
         body = self.body()
         try:
@@ -73,12 +82,32 @@ ORDER_SEARCH_FIELDS = {
 } | {"entity_id": "pk"}  # fmt: skip
 
 
+def import_order_response(view: MagentoView) -> Response:
+    body = view.body()
+    if "entity" not in body:
+        raise InputError.required("entity")
+    order = order_import(entity=body["entity"], store_id=view.store_id())
+    return Response(order_dict(selectors.order_get(order_id=order.pk)))
+
+
+IMPORT_ORDER_SCHEMA = extend_schema(
+    summary="Import an order",
+    description="Stores the order sent in the shape `GET /V1/orders/{id}` returns and answers it as stored.",
+    request=doc.OrderImportSerializer,
+    responses={200: doc.OrderSerializer, **doc.v1_errors(400, 401, 404, 429)},
+)
+
+
 class OrderCollectionView(MagentoView):
     """``GET /V1/orders`` (searchCriteria) and ``POST /V1/orders`` (import)."""
 
-    acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::create",
-                     "PUT": "Magento_Sales::create"}  # fmt: skip
+    acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::create"}
 
+    @extend_schema(
+        summary="Search orders",
+        parameters=doc.search_criteria_parameters(ORDER_SEARCH_FIELDS, required=True),
+        responses={200: doc.OrderSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         criteria = parse_search_criteria(request.query_params)
         page, total_count = apply_search_criteria(selectors.orders_with_rows(), criteria, fields=ORDER_SEARCH_FIELDS)
@@ -90,23 +119,26 @@ class OrderCollectionView(MagentoView):
             }
         )
 
+    @IMPORT_ORDER_SCHEMA
     def post(self, request, **kwargs):
-        return self.import_order()
+        return import_order_response(self)
 
+
+class OrderCreateView(MagentoView):
+    """``PUT /V1/orders/create``: Magento's other import route (its only method)."""
+
+    default_acl_resource = "Magento_Sales::create"
+
+    @IMPORT_ORDER_SCHEMA
     def put(self, request, **kwargs):
-        return self.import_order()
-
-    def import_order(self):
-        body = self.body()
-        if "entity" not in body:
-            raise InputError.required("entity")
-        order = order_import(entity=body["entity"], store_id=self.store_id())
-        return Response(order_dict(selectors.order_get(order_id=order.pk)))
+        return import_order_response(self)
 
 
 class OrderDetailView(MagentoView):
     default_acl_resource = "Magento_Sales::actions_view"
 
+    @extend_schema(summary="Get an order", parameters=[doc.ORDER_ID],
+                   responses={200: doc.OrderSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, order_id, **kwargs):
         return Response(order_dict(selectors.order_get(order_id=order_id)))
 
@@ -114,6 +146,8 @@ class OrderDetailView(MagentoView):
 class OrderStatusView(MagentoView):
     default_acl_resource = "Magento_Sales::actions_view"
 
+    @extend_schema(summary="Get an order's status", parameters=[doc.ORDER_ID],
+                   responses={200: OpenApiResponse(doc.BARE_STATUS), **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, order_id, **kwargs):
         return Response(selectors.order_status_get(order_id=order_id))
 
@@ -121,10 +155,18 @@ class OrderStatusView(MagentoView):
 class OrderCommentsView(IdempotencyKeyMixin, MagentoView):
     acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::comment"}
 
+    @extend_schema(summary="List an order's history", parameters=[doc.ORDER_ID],
+                   responses={200: doc.OrderStatusHistoryListSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, order_id, **kwargs):
         comments = selectors.order_comments(order_id=order_id)
         return Response({"items": [status_history_dict(c) for c in comments], "total_count": len(comments)})
 
+    @extend_schema(
+        summary="Add a comment to an order's history",
+        parameters=[doc.ORDER_ID, doc.IDEMPOTENCY_KEY],
+        request=doc.OrderCommentAddSerializer,
+        responses={200: OpenApiResponse(doc.TRUE), **doc.v1_errors(400, 401, 404, 409, 422, 429)},
+    )
     def post(self, request, order_id, **kwargs):
         history = self.body().get("statusHistory")
         if not isinstance(history, dict):
@@ -198,6 +240,12 @@ class OrderInvoiceView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Magento_Sales::invoice"
 
+    @extend_schema(
+        summary="Invoice an order (Magento's InvoiceOrder)",
+        parameters=[doc.ORDER_ID, doc.IDEMPOTENCY_KEY],
+        request=doc.InvoiceOrderSerializer,
+        responses={200: OpenApiResponse(doc.BARE_ID), **doc.v1_errors(400, 401, 404, 409, 422, 429)},
+    )
     def post(self, request, order_id, **kwargs):
         body = self.body()
         unknown = sorted(set(body) - INVOICE_BODY_FIELDS)
@@ -231,6 +279,11 @@ INVOICE_SEARCH_FIELDS = {
 class InvoiceCollectionView(MagentoView):
     default_acl_resource = "Magento_Sales::sales_invoice"
 
+    @extend_schema(
+        summary="Search invoices",
+        parameters=doc.search_criteria_parameters(INVOICE_SEARCH_FIELDS, required=True),
+        responses={200: doc.InvoiceSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         criteria = parse_search_criteria(request.query_params)
         page, total_count = apply_search_criteria(
@@ -248,6 +301,8 @@ class InvoiceCollectionView(MagentoView):
 class InvoiceDetailView(MagentoView):
     default_acl_resource = "Magento_Sales::sales_invoice"
 
+    @extend_schema(summary="Get an invoice", parameters=[doc.INVOICE_ID],
+                   responses={200: doc.InvoiceSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, invoice_id, **kwargs):
         return Response(invoice_dict(selectors.invoice_get(invoice_id=invoice_id)))
 
@@ -255,6 +310,8 @@ class InvoiceDetailView(MagentoView):
 class InvoiceCommentsView(MagentoView):
     default_acl_resource = "Magento_Sales::sales_invoice"
 
+    @extend_schema(summary="List an invoice's comments", parameters=[doc.INVOICE_ID],
+                   responses={200: doc.InvoiceCommentListSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, invoice_id, **kwargs):
         comments = selectors.invoice_comments(invoice_id=invoice_id)
         return Response({"items": [invoice_comment_dict(c) for c in comments], "total_count": len(comments)})
@@ -269,6 +326,12 @@ class InvoiceCommentCreateView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Magento_Sales::comment"
 
+    @extend_schema(
+        summary="Add a comment to an invoice",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=doc.InvoiceCommentAddSerializer,
+        responses={200: doc.InvoiceCommentSerializer, **doc.v1_errors(400, 401, 404, 409, 422, 429)},
+    )
     def post(self, request, **kwargs):
         entity = self.body().get("entity")
         if not isinstance(entity, dict):
@@ -290,6 +353,7 @@ class InvoiceCaptureView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Magento_Sales::capture"
 
+    @extend_schema(summary="Capture a Pending invoice", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
         invoice_capture(invoice_id=invoice_id)
         return Response(True)
@@ -303,6 +367,7 @@ class InvoiceVoidView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Counterfoil_Sales::void"
 
+    @extend_schema(summary="Void an online-captured invoice", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
         invoice_void(invoice_id=invoice_id)
         return Response(True)
@@ -313,6 +378,7 @@ class InvoiceCancelView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Magento_Sales::cancel"
 
+    @extend_schema(summary="Cancel a Pending invoice", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
         invoice_cancel(invoice_id=invoice_id)
         return Response(True)
@@ -327,6 +393,11 @@ TRANSACTION_SEARCH_FIELDS = {
 class TransactionCollectionView(MagentoView):
     default_acl_resource = "Magento_Sales::transactions_fetch"
 
+    @extend_schema(
+        summary="Search payment transactions",
+        parameters=doc.search_criteria_parameters(TRANSACTION_SEARCH_FIELDS, required=True),
+        responses={200: doc.TransactionSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, **kwargs):
         criteria = parse_search_criteria(request.query_params)
         page, total_count = apply_search_criteria(
@@ -344,6 +415,8 @@ class TransactionCollectionView(MagentoView):
 class TransactionDetailView(MagentoView):
     default_acl_resource = "Magento_Sales::transactions_fetch"
 
+    @extend_schema(summary="Get a payment transaction", parameters=[doc.TRANSACTION_ID],
+                   responses={200: doc.TransactionSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, transaction_id, **kwargs):
         transaction = transaction_get(transaction_id=transaction_id)
         if transaction is None:
@@ -362,6 +435,7 @@ class InvoiceEmailsView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Magento_Sales::emails"
 
+    @extend_schema(summary="Send the invoice e-mail again", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
         invoice_email_send(invoice_id=invoice_id, key=self.idempotency_key)
         return Response(True)

@@ -1,0 +1,243 @@
+"""Schemathesis over every operation of ``/api/schema/``, against the real app on PostgreSQL.
+
+A real gunicorn (production settings, ``tests/reliability/gunicorn.py``) serves pytest-django's test
+database, seeded through the services: orders with simple, virtual (downloadable), bundle and configurable
+rows, paid offline and through the sandbox gateway; some fully invoiced, one partly, one Pending, one not at
+all. Schemathesis loads the document the server serves and, with a superuser's admin token, sends every
+operation requests generated from it (the schema's examples, its boundary values, then random valid
+requests), path ids drawn mostly from the seeded rows, and checks each answer: no 5xx, a documented status,
+a documented content type, a body and headers that match the schema. The run is seeded (the same requests
+every time) and bounded (``MAX_EXAMPLES`` per operation and phase).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import schemathesis
+from django.db import connection
+from schemathesis.engine import Status, events
+
+from integrations.services import admin_token_create
+from inventory.models import Source, Stock, StockSourceLink
+from inventory.services import SourceItemData, source_items_save
+from payments.models import Transaction
+from sales.models import Invoice, Order, OrderItem, Store
+from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
+from tests.conftest import load_seed_order
+from tests.notifications.realworker import database_url
+from tests.reliability.gunicorn import PROXY_HEADERS, GunicornServer, server_env
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+MAX_EXAMPLES = 25  # per operation and phase: ~60 operations, a few minutes on 2 cores
+SEED = 20260131
+PASSWORD = "s3cret-Passw0rd"
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+)
+SERVER_SETTINGS = {
+    # Generated usernames fail to sign in by the hundred: no lockout of the schema's example admin.
+    "ADMIN_TOKEN_MAX_FAILURES": "1000000",
+    "ORDER_LOCK_TIMEOUT_SECONDS": "5",
+    # Thousands of calls a minute from one token: a throttled run would test the 429 and little else.
+    "API_THROTTLE_RATE_USER": "1000000/min",
+    "API_THROTTLE_RATE_ANON": "1000000/min",
+    "API_THROTTLE_RATE_TOKEN": "1000000/min",
+}
+
+
+@pytest.fixture
+def gunicorn(transactional_db, tmp_path):
+    env = server_env(database_url=database_url(connection.settings_dict), **SERVER_SETTINGS)
+    server = GunicornServer(env=env, log_path=tmp_path / "gunicorn.log")
+    try:
+        server.start()
+        server.wait_worker()
+        yield server
+    finally:
+        server.stop()  # before transactional_db flushes the tables
+    assert not server.running
+
+
+def _virtual_order_entity() -> dict:
+    entity = load_seed_order("000")["entity"]
+    entity["items"] = [entity["items"][1]]  # the downloadable alone
+    for name in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax"):
+        entity[name] = Decimal(18)
+    for name in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax"):
+        entity[name] = Decimal(0)
+    entity["grand_total"] = entity["base_grand_total"] = Decimal(18)
+    del entity["extension_attributes"]
+    return entity
+
+
+def _sandbox_entity(outcome: str = "approve") -> dict:
+    entity = load_seed_order("001")["entity"]
+    entity.update(payment={"method": "sandbox", "additional_information": {"sandbox_outcome": outcome}})
+    return entity
+
+
+@pytest.fixture
+def seeded(default_store, import_order, django_user_model) -> dict[str, list]:
+    """Stores, stock, orders and invoices, committed through the services; the ids the generator draws from."""
+    Store.objects.get_or_create(id=Store.ADMIN_ID, defaults={"code": "admin", "name": "Admin"})
+    source, _ = Source.objects.get_or_create(source_code="default", defaults={"name": "Default Source"})
+    stock, _ = Stock.objects.get_or_create(stock_id=1, defaults={"name": "Default Stock"})
+    StockSourceLink.objects.get_or_create(stock=stock, source=source, defaults={"priority": 1})
+    skus = sorted({item["sku"] for name in ("000", "001") for item in load_seed_order(name)["entity"]["items"]})
+    source_items_save(items=[SourceItemData(sku=sku, source_code="default", quantity=Decimal(1000), status=1)
+                             for sku in skus])  # fmt: skip
+
+    def entity(name: str) -> dict:
+        data = dict(load_seed_order(name)["entity"])
+        data["increment_id"] = None
+        return data
+
+    full = import_order(entity("000"))  # simple, downloadable, bundle, configurable rows
+    invoice_order(order_id=full.pk, capture_case=CaptureCase.OFFLINE)
+    partial = import_order(entity("001"))  # simple rows and a downloadable, bank transfer
+    first_row = OrderItem.objects.filter(order=partial).order_by("pk").first()
+    invoice_order(order_id=partial.pk, capture_case=CaptureCase.OFFLINE,
+                  items=[InvoiceLineRequest(order_item_id=first_row.pk, qty=Decimal(1))])  # fmt: skip
+    pending = import_order(entity("001"))
+    invoice_order(order_id=pending.pk, capture_case=CaptureCase.NOT_CAPTURE)  # a Pending invoice
+    captured = import_order({**_sandbox_entity(), "increment_id": None})  # paid through the sandbox gateway
+    invoice_order(order_id=captured.pk, capture_case=CaptureCase.ONLINE)
+    sandbox_pending = import_order({**_sandbox_entity(), "increment_id": None})
+    invoice_order(order_id=sandbox_pending.pk, capture_case=CaptureCase.NOT_CAPTURE)
+    import_order({**_virtual_order_entity(), "increment_id": None})  # virtual, not invoiced
+    import_order(entity("000"))  # not invoiced
+
+    django_user_model.objects.create_user("admin", password="admin123", is_staff=True, is_superuser=True)
+    return {
+        "orders": list(Order.objects.values_list("pk", flat=True)),
+        "order_increment_ids": list(Order.objects.values_list("increment_id", flat=True)),
+        "order_items": list(OrderItem.objects.values_list("pk", flat=True)),
+        "invoices": list(Invoice.objects.values_list("pk", flat=True)),
+        "invoice_increment_ids": list(Invoice.objects.values_list("increment_id", flat=True)),
+        "transactions": list(Transaction.objects.values_list("pk", flat=True)),
+        "skus": skus,
+    }
+
+
+@pytest.fixture
+def schemathesis_token(django_user_model) -> str:
+    """A superuser's admin token (every ACL resource), not the schema example's ``admin``."""
+    django_user_model.objects.create_user("schemathesis", password=PASSWORD, is_staff=True, is_superuser=True)
+    return admin_token_create(username="schemathesis", password=PASSWORD)
+
+
+def run_config(server: GunicornServer, token: str, seeded: dict) -> schemathesis.Config:
+    def values(items) -> dict:
+        return {"values": [value for value in items] or [1]}
+
+    often = 0.8  # a seeded row most of the time, a generated value otherwise (404s, odd strings)
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "base-url": server.url,
+            "headers": dict(PROXY_HEADERS),
+            "auth": {"openapi": {"bearerAuth": {"bearer": token}}},
+            "workers": 1,
+            "request-timeout": 30,
+            "generation": {"mode": "positive", "max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": False},
+            },
+            "dictionaries": {
+                "stores": {"values": ["default", "all", "admin"]},
+                "orders": values(seeded["orders"]),
+                "order_increment_ids": values(seeded["order_increment_ids"]),
+                "order_items": values(seeded["order_items"]),
+                "invoices": values(seeded["invoices"]),
+                "invoice_increment_ids": values(seeded["invoice_increment_ids"]),
+                "transactions": values(seeded["transactions"]),
+                "stocks": {"values": ["1"]},
+                "sources": {"values": ["default"]},
+                "skus": values(seeded["skus"]),
+            },
+            "parameters": {
+                "path.store_code": {"dictionary": "stores", "probability": 0.9},
+                "path.order_id": {"dictionary": "orders", "probability": often},
+                "path.invoice_id": {"dictionary": "invoices", "probability": often},
+                "path.transaction_id": {"dictionary": "transactions", "probability": often},
+                "path.stock_id": {"dictionary": "stocks", "probability": often},
+                "path.source_code": {"dictionary": "sources", "probability": often},
+                "path.sku": {"dictionary": "skus", "probability": often},
+                "query.id": {"dictionary": "invoices", "probability": 0.5},
+                "query.increment_id": {"dictionary": "invoice_increment_ids", "probability": 0.5},
+                "query.order_id": {"dictionary": "orders", "probability": 0.5},
+                "query.order_increment_id": {"dictionary": "order_increment_ids", "probability": 0.5},
+                "body.order_id": {"dictionary": "orders", "probability": often},
+                "body.order_increment_id": {"dictionary": "order_increment_ids", "probability": 0.5},
+                "body.invoice_id": {"dictionary": "invoices", "probability": often},
+                "body.id": {"dictionary": "invoices", "probability": often},
+                "body.increment_id": {"dictionary": "invoice_increment_ids", "probability": often},
+                "body.entity.parent_id": {"dictionary": "invoices", "probability": often},
+                "body.items[*].order_item_id": {"dictionary": "order_items", "probability": often},
+                "body.items[*].sku": {"dictionary": "skus", "probability": often},
+            },
+        }
+    )
+
+
+def describe(recorder, case_id: str, check) -> str:
+    interaction = recorder.interactions.get(case_id)
+    lines = [f"{recorder.label}: {check.name}: {check.failure_info.failure.title}",
+             check.failure_info.failure.message or ""]  # fmt: skip
+    if interaction is not None:
+        request, response = interaction.request, interaction.response
+        body = (request.body or b"")[:2000].decode("utf-8", "replace")
+        lines.append(f"  request: {request.method} {request.uri} {body}")
+        if response is not None:
+            lines.append(f"  response: {response.status_code} {response.content[:2000].decode('utf-8', 'replace')}")
+    lines.append(f"  reproduce: {check.failure_info.code_sample}")
+    return "\n".join(lines)
+
+
+def test_every_operation_answers_as_its_schema_says(gunicorn, seeded, schemathesis_token):
+    started = time.monotonic()
+    config = run_config(gunicorn, schemathesis_token, seeded)
+    schema = schemathesis.openapi.from_url(f"{gunicorn.url}/api/schema/", config=config, headers=PROXY_HEADERS)
+    operations = {operation.label for operation in (result.ok() for result in schema.get_all_operations())}
+
+    calls, statuses, failures, errors = Counter(), Counter(), {}, []
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            recorder = event.recorder
+            calls[recorder.label] += len(recorder.interactions)
+            for interaction in recorder.interactions.values():
+                if interaction.response is not None:
+                    statuses[interaction.response.status_code] += 1
+            for case_id, checks in recorder.checks.items():
+                for check in checks:
+                    if check.status == Status.FAILURE:
+                        failure = check.failure_info.failure
+                        kind = (recorder.label, check.name, failure.title, (failure.message or "")[:300])
+                        failures.setdefault(kind, describe(recorder, case_id, check))
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            errors.append(f"{type(event).__name__}: {getattr(event, 'label', '')} {event}")
+    elapsed = time.monotonic() - started
+
+    print(f"\nschemathesis: {len(operations)} operations, {sum(calls.values())} calls in {elapsed:.0f} s; "
+          f"statuses {dict(sorted(statuses.items()))}")  # fmt: skip
+    for label in sorted(operations):
+        print(f"  {calls[label]:5d}  {label}")
+    unique = [failures[kind] for kind in sorted(failures)]
+    assert not errors, "\n".join(errors)
+    assert not unique, f"{len(unique)} failing checks:\n\n" + "\n\n".join(unique[:40]) + "\n" + gunicorn.describe()
+    assert len(operations) >= 60
+    untested = sorted(label for label in operations if not calls[label])
+    assert not untested, f"operations never called: {untested}"
