@@ -323,9 +323,16 @@ def order_import(*, entity: dict, store_id: int) -> Order:
 
     shipping = None
     is_virtual = bool(items) and all(item.is_virtual for item in items)
-    assignments = (entity.get("extension_attributes") or {}).get("shipping_assignments") or []
+    extension = entity.get("extension_attributes") or {}
+    if not isinstance(extension, dict):
+        problems.invalid("extension_attributes", type(extension).__name__)
+        extension = {}
+    assignments = extension.get("shipping_assignments") or []
     if assignments and isinstance(assignments, list) and isinstance(assignments[0], dict):
         shipping_data = assignments[0].get("shipping") or {}
+        if not isinstance(shipping_data, dict):
+            problems.invalid("extension_attributes.shipping_assignments[0].shipping", type(shipping_data).__name__)
+            shipping_data = {}
         shipping = _address(shipping_data.get("address"), "shipping_assignments[0].shipping.address.", problems)
         if shipping_data.get("method") and not header.get("shipping_method"):
             header["shipping_method"] = str(shipping_data["method"])

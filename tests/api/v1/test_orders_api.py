@@ -256,6 +256,14 @@ def _list_for_item_id(entity):
     entity["items"][2]["item_id"] = [1]
 
 
+def _text_for_extension_attributes(entity):
+    entity["extension_attributes"] = "x"
+
+
+def _text_for_shipping(entity):
+    entity["extension_attributes"]["shipping_assignments"] = [{"shipping": "x"}]
+
+
 @pytest.mark.parametrize(
     ("break_entity", "field_name"),
     [
@@ -278,6 +286,8 @@ def _list_for_item_id(entity):
         (_comma_decimal_for_money, "shipping_amount"),
         (_object_for_parent_item_id, "items[3].parent_item_id"),
         (_list_for_item_id, "items[2].item_id"),
+        (_text_for_extension_attributes, "extension_attributes"),
+        (_text_for_shipping, "extension_attributes.shipping_assignments[0].shipping"),
     ],
 )
 def test_an_invalid_order_is_refused_with_magentos_error_and_nothing_is_written(v1, break_entity, field_name):
