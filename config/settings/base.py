@@ -138,6 +138,13 @@ ADMIN_TOKEN_LOCK_SECONDS = env_int("ADMIN_TOKEN_LOCK_SECONDS", 1800)
 # IDEMPOTENCY_KEY_STALE_SECONDS belongs to a dead request and is taken over.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
+# Rate limits per token (its user, or the integration), per address without a token, and for token
+# requests; counted in the cache (Redis when REDIS_URL is set: shared by every web worker). 429 + Retry-After.
+API_THROTTLE_RATE_USER = env("API_THROTTLE_RATE_USER", "600/min")
+API_THROTTLE_RATE_ANON = env("API_THROTTLE_RATE_ANON", "60/min")
+API_THROTTLE_RATE_TOKEN = env("API_THROTTLE_RATE_TOKEN", "30/min")
+# Serialization failures and deadlocks: how many times a write service runs before answering 409.
+DATABASE_RETRY_ATTEMPTS = env_int("DATABASE_RETRY_ATTEMPTS", 3)
 
 # Internationalisation
 

@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from integrations.idempotency import IdempotencyKeyMixin
 from sales import selectors
 from sales.api import schema as doc
-from sales.api.api2.errors import INVALID_ITEM, Api2Error, exception_handler
+from sales.api import throttling
+from sales.api.api2.errors import INVALID_ITEM, Api2Error
 from sales.api.api2.filters import InvoiceFilter
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
@@ -60,10 +61,11 @@ class Api2View(APIView):
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsApiConsumer]
+    throttle_classes = throttling.DOOR_THROTTLES
     schema = doc.DoorSchema()
 
     def get_exception_handler(self):
-        return exception_handler
+        return throttling.api2_exception_handler  # /api2's errors, and 429 with Retry-After
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

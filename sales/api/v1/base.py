@@ -6,10 +6,10 @@ from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from integrations.acl import view_acl_resources
+from sales.api import throttling
 from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.schema import DoorSchema
-from sales.api.v1 import errors
 from sales.errors import InputError, NoSuchEntityError
 from sales.models import Store
 
@@ -28,6 +28,7 @@ class MagentoView(APIView):
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsAdminConsumer]
+    throttle_classes = throttling.DOOR_THROTTLES
     schema = DoorSchema()
 
     @property
@@ -37,7 +38,7 @@ class MagentoView(APIView):
         return ", ".join(view_acl_resources(type(self), method or ""))
 
     def get_exception_handler(self):
-        return errors.exception_handler
+        return throttling.v1_exception_handler  # Magento's errors, and 429 with Retry-After
 
     def store_id(self) -> int:
         """The store of the URL (``/rest/<store_code>/V1/``); no code means the default store."""

@@ -22,6 +22,7 @@ from sales.api import schema as doc
 from sales.api.v1.base import MagentoView, parse_positive_int
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
 from sales.errors import DomainError, InputError, NoSuchEntityError
+from sales.locking import retry_transient
 
 
 @contextmanager
@@ -215,7 +216,7 @@ class SourceItemCollectionView(MagentoView):
     def post(self, request, **kwargs):
         items = parse_source_items(self.body().get("sourceItems"))
         with inventory_errors_as_domain_errors():
-            source_items_save(items=items)
+            retry_transient()(source_items_save)(items=items)  # inventory may not import sales
         return Response([])  # Magento's answer to a void service method
 
 

@@ -14,6 +14,7 @@ from integrations.services import admin_token_create
 from payments.selectors import transaction_get, transactions_with_children
 from sales import selectors
 from sales.api import schema as doc
+from sales.api import throttling
 from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
 from sales.api.v1.errors import envelope
 from sales.api.v1.representations import (
@@ -50,6 +51,7 @@ class AdminTokenView(MagentoView):
     default_acl_resource = "anonymous"
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = throttling.TOKEN_THROTTLES
 
     @extend_schema(
         summary="Get an admin token",
