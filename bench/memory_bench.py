@@ -1,0 +1,273 @@
+"""Memory (RSS) of a web worker and of a Celery worker over many invoices.
+
+Run from the repository root (no Django set-up needed; this script does it):
+
+    .venv/bin/python bench/memory_bench.py web    [--requests 100000] [--budget 900]
+    .venv/bin/python bench/memory_bench.py celery [--emails 20000]    [--budget 900]
+
+``web``: one ``gunicorn config.wsgi:application`` sync worker (as ``tests/reliability/gunicorn.py``
+starts it: ``config.settings.production``, throw-away secret key, ``DJANGO_ALLOWED_HOSTS=127.0.0.1``,
+the ``X-Forwarded-Proto: https`` header a TLS proxy adds; throttle rates raised out of the way) on
+the seeded ``counterfoil_bench`` database (``DATABASE_URL``; a name without ``bench`` is refused),
+read only: 9 in 10 requests ``GET /rest/default/V1/invoices/{random id}``, 1 in 10 ``GET
+/api2/invoice?page={random}&limit=50``, with a superuser's admin token (created, revoked at the end),
+from ``--clients`` client threads. The worker's VmRSS (``/proc/<pid>/status``) is read every
+``--sample-every`` requests.
+
+``celery``: the set-up of ``bench/email_bench.py`` (database ``counterfoil_bench_mail``, a dedicated
+``redis-server``, a counting aiosmtpd server, one ``celery -A config worker --pool=prefork
+--concurrency=2``), sending its outbox rows over and over (reset to pending between rounds) until
+``--emails`` e-mails went out; VmRSS of the main process and of each pool process after every round.
+
+Growth = (last sample - sample after ``--warmup``) / sample after warm-up, per process.
+``--budget`` seconds stops a part early (what was reached is reported, with growth per 10,000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import email_bench  # noqa: E402 - the bench folder is not a package
+from email_bench import REPO, bench_database_url, children_of, free_port, rss_kb  # noqa: E402
+
+WEB_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
+HOST = "127.0.0.1"
+USERNAME = "bench-memory-admin"
+HIGH_RATE = "100000000/min"
+
+
+def growth_table(samples: list[tuple[int, list[int]]], warmup: int, names: list[str], unit: str,
+                 extra: tuple[str, dict[int, int]] | None = None) -> str:  # fmt: skip
+    """Markdown: the samples (MB) per process, and growth since the first sample at or after ``warmup``."""
+    base_index = next((i for i, (done, _) in enumerate(samples) if done >= warmup), 0)
+    base = samples[base_index]
+    extra_head, extra_sep = (f" {extra[0]} |", "---:|") if extra else ("", "")
+    lines = [f"| {unit} |{extra_head} " + " | ".join(f"{name} RSS MB" for name in names) + " |",
+             "|---:|" + extra_sep + "---:|" * len(names)]  # fmt: skip
+    for done, values in samples:
+        extra_cell = f" {extra[1].get(done, 0):,} |" if extra else ""
+        lines.append(f"| {done:,} |{extra_cell} " + " | ".join(f"{v / 1024:.1f}" for v in values) + " |")
+    last = samples[-1]
+    span = max(last[0] - base[0], 1)
+    for index, name in enumerate(names):
+        before, after = base[1][index], last[1][index]
+        if before:
+            lines.append(f"\n{name}: {before / 1024:.1f} MB after {base[0]:,} {unit} -> {after / 1024:.1f} MB after"
+                         f" {last[0]:,}: growth {100 * (after - before) / before:+.2f} %"
+                         f" ({(after - before) / 1024 * 10_000 / span:+.2f} MB per 10,000 {unit})")  # fmt: skip
+    return "\n".join(lines)
+
+
+# -- web -------------------------------------------------------------------------------------------------
+
+
+def web_env(url: str) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "DJANGO_DEBUG": "0",
+        "DATABASE_URL": url,
+        "CELERY_TASK_ALWAYS_EAGER": "1",  # reads queue nothing
+        "API_THROTTLE_RATE_USER": HIGH_RATE,
+        "API_THROTTLE_RATE_ANON": HIGH_RATE,
+        "API_THROTTLE_RATE_TOKEN": HIGH_RATE,
+    }
+
+
+def admin_token() -> tuple[str, object]:
+    from django.contrib.auth import get_user_model
+
+    from integrations.models import AccessToken, token_hash_of
+    from integrations.services import admin_token_create
+
+    password = secrets.token_urlsafe(24)
+    user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"email": "bench@example.com"})
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+    raw = admin_token_create(username=USERNAME, password=password)
+    return raw, AccessToken.objects.get(token_hash=token_hash_of(raw))
+
+
+def get(port: int, path: str, token: str) -> int:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
+                                           "X-Forwarded-Proto": "https"})  # fmt: skip
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def run_web(args) -> None:
+    url = bench_database_url(WEB_DATABASE_URL, "memory_bench")
+    env = web_env(url)
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from sales.models import Invoice
+
+    last_id = Invoice.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    pages = max(Invoice.objects.count() // 50, 1)
+    token, token_row = admin_token()
+    port = free_port()
+    log_path = Path(tempfile.mkdtemp(prefix="memory-bench-")) / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{port}",
+               "--workers", "1", "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=open(log_path, "ab"),  # noqa: SIM115
+                               stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(port, "/rest/default/V1/invoices/1", token) == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"gunicorn did not serve:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        (worker,) = children_of(process.pid)
+        print(f"gunicorn worker pid {worker} on :{port}; {last_id:,} invoices; log {log_path}", flush=True)
+        lock = threading.Lock()
+        state = {"done": 0, "errors": 0, "stop": False, "invoices": 0}
+        invoices_at = {0: 0}
+        samples: list[tuple[int, list[int]]] = [(0, [rss_kb(worker)])]
+        started = time.monotonic()
+        window = [started, 0]
+
+        def client(seed: int) -> None:
+            rng = random.Random(seed)
+            while not state["stop"]:
+                if rng.random() < 0.1:
+                    path, invoices = f"/api2/invoice?page={rng.randint(1, pages)}&limit=50", 50
+                else:
+                    path, invoices = f"/rest/default/V1/invoices/{rng.randint(1, last_id)}", 1
+                status = get(port, path, token)
+                with lock:
+                    state["done"] += 1
+                    state["invoices"] += invoices
+                    done = state["done"]
+                    if status != 200:
+                        state["errors"] += 1
+                    if done % args.sample_every == 0:
+                        now = time.monotonic()
+                        samples.append((done, [rss_kb(worker)]))
+                        invoices_at[done] = state["invoices"]
+                        rate = (done - window[1]) / (now - window[0])
+                        window[:] = [now, done]
+                        print(f"  {done:,} requests ({state['invoices']:,} invoices), worker RSS"
+                              f" {samples[-1][1][0] / 1024:.1f} MB, {rate:.0f} req/s, {state['errors']} non-200",
+                              flush=True)  # fmt: skip
+                    if done >= args.requests or now_over(started, args.budget):
+                        state["stop"] = True
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if children_of(process.pid) != [worker]:
+            print("WARNING: the gunicorn worker was replaced during the run", flush=True)
+        print(f"\nweb: {state['done']:,} requests ({state['invoices']:,} invoices rendered) in"
+              f" {time.monotonic() - started:.0f} s, {state['errors']} non-200; samples every {args.sample_every:,}\n",
+              flush=True)  # fmt: skip
+        print(growth_table(samples, args.warmup, ["gunicorn worker"], "requests", ("invoices", invoices_at)),
+              flush=True)  # fmt: skip
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        from integrations.services import access_token_revoke
+
+        access_token_revoke(token=token_row)
+
+
+def now_over(started: float, budget: float) -> bool:
+    return bool(budget) and time.monotonic() - started > budget
+
+
+# -- celery ----------------------------------------------------------------------------------------------
+
+
+def run_celery(args) -> None:
+    url = bench_database_url(email_bench.DEFAULT_DATABASE_URL, "memory_bench")
+    email_bench.ensure_database(url)
+    workdir = Path(tempfile.mkdtemp(prefix="memory-bench-celery-"))
+    redis = email_bench.Redis(workdir).start()
+    smtp = email_bench.Smtp().start()
+    worker = None
+    try:
+        email_bench.setup_django(url, redis.url)
+        email_ids = email_bench.seed(args.round, 100)
+        redis.client().flushdb()  # the service's on-commit publishes: each round publishes its own
+        env = email_bench.celery_env(database_url=url, redis_url=redis.url, smtp_port=smtp.port)
+        worker = email_bench.Worker("prefork", args.concurrency, env, workdir / "worker.log").start()
+        pids = worker.pids()
+        names = ["worker main"] + [f"pool process {n}" for n in range(1, len(pids))]
+        print(f"celery worker pids {pids}; {len(email_ids)} e-mails per round; logs in {workdir}", flush=True)
+        samples: list[tuple[int, list[int]]] = [(0, [rss_kb(pid) for pid in pids])]
+        done = 0
+        started = time.monotonic()
+        while done < args.emails and not now_over(started, args.budget):
+            ids = email_ids[: min(len(email_ids), args.emails - done)]
+            result = email_bench.run_once(ids, redis, smtp, timeout=600)
+            done += result["emails"]
+            if result["problems"]:
+                print(f"  PROBLEMS: {result['problems']}", flush=True)
+            samples.append((done, [rss_kb(pid) for pid in pids]))
+            print(f"  {done:,} e-mails, RSS MB {[round(v / 1024, 1) for v in samples[-1][1]]},"
+                  f" {result['rate']:.0f}/s", flush=True)  # fmt: skip
+        if worker.pids() != pids:
+            print(f"WARNING: pool processes changed: {pids} -> {worker.pids()}", flush=True)
+        print(f"\ncelery: {done:,} e-mails in {time.monotonic() - started:.0f} s\n", flush=True)
+        print(growth_table(samples, args.warmup, names, "e-mails"), flush=True)
+    finally:
+        if worker is not None:
+            worker.stop()
+        smtp.stop()
+        redis.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parts = parser.add_subparsers(dest="part", required=True)
+    web = parts.add_parser("web", help="a gunicorn sync worker reading invoices")
+    web.add_argument("--requests", type=int, default=100_000, help="requests in all (default 100000)")
+    web.add_argument("--clients", type=int, default=2, help="client threads (default 2)")
+    web.add_argument("--sample-every", type=int, default=5_000, help="RSS sample every N requests (default 5000)")
+    web.add_argument("--warmup", type=int, default=1_000, help="growth counted from this many requests (1000)")
+    web.add_argument("--budget", type=float, default=0, help="stop after this many seconds (default: none)")
+    celery = parts.add_parser("celery", help="a Celery worker sending invoice e-mails")
+    celery.add_argument("--emails", type=int, default=20_000, help="e-mails in all (default 20000)")
+    celery.add_argument("--round", type=int, default=1_000, help="e-mails (outbox rows) per round (default 1000)")
+    celery.add_argument("--concurrency", type=int, default=2, help="prefork pool processes (default 2)")
+    celery.add_argument("--warmup", type=int, default=1_000, help="growth counted from this many e-mails (1000)")
+    celery.add_argument("--budget", type=float, default=0, help="stop after this many seconds (default: none)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally: stop the children
+    run_web(args) if args.part == "web" else run_celery(args)
+
+
+if __name__ == "__main__":
+    main()
