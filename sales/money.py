@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 QTY_PRECISION = Decimal("0.0001")
+QTY_MAX = Decimal("99999999.9999")  # DECIMAL(12,4), the qty columns
 
 
 def as_decimal(value) -> Decimal:

@@ -46,3 +46,9 @@ def apply_state(order: Order, state: OrderState) -> None:
     if order.state != state:
         order.state = state
         order.status = DEFAULT_STATUS[state]
+
+
+def order_can_invoice(order: Order, tree: ItemTree) -> bool:
+    """Magento's CanInvoice: the order's state allows an invoice and a row has something to invoice
+    (asked before the admin offers its Invoice button; the service reports each reason by name)."""
+    return order.state not in STATES_THAT_REFUSE_INVOICES and tree.can_invoice_any()

@@ -209,3 +209,14 @@ COLLECTORS = (collect_subtotal, collect_discount, collect_shipping, collect_tax,
 def collect_totals(draft: InvoiceDraft) -> None:
     for collector in COLLECTORS:
         collector(draft)
+
+
+def row_total_after_discount(row: InvoiceItem):
+    """Magento's "Row Total" column of an invoice row: its subtotal plus tax (and the discount's tax
+    compensation), less its discount. None for a dummy row, whose money sits on its line's other side."""
+    if row.row_total is None:
+        return None
+    return (
+        as_decimal(row.row_total) + as_decimal(row.tax_amount) + as_decimal(row.discount_tax_compensation_amount)
+        - as_decimal(row.discount_amount)
+    )  # fmt: skip

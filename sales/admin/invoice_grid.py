@@ -259,7 +259,7 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Payment Method", ordering="payment_method")
     def payment_method_title(self, row):
-        return dict(payment_methods()).get(row.payment_method, row.payment_method)
+        return method_get(row.payment_method).title if row.payment_method else ""
 
     @admin.display(description="E-mail")
     def email_status(self, row):

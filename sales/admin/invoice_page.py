@@ -14,6 +14,7 @@ from sales.items import invoice_rows_parent_first
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress
 from sales.money import as_decimal, format_price, is_zero
 from sales.services.invoice_email import INVOICE_NEW, INVOICE_UPDATE
+from sales.totals import row_total_after_discount
 
 MEDIUM_DATETIME = "M j, Y, g:i:s A"  # Magento's medium date with time: Aug 21, 2017, 10:30:55 PM
 EMAIL_KINDS = {INVOICE_NEW: "Invoice", INVOICE_UPDATE: "Invoice Update"}
@@ -96,11 +97,6 @@ def item_row(row: InvoiceItem, currency: str, *, is_child: bool) -> ItemRow:
     qty = f"{as_decimal(row.qty).normalize():f}"
     if row.row_total is None:  # a dummy row: the money sits on the other side of its composite line
         return ItemRow(name=row.name or "", sku=row.sku or "", qty=qty, is_child=is_child)
-    # Magento's Row Total column: subtotal plus tax, less discount.
-    row_total = (
-        as_decimal(row.row_total) + as_decimal(row.tax_amount) + as_decimal(row.discount_tax_compensation_amount)
-        - as_decimal(row.discount_amount)
-    )  # fmt: skip
     return ItemRow(
         name=row.name or "",
         sku=row.sku or "",
@@ -109,7 +105,7 @@ def item_row(row: InvoiceItem, currency: str, *, is_child: bool) -> ItemRow:
         subtotal=format_price(row.row_total, currency),
         tax_amount=format_price(as_decimal(row.tax_amount), currency),
         discount_amount=format_price(as_decimal(row.discount_amount), currency),
-        row_total=format_price(row_total, currency),
+        row_total=format_price(row_total_after_discount(row), currency),
         is_child=is_child,
     )
 

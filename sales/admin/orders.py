@@ -19,7 +19,7 @@ from sales.errors import DocumentValidationError, DomainError, InputError, NoSuc
 from sales.items import ItemTree
 from sales.models import Invoice, Order, OrderItem, OrderStatus
 from sales.money import ZERO, as_decimal, format_price
-from sales.order_state import STATES_THAT_REFUSE_INVOICES
+from sales.order_state import order_can_invoice
 from sales.pdf import invoices_pdf
 from sales.selectors import invoices_of_orders, order_with_items_get, orders_with_documents
 from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order, invoice_preview
@@ -47,11 +47,6 @@ ORDER_TOTALS = (
     ("Total Refunded", "total_refunded"),
     ("Total Due", "total_due"),
 )
-
-
-def can_invoice(order: Order, tree: ItemTree) -> bool:
-    """The service's order validator (Magento's CanInvoice), asked before the Invoice button is offered."""
-    return order.state not in STATES_THAT_REFUSE_INVOICES and tree.can_invoice_any()
 
 
 def format_qty(qty: Decimal) -> str:
@@ -250,7 +245,7 @@ class OrderAdmin(ReadOnlyAdmin):
             "subtitle": None,
             "status_label": order.get_status_display(),
             "payment_title": method_get(order_payment_method(order)).title,
-            "can_invoice": can_invoice(order, tree) and self.has_invoice_permission(request),
+            "can_invoice": order_can_invoice(order, tree) and self.has_invoice_permission(request),
             "items": [
                 {
                     "item": item,
@@ -294,7 +289,7 @@ class OrderAdmin(ReadOnlyAdmin):
             self.message_user(request, ORDER_GONE, messages.ERROR)
             return redirect("admin:sales_order_changelist")
         tree = ItemTree(order.items.all())
-        if not can_invoice(order, tree):
+        if not order_can_invoice(order, tree):
             self.message_user(request, MESSAGES[NOTHING_TO_INVOICE], messages.ERROR)
             return redirect("admin:sales_order_change", order.pk)
 

@@ -21,7 +21,7 @@ from sales.grid import invoice_grid_refresh
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order, retry_transient
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
-from sales.money import QTY_PRECISION, ZERO
+from sales.money import QTY_MAX, QTY_PRECISION, ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
 from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
@@ -65,7 +65,6 @@ MESSAGES = {
 logger = logging.getLogger("counterfoil.sales")
 
 INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
-QTY_MAX = Decimal("99999999.9999")  # DECIMAL(12,4), the qty columns
 
 
 @retry_transient()
