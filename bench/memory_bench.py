@@ -81,6 +81,7 @@ def web_env(url: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_DEBUG": "0",
         "DATABASE_URL": url,
+        "REDIS_URL": "redis://127.0.0.1:6379/13",  # production requires it: the throttles' counters
         "CELERY_TASK_ALWAYS_EAGER": "1",  # reads queue nothing
         "API_THROTTLE_RATE_USER": HIGH_RATE,
         "API_THROTTLE_RATE_ANON": HIGH_RATE,

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": get_random_secret_key(),
     "DJANGO_ALLOWED_HOSTS": "counterfoil.example.com, admin.counterfoil.example.com",
     "DATABASE_URL": "postgres://counterfoil@db.internal:5432/counterfoil",
+    "REDIS_URL": "redis://redis.internal:6379/0",
 }
 
 
@@ -72,6 +73,23 @@ def test_production_settings_refuse_to_load_without_a_database_url():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: DATABASE_URL is not set" in result.stderr
+
+
+def test_production_settings_refuse_to_load_without_a_redis_url():
+    env_without_redis = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+
+    result = run_python("import config.settings.production", **env_without_redis)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: REDIS_URL is not set" in result.stderr
+
+
+def test_production_settings_share_the_rate_limit_counters_through_redis():
+    settings = load_settings("config.settings.production", ["CACHES", "CELERY_BROKER_URL"], **PRODUCTION_ENV)
+
+    assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["CACHES"]["default"]["LOCATION"] == "redis://redis.internal:6379/0"
+    assert settings["CELERY_BROKER_URL"] == "redis://redis.internal:6379/0"
 
 
 def test_production_settings_load_with_secret_key_and_allowed_hosts_and_debug_off():

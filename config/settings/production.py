@@ -25,6 +25,14 @@ if env("DATABASE_URL") is None:  # base falls back to a SQLite file, which is fo
         "DATABASE_URL is not set; production runs on PostgreSQL, e.g. postgres://user:pass@host:5432/counterfoil."
     )
 
+# Without it the broker would be a guessed localhost and every web worker would count rate limits in its
+# own memory (budgets multiplied by the number of workers): state it, like the database.
+if env("REDIS_URL") is None:
+    raise ImproperlyConfigured(
+        "REDIS_URL is not set; production shares Celery's broker and the rate-limit counters through Redis, "
+        "e.g. redis://redis.internal:6379/0."
+    )
+
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -41,6 +41,7 @@ def server_env(*, database_url: str, **overrides: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=get_random_secret_key(),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),  # production requires it
         CELERY_TASK_ALWAYS_EAGER="1",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         PYTHONUNBUFFERED="1",
