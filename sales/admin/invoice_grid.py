@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,10 @@ from sales.models import Invoice, InvoiceGrid
 from sales.money import format_price, round_price
 from sales.pdf import invoices_pdf
 from sales.services import invoice_email_send
+
+# Mass actions that work inside the request: a PDF page per invoice, an outbox row per e-mail.
+PDF_ACTION_MAX = 500
+RESEND_ACTION_MAX = 1000
 
 # Magento's grid columns: (name, label), the default ones first, then those the column chooser adds.
 DEFAULT_COLUMNS = (
@@ -102,11 +106,14 @@ class EmailStatusFilter(admin.SimpleListFilter):
                 ("none", "Not requested")]  # fmt: skip
 
     def queryset(self, request, queryset):
-        failed = EmailOutbox.objects.filter(status=EmailOutbox.Status.FAILED).values("invoice_id")
+        # Failed as the column says it: the invoice's newest e-mail failed (a later resend that went out,
+        # or is on its way, takes the invoice off this list).
+        newer = EmailOutbox.objects.filter(invoice_id=OuterRef("invoice_id"), pk__gt=OuterRef("pk"))
+        failed = EmailOutbox.objects.filter(status=EmailOutbox.Status.FAILED).exclude(Exists(newer))
         conditions = {
             "sent": {"invoice__email_sent": 1},
             "waiting": {"invoice__send_email": 1, "invoice__email_sent__isnull": True},
-            "failed": {"pk__in": failed},
+            "failed": {"pk__in": failed.values("invoice_id")},
             "none": {"invoice__send_email__isnull": True},
         }
         return queryset.filter(**conditions[self.value()]) if self.value() in conditions else queryset
@@ -235,13 +242,26 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
     def export_csv(self, request, queryset):
         return csv_response(queryset)
 
+    def too_many(self, request, queryset, limit: int, what: str) -> bool:
+        """A selection over ``limit`` ("select all" of a filter over a million rows) is refused with a
+        message: the action runs inside the request, so it must stay bounded."""
+        if queryset[limit : limit + 1].exists():
+            self.message_user(request, f"{what} takes at most {limit:,} invoices at a time; "
+                              "narrow the selection with the filters.", messages.ERROR)  # fmt: skip
+            return True
+        return False
+
     @admin.action(permissions=["view"], description="PDF Invoices")
     def pdf_invoices(self, request, queryset):
+        if self.too_many(request, queryset, PDF_ACTION_MAX, "PDF Invoices"):
+            return None
         invoices = Invoice.objects.filter(pk__in=queryset.values("pk")).order_by("-pk")
         return pdf_response(invoices_pdf(invoices))
 
     @admin.action(permissions=["email"], description="Resend invoice e-mail")
     def resend_invoice_email(self, request, queryset):
+        if self.too_many(request, queryset, RESEND_ACTION_MAX, "Resend invoice e-mail"):
+            return None
         invoice_ids = list(queryset.values_list("pk", flat=True))
         for invoice_id in invoice_ids:
             invoice_email_send(invoice_id=invoice_id)
