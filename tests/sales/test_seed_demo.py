@@ -46,13 +46,23 @@ def test_seed_demo_fills_the_invoices_up_to_the_target_from_the_imported_orders(
 
 
 @pytest.mark.postgres
-def test_every_bulk_invoice_has_the_grid_row_invoice_grid_refresh_computes(seeded):
+def test_every_bulk_invoice_has_a_grid_row_showing_its_invoice_and_order(seeded):
     written = grid_rows()
     assert [row["invoice_id"] for row in written] == list(Invoice.objects.order_by("pk").values_list("pk", flat=True))
 
+    invoices = Invoice.objects.select_related("order__billing_address").in_bulk()
+    for row in written:
+        invoice = invoices[row["invoice_id"]]
+        order, billing = invoice.order, invoice.order.billing_address
+        assert (row["increment_id"], row["state"], row["store_id"]) == (
+            invoice.increment_id, invoice.state, invoice.store_id)  # fmt: skip
+        assert (row["grand_total"], row["base_grand_total"]) == (invoice.grand_total, invoice.base_grand_total)
+        assert (row["created_at"], row["order_created_at"]) == (invoice.created_at, order.created_at)
+        assert (row["order_increment_id"], row["customer_email"]) == (order.increment_id, order.customer_email)
+        assert row["billing_name"] == f"{billing.firstname} {billing.lastname}"
+    # A second refresh finds nothing to change.
     first, last = written[0]["invoice_id"], written[-1]["invoice_id"]
     assert invoice_grid_refresh(id_range=(first, last)) == INVOICES
-
     assert grid_rows() == written
 
 
