@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -27,9 +26,10 @@ from fpdf.enums import TableBordersLayout, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from payments.methods import method_get
+from sales.documents import address_lines, invoice_totals, qty_text
 from sales.items import invoice_rows_parent_first
-from sales.models import Invoice, InvoiceItem, Order, OrderAddress
-from sales.money import format_price, is_zero
+from sales.models import Invoice, InvoiceItem, Order
+from sales.money import format_price
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = (
@@ -96,25 +96,6 @@ def _load(invoices: Iterable[Invoice]) -> list[Invoice]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _address_lines(address: OrderAddress | None) -> list[str]:
-    """Magento's PDF address template: company, name, street, city line, country, phone, VAT."""
-    if address is None:
-        return []
-    parts = (address.prefix, address.firstname, address.middlename, address.lastname, address.suffix)
-    name = " ".join(part for part in parts if part)
-    city_line = ", ".join(part for part in (address.city, address.region, address.postcode) if part)
-    lines = [
-        address.company,
-        name,
-        *address.street_lines,
-        city_line,
-        address.country_id,
-        f"T: {address.telephone}" if address.telephone else None,
-        f"VAT: {address.vat_id}" if address.vat_id else None,
-    ]
-    return [line for line in lines if line]
-
-
 def _store_lines(invoice: Invoice) -> tuple[str, list[str]]:
     """The store's name and its address (Magento's ``sales/identity/address``).
 
@@ -132,29 +113,6 @@ def _store_lines(invoice: Invoice) -> tuple[str, list[str]]:
 def _order_date(order: Order) -> str:
     """Magento's medium date in the store's time zone: ``Aug 21, 2017``."""
     return date_format(timezone.localtime(order.created_at), "M j, Y")
-
-
-def _qty(qty: Decimal | None) -> str:
-    return f"{(qty or Decimal(0)).normalize():f}"
-
-
-def _totals(invoice: Invoice) -> list[tuple[str, str, bool]]:
-    """(label, amount, is_grand_total) in pdf.xml's order; a zero discount and unbilled shipping are left out."""
-    currency = invoice.order.order_currency_code
-
-    def money(amount) -> str:
-        return format_price(amount or 0, currency)
-
-    totals = [("Subtotal:", money(invoice.subtotal), False)]
-    if not is_zero(invoice.discount_amount):
-        description = invoice.discount_description or invoice.order.discount_description
-        label = f"Discount ({description}):" if description else "Discount:"
-        totals.append((label, money(invoice.discount_amount), False))
-    totals.append(("Tax:", money(invoice.tax_amount), False))
-    if not is_zero(invoice.shipping_amount):
-        totals.append(("Shipping & Handling:", money(invoice.shipping_amount), False))
-    totals.append(("Grand Total:", money(invoice.grand_total), True))
-    return totals
 
 
 # -- drawing -----------------------------------------------------------------------------------------
@@ -239,12 +197,15 @@ def _draw_invoice(pdf: _InvoiceDocument, invoice: Invoice) -> None:
     _draw_heading_box(pdf, invoice, order)
     left_width = right_width = (pdf.epw - 6) / 2
     if order.is_virtual:
-        _draw_columns(pdf, [("Sold to:", _address_lines(order.billing_address))], left_width)
+        _draw_columns(pdf, [("Sold to:", address_lines(order.billing_address, company_first=True))], left_width)
         _draw_columns(pdf, [("Payment Method:", _payment_lines(order))], left_width)
     else:
         _draw_columns(
             pdf,
-            [("Sold to:", _address_lines(order.billing_address)), ("Ship to:", _address_lines(order.shipping_address))],
+            [
+                ("Sold to:", address_lines(order.billing_address, company_first=True)),
+                ("Ship to:", address_lines(order.shipping_address, company_first=True)),
+            ],
             left_width,
             right_width,
         )
@@ -347,14 +308,15 @@ def _draw_rows(pdf: _InvoiceDocument, invoice: Invoice) -> None:
             cells.cell(row.name or "", padding=indent)
             cells.cell(row.sku or "")
             cells.cell(money(row.price) if priced else "")
-            cells.cell(_qty(row.qty))
+            cells.cell(qty_text(row.qty))
             cells.cell(money(row.tax_amount) if priced else "")
             cells.cell(money(row.row_total))
 
 
 def _draw_totals(pdf: _InvoiceDocument, invoice: Invoice) -> None:
     """Right-aligned totals under the table; they move to a new page together if they do not fit."""
-    totals = _totals(invoice)
+    # Magento's PDF labels end with a colon.
+    totals = [(f"{label}:", amount, grand) for label, amount, grand in invoice_totals(invoice, invoice.order, pdf=True)]
     height = 3 + LINE * 1.3 * len(totals)
     if pdf.get_y() + height > pdf.page_break_trigger:
         pdf.add_page()

@@ -10,9 +10,10 @@ from django.utils.formats import date_format
 
 from notifications.models import EmailOutbox
 from payments.methods import method_get
+from sales.documents import address_lines, customer_name, invoice_totals, qty_text
 from sales.items import invoice_rows_parent_first
-from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress
-from sales.money import as_decimal, format_price, is_zero
+from sales.models import Invoice, InvoiceComment, InvoiceItem
+from sales.money import as_decimal, format_price
 from sales.services.invoice_email import INVOICE_NEW, INVOICE_UPDATE
 from sales.totals import row_total_after_discount
 
@@ -63,30 +64,6 @@ def invoice_header(invoice: Invoice) -> str:
     return f"Invoice #{invoice.increment_id} | {invoice.state_label} | {created} ({sent})"
 
 
-def customer_name(order: Order) -> str:
-    parts = (order.customer_firstname, order.customer_middlename, order.customer_lastname)
-    return " ".join(part for part in parts if part) if order.customer_firstname else "Guest"
-
-
-def address_lines(address: OrderAddress | None) -> list[str]:
-    """Magento's html address template: name, company, street, city line, country, phone, VAT."""
-    if address is None:
-        return []
-    name = " ".join(p for p in (address.prefix, address.firstname, address.middlename, address.lastname,
-                                address.suffix) if p)  # fmt: skip
-    city_line = ", ".join(part for part in (address.city, address.region, address.postcode) if part)
-    lines = [
-        name,
-        address.company,
-        *address.street_lines,
-        city_line,
-        address.country_id,
-        f"T: {address.telephone}" if address.telephone else None,
-        f"VAT: {address.vat_id}" if address.vat_id else None,
-    ]
-    return [line for line in lines if line]
-
-
 def item_rows(invoice: Invoice, currency: str) -> list[ItemRow]:
     """Each top-level row followed by its children (bundle options, a configurable's simple product)."""
     rows = invoice_rows_parent_first(invoice.items.all())
@@ -94,7 +71,7 @@ def item_rows(invoice: Invoice, currency: str) -> list[ItemRow]:
 
 
 def item_row(row: InvoiceItem, currency: str, *, is_child: bool) -> ItemRow:
-    qty = f"{as_decimal(row.qty).normalize():f}"
+    qty = qty_text(row.qty)
     if row.row_total is None:  # a dummy row: the money sits on the other side of its composite line
         return ItemRow(name=row.name or "", sku=row.sku or "", qty=qty, is_child=is_child)
     return ItemRow(
@@ -108,25 +85,6 @@ def item_row(row: InvoiceItem, currency: str, *, is_child: bool) -> ItemRow:
         row_total=format_price(row_total_after_discount(row), currency),
         is_child=is_child,
     )
-
-
-def invoice_totals(invoice: Invoice, order: Order) -> list[tuple[str, str, bool]]:
-    """(label, amount, is_grand_total): a zero discount and unbilled shipping are left out, as Magento does."""
-    currency = order.order_currency_code
-
-    def price(amount) -> str:
-        return format_price(as_decimal(amount), currency)
-
-    totals = [("Subtotal", price(invoice.subtotal), False)]
-    if not is_zero(invoice.discount_amount):
-        description = invoice.discount_description or order.discount_description
-        totals.append((f"Discount ({description})" if description else "Discount", price(invoice.discount_amount),
-                       False))  # fmt: skip
-    if not is_zero(invoice.shipping_amount):
-        totals.append(("Shipping & Handling", price(invoice.shipping_amount), False))
-    totals.append(("Tax", price(invoice.tax_amount), False))
-    totals.append(("Grand Total", price(invoice.grand_total), True))
-    return totals
 
 
 def invoice_page_context(invoice: Invoice) -> dict:

@@ -14,7 +14,8 @@ from django.urls import path
 from payments.methods import is_offline, method_get
 from payments.services import is_gateway_method
 from sales.admin.base import ReadOnlyAdmin, pdf_response
-from sales.admin.invoice_page import invoice_totals, item_row
+from sales.admin.invoice_page import item_row
+from sales.documents import invoice_totals, qty_text
 from sales.errors import DocumentValidationError, DomainError, InputError, NoSuchEntityError, render_template
 from sales.items import ItemTree
 from sales.models import Invoice, Order, OrderItem, OrderStatus
@@ -49,10 +50,6 @@ ORDER_TOTALS = (
 )
 
 
-def format_qty(qty: Decimal) -> str:
-    return f"{qty.normalize():f}"
-
-
 def price(obj, field: str, order: Order) -> str:
     """An amount in the order's currency, its base twin in brackets when the currencies differ."""
     text = format_price(getattr(obj, field), order.order_currency_code)
@@ -75,7 +72,7 @@ def qty_summary(item: OrderItem) -> list[tuple[str, str]]:
     """Magento's Qty cell: ordered and invoiced always, the other counters once they move."""
     counters = [("Ordered", item.qty_ordered), ("Invoiced", item.qty_invoiced), ("Shipped", item.qty_shipped),
                 ("Refunded", item.qty_refunded), ("Canceled", item.qty_canceled)]  # fmt: skip
-    return [(label, format_qty(qty)) for index, (label, qty) in enumerate(counters) if index < 2 or qty > 0]
+    return [(label, qty_text(qty)) for index, (label, qty) in enumerate(counters) if index < 2 or qty > 0]
 
 
 def rows_taking_qty(tree: ItemTree) -> dict[OrderItem, Decimal]:
@@ -138,7 +135,7 @@ class InvoiceCreateForm(forms.Form):
             # The qty column's shape: a longer number is a typo, and would overflow the service's arithmetic.
             self.fields[f"qty_{item.pk}"] = forms.DecimalField(
                 label="Qty to Invoice", required=False, max_digits=12, decimal_places=4,
-                initial=format_qty(qty_to_invoice), widget=forms.TextInput(attrs={"size": 6, "class": "vIntegerField"}),
+                initial=qty_text(qty_to_invoice), widget=forms.TextInput(attrs={"size": 6, "class": "vIntegerField"}),
             )  # fmt: skip
         if with_capture_case:
             self.fields["capture_case"] = forms.ChoiceField(

@@ -14,10 +14,11 @@ from django.db import transaction
 from notifications.models import EmailOutbox
 from notifications.services import email_queue
 from payments.methods import method_get
+from sales.documents import address_lines, invoice_totals, qty_text
 from sales.errors import NoSuchEntityError
 from sales.locking import retry_transient
-from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderAddress, Store
-from sales.money import format_price, is_zero
+from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, Store
+from sales.money import format_price
 
 logger = logging.getLogger("counterfoil.sales")
 
@@ -27,14 +28,6 @@ SUBJECTS = {
     INVOICE_NEW: "Invoice for your {store} order",
     INVOICE_UPDATE: "Update to your {store} invoice",
 }
-
-
-def _address_lines(address: OrderAddress | None) -> list[str]:
-    if address is None:
-        return []
-    city_line = ", ".join(part for part in (address.city, address.region, address.postcode) if part)
-    lines = [address.name, address.company, *address.street_lines, city_line, address.country_id, address.telephone]
-    return [line for line in lines if line]
 
 
 def invoice_email_context(invoice: Invoice, order: Order, rows: list[InvoiceItem], *, comment: str = "") -> dict:
@@ -51,32 +44,27 @@ def invoice_email_context(invoice: Invoice, order: Order, rows: list[InvoiceItem
         {
             "name": row.name,
             "sku": row.sku,
-            "qty": f"{row.qty.normalize():f}",
+            "qty": qty_text(row.qty),
             "price": price(row.price) if row.row_total is not None else "",
             "row_total": price(row.row_total),
             "is_child": row.order_item.parent_item_id is not None,
         }
         for row in rows
     ]
-    totals = [("Subtotal", invoice.subtotal)]
-    if not is_zero(invoice.discount_amount):
-        totals.append(("Discount", invoice.discount_amount))
-    if invoice.shipping_amount is not None:
-        totals.append(("Shipping & Handling", invoice.shipping_amount))
-    totals += [("Tax", invoice.tax_amount), ("Grand Total", invoice.grand_total)]
     return {
         "store_name": store_name,
+        # The greeting: the customer's name, or for a guest the billing name (Magento's guest template).
         "customer_name": " ".join(p for p in (order.customer_firstname, order.customer_lastname) if p)
         or (order.billing_address.name if order.billing_address else ""),
         "invoice_increment_id": invoice.increment_id,
         "order_increment_id": order.increment_id,
-        "billing_address": _address_lines(order.billing_address),
-        "shipping_address": [] if order.is_virtual else _address_lines(order.shipping_address),
+        "billing_address": address_lines(order.billing_address),
+        "shipping_address": [] if order.is_virtual else address_lines(order.shipping_address),
         "is_virtual": order.is_virtual,
         "payment_method": method_get(payment.method).title if payment else "",
         "shipping_description": order.shipping_description or "",
         "lines": lines,
-        "totals": [{"label": label, "amount": price(amount)} for label, amount in totals],
+        "totals": invoice_totals(invoice, order),
         "comment": comment or "",
     }
 
