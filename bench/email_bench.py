@@ -24,7 +24,13 @@ Everything is real and local, as in ``tests/notifications/realworker.py``:
 5. checks: every row ``sent`` after one attempt, one attempt row each, and the Message-IDs the
    SMTP server received unique and equal to the outbox's.
 
-The median of ``--runs`` runs is the figure; runs are printed one per line.
+The median of ``--runs`` runs is the figure; runs are printed one per line. Each run also prints the
+CPU it cost per e-mail (ms) by process: the worker's main process, its pool processes, the PostgreSQL
+sessions open at the run's end (a session opened and closed within the run is not seen), redis-server
+and this process (the aiosmtpd server and the publisher); and how busy the whole machine was. On a
+shared machine the CPU per e-mail moves far less than e-mails/s, and cores x 1000 / (total ms per
+e-mail) is the most these processes could reach with the machine to themselves. ``--profile N`` adds
+an untimed run with py-spy (``--gil``: CPU, not waits) on the main and a pool process, summarised.
 """
 
 from __future__ import annotations
@@ -105,6 +111,68 @@ def children_of(pid: int) -> list[int]:
         if int(ppid) == pid and state != "Z":
             found.append(int(entry.name))
     return sorted(found)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
+
+
+def database_sessions() -> list[int]:
+    """Backend pids of the sessions on this database other than this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds by process group during one run (sessions opened and closed within it are not seen)."""
+
+    def __init__(self, worker_pids: list[int], redis_pid: int):
+        self.worker_pids, self.redis_pid = worker_pids, redis_pid
+        self.start = self._sample()
+
+    def _sample(self) -> dict:
+        sessions = database_sessions()
+        return {
+            "worker": {pid: cpu_seconds(pid) for pid in self.worker_pids[:1]},
+            "pool": {pid: cpu_seconds(pid) for pid in self.worker_pids[1:]},
+            "postgres": {pid: cpu_seconds(pid) for pid in sessions},
+            "redis": {self.redis_pid: cpu_seconds(self.redis_pid)},
+            "bench": {0: sum(os.times()[:2])},
+            "machine": dict(zip(("busy", "total"), machine_busy_seconds(), strict=True)),
+        }
+
+    def per_email_ms(self, emails: int) -> dict[str, float]:
+        end = self._sample()
+        used = {}
+        for group in ("worker", "pool", "postgres", "redis", "bench"):
+            used[group] = sum(seconds - self.start[group].get(pid, 0.0) for pid, seconds in end[group].items())
+        result = {group: seconds * 1000 / max(emails, 1) for group, seconds in used.items()}
+        result["ours"] = sum(result.values())
+        busy = end["machine"]["busy"] - self.start["machine"]["busy"]
+        total = end["machine"]["total"] - self.start["machine"]["total"]
+        result["machine_busy_pct"] = 100 * busy / total if total else 0.0
+        result["others_ms"] = (busy * 1000 / max(emails, 1)) - result["ours"]  # the rest of the machine, per e-mail
+        return result
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -356,7 +424,7 @@ def publish(email_id: int) -> None:
 
 
 def run_once(email_ids, redis: Redis, smtp: Smtp, *, timeout: float, paced_rate: float | None = None,
-             wait_db: bool = True) -> dict:  # fmt: skip
+             wait_db: bool = True, worker: Worker | None = None) -> dict:  # fmt: skip
     from notifications.models import EmailOutbox
 
     with redis.client() as client:
@@ -364,6 +432,7 @@ def run_once(email_ids, redis: Redis, smtp: Smtp, *, timeout: float, paced_rate:
     message_ids = reset_rows(email_ids)
     email_of = {mid: pk for pk, mid in message_ids.items()}
     smtp.handler.reset()
+    meter = CpuMeter(worker.pids(), redis.process.pid) if worker is not None else None
     published: dict[int, float] = {}
     started = time.monotonic()
     for number, pk in enumerate(email_ids):
@@ -384,6 +453,7 @@ def run_once(email_ids, redis: Redis, smtp: Smtp, *, timeout: float, paced_rate:
         while (EmailOutbox.objects.filter(pk__in=email_ids, status="sent").count() < len(email_ids)
                and time.monotonic() < db_deadline):  # fmt: skip
             time.sleep(0.05)
+    cpu = meter.per_email_ms(len(accepted)) if meter is not None else None
     latencies = [(t - published[email_of[mid]]) * 1000 for t, mid in accepted if mid in email_of]
     problems = check_rows(email_ids, message_ids, accepted) if wait_db else []
     if len(accepted) < len(email_ids):
@@ -397,7 +467,21 @@ def run_once(email_ids, redis: Redis, smtp: Smtp, *, timeout: float, paced_rate:
         "p50_ms": statistics.median(latencies) if latencies else 0.0,
         "p95_ms": percentile(latencies, 0.95) if latencies else 0.0,
         "problems": problems,
+        "cpu": cpu,
     }
+
+
+def cpu_text(cpu: dict | None) -> str:
+    if not cpu:
+        return ""
+    cores = os.cpu_count() or 1
+    return (
+        f"\n    CPU ms/e-mail: worker {cpu['worker']:.2f} + pool {cpu['pool']:.2f}, postgres {cpu['postgres']:.2f},"
+        f" redis {cpu['redis']:.2f},"
+        f" bench (smtp server + publisher) {cpu['bench']:.2f} = {cpu['ours']:.2f}"
+        f" (at most {cores * 1000 / cpu['ours']:.0f}/s on {cores} idle cores);"
+        f" machine {cpu['machine_busy_pct']:.0f}% busy, other processes {max(cpu['others_ms'], 0):.2f} ms/e-mail"
+    )
 
 
 def parse_pools(text: str) -> list[tuple[str, int]]:
@@ -481,14 +565,14 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{name} warm-up: {warm['emails']} e-mails, {warm['rate']:.0f}/s", flush=True)
             runs = []
             for number in range(1, args.runs + 1):
-                result = run_once(email_ids, redis, smtp, timeout=args.timeout)
+                result = run_once(email_ids, redis, smtp, timeout=args.timeout, worker=worker)
                 runs.append(result)
                 print(f"{name} run {number}: {result['emails']} e-mails in {result['seconds']:.2f} s ="
                       f" {result['rate']:.1f}/s (published in {result['publish_seconds']:.2f} s);"
                       f" queued->accepted p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms;"
                       f" rss kB {[rss_kb(p) for p in worker.pids()]}"
-                      f"{'; PROBLEMS: ' + '; '.join(result['problems']) if result['problems'] else '; checks ok'}",
-                      flush=True)  # fmt: skip
+                      f"{'; PROBLEMS: ' + '; '.join(result['problems']) if result['problems'] else '; checks ok'}"
+                      f"{cpu_text(result['cpu'])}", flush=True)  # fmt: skip
             paced = None
             if args.paced_rate:
                 paced = run_once(email_ids[: args.paced_emails], redis, smtp, timeout=args.timeout,
@@ -521,21 +605,43 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def profile(worker: Worker, email_ids, redis: Redis, smtp: Smtp, args, workdir: Path, name: str) -> None:
-    """py-spy record (if installed) of one pool process during an extra, untimed run."""
+    """py-spy record (if installed) of the worker's main process and first pool process during an extra,
+    untimed run; ``--gil`` samples only the thread running Python code, so waits on sockets do not count."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         print("(py-spy not installed: no profile)")
         return
     pids = worker.pids()
-    target = pids[1] if len(pids) > 1 else pids[0]
-    out = workdir / f"profile-{name.replace(':', '-')}.txt"
-    recorder = subprocess.Popen([py_spy, "record", "--pid", str(target), "--duration", str(int(args.profile)),
-                                 "--format", "raw", "--output", str(out), "--nonblocking"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    recorders = []
+    for role, target in zip(("main", "pool"), pids, strict=False):
+        out = workdir / f"profile-{name.replace(':', '-')}-{role}.txt"
+        recorders.append((role, target, out, subprocess.Popen(
+            [py_spy, "record", "--pid", str(target), "--duration", str(int(args.profile)), "--format", "raw",
+             "--output", str(out), "--nonblocking", "--gil"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )))  # fmt: skip
     time.sleep(1.0)
     run_once(email_ids, redis, smtp, timeout=args.timeout)
-    recorder.wait(args.profile + 30)
-    print(f"{name}: py-spy raw profile of pid {target} in {out}", flush=True)
+    for role, target, out, recorder in recorders:
+        recorder.wait(args.profile + 30)
+        print(f"{name}: py-spy raw profile (GIL held) of the {role} process {target} in {out}", flush=True)
+        if out.exists():
+            print(profile_summary(out), flush=True)
+
+
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The functions with the most samples in a py-spy raw profile, counting each once per stack; the frames
+    under nearly every sample (the worker's start-up and loop) are left out."""
+    samples, inclusive = 0, {}
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        samples += int(count)
+        for frame in {frame.split(" (")[0] + " (" + frame.rpartition("/")[2] for frame in stack.split(";")}:
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    ranked = [item for item in sorted(inclusive.items(), key=lambda item: -item[1]) if item[1] < 0.85 * samples][:top]
+    return "\n".join(f"    {100 * n / max(samples, 1):5.1f}%  {frame}" for frame, n in ranked)
 
 
 if __name__ == "__main__":

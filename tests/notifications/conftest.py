@@ -1,7 +1,9 @@
 """Shared pieces for the e-mail tests: a real SMTP server in this process, orders and queued mails.
 
 The SMTP server is aiosmtpd's ``Controller`` on 127.0.0.1 and a free port; Django's SMTP backend talks to
-it exactly as it would to a relay. ``smtp.data_reply`` / ``smtp.rcpt_reply`` make it answer an error.
+it exactly as it would to a relay. ``smtp.data_reply`` / ``smtp.rcpt_reply`` make it answer an error,
+``smtp.hang_up_in_data`` makes it drop the connection after the message's DATA, before answering it.
+Each accepted message keeps the client's address (``peer``): one address per SMTP connection.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    peer: tuple = ()  # the client's (host, port): which SMTP connection carried the message
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -48,6 +51,9 @@ class Recorder:
     received: list[Received] = field(default_factory=list)
     data_reply: str = "250 Message accepted for delivery"
     rcpt_reply: str | None = None
+    hang_up_in_data: bool = False
+    hung_up: int = 0  # messages received in full and never answered
+    quits: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
         if self.rcpt_reply:
@@ -56,9 +62,19 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        if self.hang_up_in_data:
+            self.hung_up += 1
+            server.transport.close()  # the whole message came in, no answer goes out: the client cannot tell
+            return "451 never seen"
         if self.data_reply.startswith("250"):
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content), tuple(session.peer))
+            )
         return self.data_reply
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.quits += 1
+        return "221 Bye"
 
 
 class SmtpServer:
@@ -82,6 +98,16 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+@pytest.fixture(autouse=True)
+def _no_smtp_connection_left_over():
+    """Each test starts and ends without a held SMTP connection (the worker's, kept between e-mails)."""
+    from notifications.transport import close_connections
+
+    close_connections()
+    yield
+    close_connections()
 
 
 @pytest.fixture

@@ -145,6 +145,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    peer: tuple = ()  # the client's (host, port): which SMTP connection carried the message
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -219,7 +220,9 @@ class StallingHandler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         with self._lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content), tuple(session.peer))
+            )
         return "250 Message accepted for delivery"
 
 

@@ -23,7 +23,7 @@ import pytest
 from notifications.models import EmailAttempt, EmailOutbox
 from notifications.tasks import email_send
 from sales.models import Invoice, Store
-from sales.services import invoice_order
+from sales.services import invoice_email_send, invoice_order
 from tests.conftest import load_seed_order
 from tests.notifications.realworker import (
     WORKER_TIMINGS,
@@ -338,3 +338,52 @@ def test_resends_with_one_idempotency_key_are_one_mail_and_without_a_key_each_is
     assert len(rig.smtp.received) == 3
     assert len({mail.message_id for mail in mails}) == 3
     assert all(mail.rcpt_tos == [CUSTOMER] and mail.message["Subject"] == SUBJECT for mail in mails)
+
+
+def worker_database_backends() -> set[tuple]:
+    """(pid, start) of every session on the test database but this process's: the worker's and beat's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return set(cursor.fetchall())
+
+
+def resend(invoice: Invoice, key: str) -> EmailOutbox:
+    invoice_email_send(invoice_id=invoice.pk, key=key)
+    return EmailOutbox.objects.filter(invoice=invoice).latest("id")
+
+
+def test_the_worker_keeps_its_database_and_smtp_connections_from_task_to_task(rig, order):
+    invoice, first = invoice_with_notify(order)
+    wait_until_sent(rig, first)
+    rig.wait_sweeps(1)  # and a few more tasks in between
+    held = worker_database_backends()
+
+    second = resend(invoice, "again")
+    wait_until_sent(rig, second)
+    rig.wait_sweeps(1)
+
+    assert held and worker_database_backends() == held  # the same PostgreSQL sessions, none opened since
+    first_mail, second_mail = wait_for_mails(rig, 2)
+    assert first_mail.peer == second_mail.peer  # one SMTP connection carried both
+
+
+def test_a_database_connection_killed_between_tasks_is_replaced_and_the_next_mail_sent_once(rig, order):
+    invoice, first = invoice_with_notify(order)
+    wait_until_sent(rig, first)
+    rig.wait_sweeps(1)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # what a database restart or an idle-session killer does
+        for pid, _ in worker_database_backends():
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    second = resend(invoice, "after the kill")
+
+    assert_sent_once(rig, first, second)
+    assert attempt_log(second) == [(1, Outcome.SENT)]
+    assert "OperationalError" not in rig.worker.log()  # CONN_HEALTH_CHECKS found the dead session before a task did
