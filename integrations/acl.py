@@ -84,7 +84,11 @@ def acl_resource_table() -> dict[str, AclResource]:
 
 
 def acl_permission_of(resource: str) -> str | None:
-    entry = acl_resource_table().get(resource)
+    # Asked on every request: a look-up in the setting then the table, without building the merged table.
+    extra = getattr(settings, "ACL_RESOURCE_PERMISSIONS", None) or {}
+    if resource in extra:
+        return extra[resource]
+    entry = _RESOURCES.get(resource)
     return entry.permission if entry else None
 
 

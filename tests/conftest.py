@@ -21,6 +21,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
+@pytest.fixture(autouse=True)
+def forget_accepted_tokens():
+    """Each test starts with an empty per-process token cache (tokens a test accepted stay its own)."""
+    from integrations.services import accepted_tokens
+
+    accepted_tokens.clear()
+    yield
+    accepted_tokens.clear()
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -9,9 +9,11 @@
   ``API_THROTTLE_RATE_TOKEN`` (default 30/min); the per-username lockout still applies beside it.
 
 A rate is ``"<requests>/<s|min|hour|day>"``; None or "" switches that limit off. Counts are fixed
-windows (``cache.add`` then ``cache.incr``): atomic on Redis (INCR) and on the local-memory cache,
-so with ``CACHES`` on Redis two gunicorn workers never both let the last request of a budget
-through. The client address is DRF's (``REST_FRAMEWORK["NUM_PROXIES"]`` behind a proxy). If the cache
+windows, atomic, so with ``CACHES`` on Redis two gunicorn workers never both let the last request of
+a budget through: on Redis one round trip per request (INCR, and EXPIRE when the counter is new, in
+one Lua script), elsewhere (the local-memory cache of tests and ``make run``) ``cache.add`` then
+``cache.incr``. A door request spends one budget: its caller's with a token, else its address's.
+The client address is DRF's (``REST_FRAMEWORK["NUM_PROXIES"]`` behind a proxy). If the cache
 cannot be reached the request is let through and a warning logged: a rate limit must not take the
 API down with it.
 
@@ -26,9 +28,11 @@ from __future__ import annotations
 import logging
 import math
 import time
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -44,6 +48,12 @@ V1_TOO_MANY_REQUESTS = "Too Many Requests"  # Magento's text, without parameters
 API2_TOO_MANY_REQUESTS = "Too many requests"
 # A window's counter outlives the window a little, so clocks a few seconds apart never reuse a stale one.
 EXPIRY_MARGIN_SECONDS = 60
+# INCR, and EXPIRE on the counter's first request: one round trip, and no counter is ever left without expiry.
+REDIS_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # DRF's notation: the period's first letter counts
@@ -68,8 +78,12 @@ class WindowRateThrottle(BaseThrottle):
     timer = staticmethod(time.time)
 
     def __init__(self) -> None:
-        self.cache = caches[getattr(settings, self.cache_alias_setting, "default")]
         self.remaining_seconds: float | None = None
+
+    @cached_property
+    def cache(self):
+        # Looked up when a request is counted: a throttle that does not apply to it never touches the cache.
+        return caches[getattr(settings, self.cache_alias_setting, "default")]
 
     def rate(self) -> str | None:
         return getattr(settings, self.rate_setting, self.default_rate)
@@ -96,6 +110,8 @@ class WindowRateThrottle(BaseThrottle):
         return count <= limit
 
     def _count(self, key: str, *, timeout: int) -> int:
+        if isinstance(self.cache, RedisCache):
+            return redis_count(self.cache, key, timeout=timeout)
         self.cache.add(key, 0, timeout=timeout)
         try:
             return self.cache.incr(key)
@@ -105,6 +121,33 @@ class WindowRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.remaining_seconds
+
+
+def redis_count(cache: RedisCache, key: str, *, timeout: int) -> int:
+    """``key``'s counter in ``cache``'s Redis after adding one: a single round trip to the write server."""
+    redis_key = cache.make_and_validate_key(key)  # the key cache.get(key) reads
+    client = _write_client(cache)
+    return int(_redis_count_script(client)(keys=[redis_key], args=[timeout], client=client))
+
+
+def _write_client(cache: RedisCache):
+    # Django builds a new redis.Redis (on the same pool) on each call, which costs more than the round trip.
+    backend = cache._cache
+    client = getattr(backend, "_throttle_write_client", None)
+    if client is None:
+        client = backend._throttle_write_client = backend.get_client(write=True)
+    return client
+
+
+_registered_scripts = {}  # script text -> redis-py Script (its sha1, computed once)
+
+
+def _redis_count_script(client):
+    # redis-py's Script sends EVALSHA, and loads the script itself into a server that does not know it yet.
+    script = _registered_scripts.get(REDIS_COUNT_SCRIPT)
+    if script is None:
+        script = _registered_scripts[REDIS_COUNT_SCRIPT] = client.register_script(REDIS_COUNT_SCRIPT)
+    return script
 
 
 class PrincipalRateThrottle(WindowRateThrottle):

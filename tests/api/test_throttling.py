@@ -25,8 +25,10 @@ from sales.api.api2.views import Api2View
 from sales.api.throttling import (
     API2_TOO_MANY_REQUESTS,
     DOOR_THROTTLES,
+    EXPIRY_MARGIN_SECONDS,
     TOKEN_THROTTLES,
     V1_TOO_MANY_REQUESTS,
+    AnonymousRateThrottle,
     PrincipalRateThrottle,
     WindowRateThrottle,
     api2_exception_handler,
@@ -221,6 +223,31 @@ def test_an_unreachable_cache_lets_requests_through_and_says_so(settings, caplog
     assert any("cache is unavailable" in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "with_token", "scope"),
+    [("/rest/default/V1/probe", True, "principal"), ("/rest/default/V1/anonymous-probe", False, "anon")],
+)
+def test_a_door_request_spends_one_budget_only(
+    client, django_user_model, default_store, monkeypatch, url, with_token, scope
+):
+    counted = []
+    monkeypatch.setattr(WindowRateThrottle, "_count", lambda self, key, timeout: counted.append(key) or 1)
+    headers = bearer(staff_token(django_user_model, "counted-admin")) if with_token else {}
+
+    assert client.get(url, **headers).status_code == 200
+
+    assert [key.split(":")[1] for key in counted] == [scope]
+
+
+def test_a_throttle_that_does_not_apply_never_touches_the_cache():
+    caller = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=1), auth=None)
+    throttle = AnonymousRateThrottle()
+
+    assert throttle.allow_request(caller, None)
+    assert "cache" not in vars(throttle)
+
+
 # -- Redis: one budget across workers ---------------------------------------------------------------------
 
 
@@ -296,3 +323,35 @@ def test_the_doors_throttle_through_redis_when_caches_point_there(
         stale = list(client_.scan_iter(f"{prefix}*"))
         if stale:
             client_.delete(*stale)
+
+
+def test_each_request_costs_one_redis_round_trip_and_the_counter_expires(two_workers_caches, settings, monkeypatch):
+    import redis
+
+    settings.API_THROTTLE_RATE_USER = "5/min"
+    throttle = PrincipalRateThrottle()
+    throttle.cache = two_workers_caches[0]
+    caller = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=7), auth=None)
+    assert throttle.allow_request(caller, None)  # the first may load the script into the server
+    commands = []
+    execute = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
+                        execute(client, *args, **kw))  # fmt: skip
+
+    allowed = [PrincipalRateThrottle.allow_request(throttle, caller, None) for _ in range(3)]
+
+    assert allowed == [True] * 3 and len(commands) == 3
+    key = f"throttle:principal:user:7:60:{int(NOW // 60)}"
+    assert two_workers_caches[1].get(key) == 4  # the counter is the cache's own key and value
+    redis_key = two_workers_caches[0].make_and_validate_key(key)
+    assert 0 < two_workers_caches[0]._cache.get_client(redis_key).ttl(redis_key) <= 60 + EXPIRY_MARGIN_SECONDS
+
+
+def test_an_unreachable_redis_lets_requests_through_and_says_so(settings, caplog):
+    settings.API_THROTTLE_RATE_USER = "1/min"
+    throttle = PrincipalRateThrottle()
+    throttle.cache = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1}})
+    caller = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=1), auth=None)
+
+    assert throttle.allow_request(caller, None) and throttle.allow_request(caller, None)
+    assert any("cache is unavailable" in record.getMessage() for record in caplog.records)

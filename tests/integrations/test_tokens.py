@@ -167,7 +167,10 @@ def test_inactive_staff_user_gets_no_admin_token(django_user_model):
 # --- authenticating and revoking ---------------------------------------------------------------------
 
 
-def test_authenticating_a_token_runs_one_select_and_writes_nothing(admin_raw_token, django_assert_num_queries):
+def test_authenticating_a_token_runs_one_select_and_writes_nothing(
+    admin_raw_token, django_assert_num_queries, settings
+):
+    settings.API_TOKEN_CACHE_SECONDS = 0  # kept tokens: see test_token_cache.py
     with django_assert_num_queries(1) as captured:
         token = access_token_authenticate(raw_token=admin_raw_token)
         assert token.user.username == "admin"  # the user came with the same query
