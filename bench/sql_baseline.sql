@@ -8,11 +8,12 @@
 -- (customer_email pgbench-pool@bench.invalid, consecutive ids) and deletes the invoices it wrote
 -- after each run, so the bench database stays at its seeded size.
 --
--- Mirrors, statement for statement, the 14 queries sales.services.invoice_order runs for such an
--- order (captured with CaptureQueriesContext; the door adds one more, the token lookup):
--- SAVEPOINT/BEGIN, SET LOCAL lock_timeout, the order row FOR UPDATE, its items, its payment,
--- the payment's paid amounts, the invoice number (nextval), the invoice, its row, the order row's
--- *_invoiced columns, the order's totals and state, the grid's source row, the grid row, COMMIT.
+-- Mirrors, statement for statement, the 13 queries sales.services.invoice_order runs for such an
+-- order (captured with CaptureQueriesContext; the door adds one more, the token lookup, when the
+-- token is not in the process's cache): BEGIN, SET LOCAL lock_timeout, the order row FOR UPDATE with
+-- its addresses and payment (joined, only the order locked), its items, its payment, the payment's paid
+-- amounts, the invoice number (nextval), the invoice, its row, the order rows' *_invoiced columns (one
+-- UPDATE ... FROM VALUES), the order's totals and state, the grid row, COMMIT.
 -- Simplifications, none of which makes the database do less work:
 -- - the pool is reused: an order is invoiced again and again (qty_invoiced is set to qty_ordered,
 --   as the ORM sets absolute values, so the CHECK constraints hold); pgbench picks orders at random,
@@ -20,7 +21,9 @@
 -- - amounts are computed in SQL from the order and item rows instead of in Python (for a one-line
 --   order without tax or discount, invoice = order: the same values the service writes);
 -- - the increment id is the sequence's value zero-padded to 9 digits (the stores have no prefix);
--- - the grid's keywords column is a concatenation like sales.grid's (same length, same indexes).
+-- - the grid's keywords column is a concatenation like sales.grid's (same length, same indexes); the
+--   grid row is INSERT ... SELECT over the same joins (a few primary-key lookups) where the service
+--   writes the values it has in hand.
 -- No order status history row: an offline method paid offline writes none (only online captures,
 -- payment review and comments do), and no stock rows: a physical item's stock moves at shipment.
 
@@ -29,8 +32,13 @@
 BEGIN;
 SET LOCAL lock_timeout = 5000;
 
--- lock_order(): the whole order row, locked
-SELECT * FROM sales_order WHERE id = :order_id FOR UPDATE;
+-- lock_order(related=...): the order row, locked, with its addresses and payment in the same query
+SELECT o.*, b.*, s.*, p.*
+  FROM sales_order o
+  LEFT JOIN sales_orderaddress b ON o.billing_address_id = b.id
+  LEFT JOIN sales_orderaddress s ON o.shipping_address_id = s.id
+  LEFT JOIN payments_payment p ON p.order_id = o.id
+ WHERE o.id = :order_id FOR UPDATE OF o;
 -- ItemTree: the order's rows, re-read under the lock
 SELECT * FROM sales_orderitem WHERE order_id = :order_id ORDER BY id;
 -- settle_invoice_payment(): the payment, then its paid amounts
@@ -71,7 +79,7 @@ SELECT :invoice_id, i.id, i.product_id, i.sku, i.name, i.description, i.qty_orde
        i.row_total, i.base_row_total, 0, 0, 0, 0
   FROM sales_orderitem i WHERE i.order_id = :order_id ORDER BY i.id;
 
--- OrderItem.objects.bulk_update(..., REGISTERED_ITEM_FIELDS)
+-- registered_items_save(): the order rows' registered columns, one UPDATE for all rows
 UPDATE sales_orderitem
    SET qty_invoiced = qty_ordered, row_invoiced = row_total, base_row_invoiced = base_row_total,
        tax_invoiced = 0, base_tax_invoiced = 0, discount_invoiced = 0, base_discount_invoiced = 0,
@@ -90,20 +98,7 @@ UPDATE sales_order
        updated_at = now()
  WHERE id = :order_id;
 
--- invoice_grid_refresh([invoice.pk]): the grid's source row (the same join), then the grid row
-SELECT i.id, i.increment_id, i.state, i.store_id, o.store_name, i.order_id, o.increment_id, o.created_at,
-       o.customer_firstname, o.customer_lastname, o.customer_email, o.customer_group_id, p.method,
-       o.shipping_description, i.base_subtotal, i.base_shipping_amount, i.grand_total, i.base_grand_total,
-       i.global_currency_code, i.base_currency_code, i.store_currency_code, i.order_currency_code,
-       i.created_at, i.updated_at, b.firstname, b.lastname, b.company, b.street, b.city, b.region, b.postcode,
-       s.firstname, s.lastname, s.company, s.street, s.city, s.region, s.postcode
-  FROM sales_invoice i
-  JOIN sales_order o ON i.order_id = o.id
-  LEFT JOIN payments_payment p ON o.id = p.order_id
-  LEFT JOIN sales_orderaddress b ON i.billing_address_id = b.id
-  LEFT JOIN sales_orderaddress s ON i.shipping_address_id = s.id
- WHERE i.id IN (:invoice_id);
-
+-- invoice_grid_write(invoice): the grid row
 INSERT INTO sales_invoice_grid (
     entity_id, increment_id, state, store_id, store_name, order_id, order_increment_id, order_created_at,
     customer_name, customer_email, customer_group_id, payment_method, billing_name, billing_address,

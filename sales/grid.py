@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from sales.models import Invoice, InvoiceGrid
 
 # Magento's full-text index of the grid: the keyword search box.
@@ -49,9 +51,9 @@ INVOICE_COLUMNS = {
     **{f"shipping_{column}": f"shipping_address__{column}" for column in ADDRESS_COLUMNS},
 }
 
-GRID_FIELDS = [
-    field.attname for field in InvoiceGrid._meta.concrete_fields if not field.primary_key
-]
+GRID_FIELDS = [field.attname for field in InvoiceGrid._meta.concrete_fields if not field.primary_key]
+# The same paths as attribute chains, for an invoice whose order, payment and addresses are in hand.
+INVOICE_ATTRIBUTES = {column: tuple(path.split("__")) for column, path in INVOICE_COLUMNS.items()}
 
 
 def full_name(first: str | None, last: str | None) -> str | None:
@@ -80,7 +82,7 @@ def grid_row(row: dict) -> InvoiceGrid:
 
 def invoice_grid_refresh(invoice_ids: Iterable[int] | None = None, *, id_range: tuple[int, int] | None = None) -> int:
     """Write (insert or update) the grid rows of these invoices, or of ids in ``id_range``
-    (inclusive); returns how many rows were written."""
+    (inclusive), as the database holds them; returns how many rows were written."""
     invoices = Invoice.objects.order_by()
     if invoice_ids is not None:
         invoices = invoices.filter(pk__in=list(invoice_ids))
@@ -88,14 +90,39 @@ def invoice_grid_refresh(invoice_ids: Iterable[int] | None = None, *, id_range: 
         invoices = invoices.filter(pk__range=id_range)
     paths = list(INVOICE_COLUMNS.values())
     rows = [grid_row(dict(zip(INVOICE_COLUMNS, values, strict=True))) for values in invoices.values_list(*paths)]
+    _grid_upsert(rows)
+    return len(rows)
+
+
+def invoice_grid_write(invoice: Invoice) -> None:
+    """Write the grid row of an invoice just saved, from the objects in hand: the same row
+    ``invoice_grid_refresh`` reads back, without reading it back.
+
+    The invoice's order (with its payment) and both addresses must be loaded (the invoice service
+    loads them with the order's lock); a relation that is not would cost a query of its own.
+    """
+    _grid_upsert([grid_row({column: _attribute(invoice, names) for column, names in INVOICE_ATTRIBUTES.items()})])
+
+
+def _attribute(obj, names: tuple[str, ...]):
+    """``obj.a.b.c``, None past a missing relation (no address, no payment), as the outer joins read."""
+    for name in names:
+        if obj is None:
+            return None
+        try:
+            obj = getattr(obj, name)
+        except ObjectDoesNotExist:  # a reverse one-to-one (the payment) that has no row
+            return None
+    return obj
+
+
+def _grid_upsert(rows: list[InvoiceGrid]) -> None:
     if rows:
         InvoiceGrid.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["invoice"], update_fields=GRID_FIELDS, batch_size=2000
         )
-    return len(rows)
 
 
 def keyword_words(query: str) -> list[str]:
     """The search box's words, as the ``keywords`` column holds them."""
     return [word for word in query.lower().split() if word]
-

@@ -57,14 +57,21 @@ def conflicts_as_domain_errors():
         raise
 
 
-def lock_order(order_id: int) -> Order | None:
-    """The order, locked for this transaction; None if there is no such order."""
+def lock_order(order_id: int, *, related: tuple[str, ...] = ()) -> Order | None:
+    """The order, locked for this transaction; None if there is no such order.
+
+    ``related`` (e.g. its addresses and payment) come in the same query, read but not locked: only
+    the order's row is (``FOR UPDATE OF`` the order), so an order without them is found all the same.
+    """
     if connection.vendor == "postgresql":
         timeout_ms = int(float(getattr(settings, "ORDER_LOCK_TIMEOUT_SECONDS", 5)) * 1000)
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
+    orders = Order.objects.select_for_update(of=("self",)).filter(pk=order_id)
+    if related:
+        orders = orders.select_related(*related)
     with conflicts_as_domain_errors():
-        return Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+        return orders.first()
 
 
 # -- retrying serialization failures and deadlocks -------------------------------------------------

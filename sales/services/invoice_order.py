@@ -17,14 +17,14 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
-from sales.grid import invoice_grid_refresh
+from sales.grid import invoice_grid_write
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order, retry_transient
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
 from sales.money import QTY_MAX, QTY_PRECISION, ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
-from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, register_invoice
+from sales.registration import REGISTERED_ORDER_FIELDS, register_invoice, registered_items_save
 from sales.services.invoice_email import invoice_email_queue_safely
 from sales.services.invoice_payment import CaptureCase, history, settle_invoice_payment
 from sales.stock import stock_deduct_for_invoice, stock_record_for_invoice
@@ -65,6 +65,10 @@ MESSAGES = {
 logger = logging.getLogger("counterfoil.sales")
 
 INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
+# Read in the order's lock query: the grid row and the e-mail then need no query of their own. Only what
+# never changes under an invoice is read from them (names, address lines, the payment's method): they are not
+# locked, so a lock that waited may hand back the payment's amounts as they were before the wait.
+ORDER_RELATIONS_IN_HAND = ("billing_address", "shipping_address", "payment")
 
 
 @retry_transient()
@@ -84,7 +88,7 @@ def invoice_order(
     accounting trail).
     """
     with transaction.atomic(), conflicts_as_domain_errors():
-        order = lock_order(order_id)
+        order = lock_order(order_id, related=ORDER_RELATIONS_IN_HAND)
         if order is None:
             raise NoSuchEntityError(entity="order")
         tree = ItemTree(OrderItem.objects.filter(order=order))
@@ -147,15 +151,17 @@ def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: boo
     invoice = draft.invoice
     invoice.send_email = 1 if notify else None  # the e-mail worker sets email_sent when it is sent
     invoice.increment_id = next_increment_id(entity_type=SalesSequence.EntityType.INVOICE, store_id=order.store_id)
+    # The invoice's addresses are the order's (same ids), loaded with the lock: the grid reads them from here.
+    invoice.billing_address, invoice.shipping_address = order.billing_address, order.shipping_address
     invoice.save(force_insert=True)
     for row in draft.rows:
         row.parent = invoice
-    InvoiceItem.objects.bulk_create(draft.rows)
-    OrderItem.objects.bulk_update([row.order_item for row in draft.rows], REGISTERED_ITEM_FIELDS)
+    InvoiceItem.objects.bulk_create(draft.rows)  # one INSERT for all rows
+    registered_items_save([row.order_item for row in draft.rows])  # one UPDATE for all order rows
     order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
     if comments:
         OrderStatusHistory.objects.bulk_create([history(order, comment) for comment in comments])
-    invoice_grid_refresh([invoice.pk])
+    invoice_grid_write(invoice)  # from the objects in hand: the row a refresh would read back
     return invoice
 
 
