@@ -2,13 +2,20 @@
 
 DRF's encoder turns a Decimal into a float; we never let money pass through a float, so
 ``Decimal("1917.6000")`` is written ``1917.6`` and ``Decimal("165.0000")`` is written ``165``.
+
+``dumps`` writes with simplejson's C encoder, which writes a Decimal as ``str(value)``: exact, and
+already Magento's form for the amounts the representations hand it (``magento_decimal``, PostgreSQL's
+trim_scale). When any number came out in another form (``1917.6000``, ``1E+2``, ``-0``), the document is
+written again by ``_write``, the plain writer that formats every Decimal with ``format_decimal``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
+import simplejson
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
@@ -23,7 +30,32 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
+def _default(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+_fast_encoder = simplejson.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    use_decimal=True,
+    namedtuple_as_object=False,
+    tuple_as_array=True,
+    default=_default,
+)
+# A number that str(Decimal) wrote in a form Magento does not: trailing zeros in its fraction, an exponent
+# (str() writes "E+" or "E-"), minus zero, NaN or Infinity. Searched in the whole text, strings included, so
+# a string holding such text ("v1.50", "E-mail") only sends the document to the plain writer, which is exact.
+# Each branch starts with a literal: the search is a fast scan (0.3 ms for a 95 kB page, where a search for
+# number tokens after ":" "," or "[" took 3 ms).
+_NOT_MAGENTOS_NUMBER = re.compile(r"\.\d*0(?!\d)|E[-+]|-0(?![.\d])|NaN|Infinity")
+
+
 def dumps(data) -> str:
+    text = _fast_encoder.encode(data)
+    if _NOT_MAGENTOS_NUMBER.search(text) is None:
+        return text
     parts: list[str] = []
     _write(data, parts.append)
     return "".join(parts)

@@ -660,7 +660,7 @@ Api2InvoiceSerializer = columns_serializer(
 
 
 class Api2PaginationSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
+    page = serializers.IntegerField(required=False, help_text="Left out when paging by `cursor`.")
     limit = serializers.IntegerField()
     total = serializers.IntegerField()
     pages = serializers.IntegerField()
@@ -676,6 +676,11 @@ class Api2InvoiceListSerializer(serializers.Serializer):
     """A page of invoices; ``pagination`` with ``include_pagination=1``."""
 
     invoices = Api2InvoiceSerializer(many=True)
+    next_cursor = serializers.CharField(
+        allow_null=True,
+        help_text="Pass it as `cursor` (with the same sort, direction and filters) for the next page; "
+        "null on the last page.",
+    )
     pagination = Api2PaginationSerializer(required=False)
 
 
@@ -702,7 +707,13 @@ def api2_list_parameters(filter_names) -> list[OpenApiParameter]:
     return [
         OpenApiParameter("id", {"type": "integer", "minimum": 1}, description="Look one invoice up by its id."),
         OpenApiParameter("increment_id", str, description="Look one invoice up by its number."),
-        OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Default 1."),
+        OpenApiParameter("page", {"type": "integer", "minimum": 1},
+                         description="Default 1. Counts past (page - 1) x limit rows: slow deep in a large list, "
+                                     "where `cursor` is the way to page."),
+        OpenApiParameter("cursor", str,
+                         description="The `next_cursor` of the previous page: the page after it, read straight "
+                                     "from an index however deep. Only with the sort and direction it was made "
+                                     "for; not with `page`. Anything else is 400 `Invalid cursor`."),
         OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Default 50."),
         OpenApiParameter("include_pagination", {"type": "string", "enum": ["0", "1", "true", "false"]},
                          description="1 adds `pagination`."),

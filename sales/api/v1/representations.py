@@ -6,9 +6,11 @@ Amounts stay Decimal here; the renderer writes them as exact JSON numbers.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db import models
 
+from sales.api.json import format_decimal
 from sales.models import (
     Invoice,
     InvoiceComment,
@@ -18,6 +20,7 @@ from sales.models import (
     OrderItem,
     OrderStatusHistory,
 )
+from sales.selectors import InvoiceFields, InvoiceRows
 
 # InvoiceInterface's fields, in Magento's order.
 INVOICE_FIELDS = (
@@ -48,8 +51,16 @@ STATUS_HISTORY_FIELDS = (
 )  # fmt: skip
 
 
+INVOICE_READ_FIELDS = InvoiceFields(invoice=INVOICE_FIELDS, item=INVOICE_ITEM_FIELDS, comment=INVOICE_COMMENT_FIELDS)
+
+
 def magento_datetime(value: datetime.datetime) -> str:
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def magento_decimal(value: Decimal) -> Decimal:
+    """An amount as Magento writes it: no trailing zeros, never an exponent (1917.6000 -> 1917.6, 100.0 -> 100)."""
+    return Decimal(format_decimal(value))
 
 
 def _value(value):
@@ -57,6 +68,8 @@ def _value(value):
         return int(value)  # Magento's flags are 0/1
     if isinstance(value, datetime.datetime):
         return magento_datetime(value)
+    if isinstance(value, Decimal):
+        return magento_decimal(value)
     return value
 
 
@@ -69,18 +82,61 @@ def _pick(obj, names) -> dict:
     return result
 
 
-def invoice_item_dict(item: InvoiceItem) -> dict:
-    return _pick(item, INVOICE_ITEM_FIELDS)
+def _write_as(field: models.Field):
+    """How a column's stored value is written: flags 0/1, dates ``Y-m-d H:i:s`` UTC, amounts as Decimal."""
+    if isinstance(field, models.BooleanField):
+        return int
+    if isinstance(field, models.DateTimeField):
+        return magento_datetime
+    if isinstance(field, models.DecimalField):
+        return _decimal
+    return None
+
+
+def _decimal(value) -> Decimal:
+    # The selector's amounts are exact Decimals, or ints and strings from its JSON (165, "1917.6"): never floats.
+    return value if type(value) is Decimal else Decimal(value)
+
+
+class Shape:
+    """One of Magento's JSON objects: its field names in order, each written as ``_write_as`` says, nulls left out.
+
+    Reads a row of values in the order of ``names`` (``from_row``) or a model instance (``from_instance``),
+    so the lean reads and the services' answers are written by the same code.
+    """
+
+    def __init__(self, model: type[models.Model], names: tuple[str, ...]):
+        by_attname = {field.attname: field for field in model._meta.concrete_fields}
+        self.names = names
+        self.writers = tuple(_write_as(model._meta.pk if name == "entity_id" else by_attname[name]) for name in names)
+        self._plan = tuple(zip(range(len(names)), names, self.writers, strict=True))
+
+    def from_row(self, values) -> dict:
+        result = {}
+        for index, name, write in self._plan:
+            value = values[index]
+            if value is not None:
+                result[name] = value if write is None else write(value)
+        return result
+
+    def from_instance(self, obj: models.Model) -> dict:
+        return self.from_row([getattr(obj, name) for name in self.names])
+
+
+INVOICE = Shape(Invoice, INVOICE_FIELDS)
+INVOICE_ITEM = Shape(InvoiceItem, INVOICE_ITEM_FIELDS)
+INVOICE_COMMENT = Shape(InvoiceComment, INVOICE_COMMENT_FIELDS)
 
 
 def invoice_comment_dict(comment: InvoiceComment) -> dict:
-    return _pick(comment, INVOICE_COMMENT_FIELDS)
+    return INVOICE_COMMENT.from_instance(comment)
 
 
-def invoice_dict(invoice: Invoice) -> dict:
-    data = _pick(invoice, INVOICE_FIELDS)
-    data["items"] = [invoice_item_dict(item) for item in invoice.items.all()]
-    data["comments"] = [invoice_comment_dict(comment) for comment in invoice.comments.all()]
+def invoice_dict(rows: InvoiceRows) -> dict:
+    """Magento's InvoiceInterface, from ``selectors.invoices_with_rows(fields=INVOICE_READ_FIELDS)``."""
+    data = INVOICE.from_row(rows.invoice)
+    data["items"] = [INVOICE_ITEM.from_row(item) for item in rows.items]
+    data["comments"] = [INVOICE_COMMENT.from_row(comment) for comment in rows.comments]
     return data
 
 

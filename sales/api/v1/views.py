@@ -18,6 +18,7 @@ from sales.api import throttling
 from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
 from sales.api.v1.errors import envelope
 from sales.api.v1.representations import (
+    INVOICE_READ_FIELDS,
     invoice_comment_dict,
     invoice_dict,
     order_dict,
@@ -26,6 +27,7 @@ from sales.api.v1.representations import (
 )
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
 from sales.errors import InputError, NoSuchEntityError
+from sales.models import Invoice
 from sales.services import (
     CaptureCase,
     InvoiceCommentRequest,
@@ -288,12 +290,12 @@ class InvoiceCollectionView(MagentoView):
     )
     def get(self, request, **kwargs):
         criteria = parse_search_criteria(request.query_params)
-        page, total_count = apply_search_criteria(
-            selectors.invoices_with_rows(), criteria, fields=INVOICE_SEARCH_FIELDS
-        )
+        page, total_count = apply_search_criteria(Invoice.objects.all(), criteria, fields=INVOICE_SEARCH_FIELDS)
+        invoices = selectors.invoices_with_rows(invoice_ids=list(page.values_list("pk", flat=True)),
+                                                fields=INVOICE_READ_FIELDS)  # fmt: skip
         return Response(
             {
-                "items": [invoice_dict(invoice) for invoice in page],
+                "items": [invoice_dict(rows) for rows in invoices],
                 "search_criteria": criteria.as_dict(),
                 "total_count": total_count,
             }
@@ -306,7 +308,7 @@ class InvoiceDetailView(MagentoView):
     @extend_schema(summary="Get an invoice", parameters=[doc.INVOICE_ID],
                    responses={200: doc.InvoiceSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, invoice_id, **kwargs):
-        return Response(invoice_dict(selectors.invoice_get(invoice_id=invoice_id)))
+        return Response(invoice_dict(selectors.invoice_get(invoice_id=invoice_id, fields=INVOICE_READ_FIELDS)))
 
 
 class InvoiceCommentsView(MagentoView):

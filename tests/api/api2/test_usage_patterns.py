@@ -74,7 +74,8 @@ def test_pending_list_with_pagination_has_only_state_1_and_the_page_block(v1, se
 
     assert response.status_code == 200, response.content
     body = parse(response)
-    assert sorted(body) == ["invoices", "pagination"]
+    assert sorted(body) == ["invoices", "next_cursor", "pagination"]
+    assert body["next_cursor"] is None  # the last page
     assert ids(body) == sorted((i.pk for i in pending), reverse=True)
     assert {i["state"] for i in body["invoices"]} == {InvoiceState.OPEN}
     assert body["pagination"] == {"page": 1, "limit": 50, "total": 2, "pages": 1}
@@ -89,7 +90,7 @@ def test_list_by_order_increment_id_has_that_orders_invoices_only(v1, seed_001):
 
     assert response.status_code == 200, response.content
     body = parse(response)
-    assert sorted(body) == ["invoices"]
+    assert sorted(body) == ["invoices", "next_cursor"]
     assert ids(body) == sorted((i.pk for i in theirs), reverse=True)
     assert {i["order_increment_id"] for i in body["invoices"]} == {ORDER_NUMBER}
     assert {i["order_id"] for i in body["invoices"]} == {wanted.pk}
@@ -196,7 +197,11 @@ def test_page_past_the_end_is_empty(v1, seed_001):
 
     body = parse(v1.get("/api2/invoice?page=3&include_pagination=1"))
 
-    assert body == {"invoices": [], "pagination": {"page": 3, "limit": 50, "total": 1, "pages": 1}}
+    assert body == {
+        "invoices": [],
+        "next_cursor": None,
+        "pagination": {"page": 3, "limit": 50, "total": 1, "pages": 1},
+    }
 
 
 def test_limit_200_is_the_maximum(v1):
