@@ -143,6 +143,9 @@ IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
 API_THROTTLE_RATE_USER = env("API_THROTTLE_RATE_USER", "600/min")
 API_THROTTLE_RATE_ANON = env("API_THROTTLE_RATE_ANON", "60/min")
 API_THROTTLE_RATE_TOKEN = env("API_THROTTLE_RATE_TOKEN", "30/min")
+# Seconds a web process keeps a token it accepted (with its user and permissions): no query while kept. A change
+# made elsewhere (revocation in another worker, QuerySet.update) is seen within this; 0 switches it off.
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 10)
 # Serialization failures and deadlocks: how many times a write service runs before answering 409.
 DATABASE_RETRY_ATTEMPTS = env_int("DATABASE_RETRY_ATTEMPTS", 3)
 
@@ -197,9 +200,13 @@ REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes the database connection before and after every task unless this is set (it reads
+# the key with the namespace, as app.conf.get("CELERY_DB_REUSE_MAX")); config/celery_app.py closes it instead when
+# CONN_MAX_AGE or a failed CONN_HEALTH_CHECKS says so, as Django does per request. Large: the fix-up never recycles.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 
 # Cache
 
@@ -236,6 +243,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "fontTools": {"level": "WARNING"},  # subsetting a PDF font logs dozens of INFO lines
+        # Celery's "Task received" line, one per e-mail at hundreds a second in the worker's main process: the
+        # outbox logs each send and keeps every attempt, and "Task ... succeeded/failed" still shows each task.
+        "celery.worker.strategy": {"level": "WARNING"},
     },
 }
 
@@ -263,6 +273,10 @@ EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
 EMAIL_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS", 300)
 EMAIL_SWEEP_GRACE_SECONDS = env_int("EMAIL_SWEEP_GRACE_SECONDS", 30)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds for one SMTP conversation
+# A worker keeps its SMTP connection between e-mails: a new one once idle this long (servers drop idle clients,
+# commonly after 300 s) or after this many messages (servers cap messages per connection).
+EMAIL_CONNECTION_IDLE_SECONDS = env_int("EMAIL_CONNECTION_IDLE_SECONDS", 30)
+EMAIL_CONNECTION_MAX_MESSAGES = env_int("EMAIL_CONNECTION_MAX_MESSAGES", 100)
 CELERY_BEAT_SCHEDULE = {
     "sweep-email-outbox": {
         "task": "notifications.tasks.outbox_sweep",
