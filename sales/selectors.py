@@ -49,10 +49,9 @@ def invoices_with_rows(
     sql, decoders = _invoice_rows_sql(fields, order_number, connection.vendor)
     ids = [int(invoice_id) for invoice_id in invoice_ids]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql, [ids])
-        else:
-            cursor.execute(sql.replace("%s", ", ".join(["%s"] * len(ids))), ids)
+        # One placeholder per id: the same text for every page of the same size (so PostgreSQL keeps it
+        # prepared), and no array to adapt (for one invoice that was a tenth of the request's Python).
+        cursor.execute(sql.replace("%s", ", ".join(["%s"] * len(ids))), ids)
         fetched = cursor.fetchall()
     invoice_decode, item_decode, comment_decode = decoders
     found = {}
@@ -147,7 +146,7 @@ def _invoice_rows_sql(fields: InvoiceFields, order_number: bool, vendor: str) ->
     if order_number:
         number = f"o.{quote('increment_id')}"
         join = f" INNER JOIN {order_table} o ON o.{quote('id')} = i.{quote('order_id')}"
-    where = f"i.{quote('id')} = ANY(%s)" if postgres else f"i.{quote('id')} IN (%s)"
+    where = f"i.{quote('id')} IN (%s)"
     sql = (
         f"SELECT i.{quote('id')}, {invoice_columns}, {number}, {items}, {comments}"
         f" FROM {quote(Invoice._meta.db_table)} i{join} WHERE {where}"

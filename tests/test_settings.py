@@ -222,11 +222,21 @@ def test_celery_app_is_counterfoil_and_importable_from_config():
 def test_postgres_database_url_selects_postgresql_with_persistent_health_checked_connections():
     config = database_config("postgres://counterfoil:secret@db.internal:5433/counterfoil")
 
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "config.db.postgresql"  # Django's PostgreSQL backend, see config/db/postgresql
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "counterfoil")
     assert config["CONN_MAX_AGE"] == 60
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["ATOMIC_REQUESTS"] is False
+    assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_switched_off_for_a_pooler_in_transaction_mode(monkeypatch):
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
+
+    config = database_config("postgres://counterfoil:secret@db.internal:5433/counterfoil")
+
+    assert "server_side_binding" not in config.get("OPTIONS", {})
+    assert "prepare_threshold" not in config.get("OPTIONS", {})
 
 
 def test_sqlite_database_url_keeps_per_request_connections():
