@@ -15,7 +15,9 @@ In one run, against ``counterfoil_bench`` (any database without ``bench`` in its
    is asked for), the locmem mail backend;
 3. invoice creation: ``POST /rest/default/V1/order/{id}/invoice {"capture": true}`` with 1, 8 and 32
    client threads (``http.client``, one keep-alive connection per thread), then the same writes as one
-   raw-SQL transaction (``bench/sql_baseline.sql``) with ``pgbench -c C -j C -T S``;
+   raw-SQL transaction (``bench/sql_baseline.sql``) with ``pgbench -c C -j C -T S``, in pgbench's default
+   simple protocol (the target's baseline) and again with ``-M prepared`` (reported, no target: the app
+   prepares its statements too, see ``config/settings/base.py``);
 4. reads with 1 and 8 clients: ``GET /api/health`` (the trivial DRF endpoint), one invoice
    (``/V1/invoices/{id}``, random ids), the ``/V1`` search-criteria list (first page, and filtered
    by order), ``/api2/invoice`` first page, and a page a million rows deep two ways: by its
@@ -316,11 +318,14 @@ def read_requests(path_of):
 # -- pgbench ---------------------------------------------------------------------------------------
 
 
-def pgbench(url: str, clients: int, seconds: int, pool: tuple[int, int], store_id: int) -> Run:
+def pgbench(url: str, clients: int, seconds: int, pool: tuple[int, int], store_id: int, *, mode: str = "simple") -> Run:
+    """pgbench's protocol ``mode``: ``simple`` (its default: each statement sent as text, parsed and planned
+    every time) or ``prepared`` (parsed and planned once per connection, as the app's own statements are)."""
     parts = urlsplit(url)
     with tempfile.TemporaryDirectory(prefix="http_bench_pgbench_") as directory:
         command = [
-            "pgbench", "-n", "-f", str(REPO / "bench" / "sql_baseline.sql"), "-c", str(clients), "-j", str(clients),
+            "pgbench", "-n", "-M", mode, "-f", str(REPO / "bench" / "sql_baseline.sql"),
+            "-c", str(clients), "-j", str(clients),
             "-T", str(seconds), "-D", f"pool_min={pool[0]}", "-D", f"pool_max={pool[1]}", "-D", f"store={store_id}",
             "-l", f"--log-prefix={directory}/tx", "-h", parts.hostname or HOST, "-p", str(parts.port or 5432),
             "-U", parts.username or "postgres", parts.path.lstrip("/"),
@@ -453,6 +458,13 @@ def verdicts(figures: dict[tuple[str, int], Figure]) -> list[tuple[str, str, boo
             f"invoice creation, {clients} client(s): HTTP {http_fig.rate:.1f}/s over raw SQL {sql_fig.rate:.1f} tps",
             f"{ratio:.3f} (target >= {CREATION_TARGET:.2f})", ratio >= CREATION_TARGET,
         ))  # fmt: skip
+    for clients in CREATE_CLIENTS:  # no target: the same writes with every statement prepared, for scale
+        http_fig, prepared_fig = figures[("create", clients)], figures[("pgbench_prepared", clients)]
+        ratio = http_fig.rate / prepared_fig.rate if prepared_fig.rate else 0.0
+        checks.append((
+            f"(no target) invoice creation, {clients} client(s): HTTP over pgbench -M prepared "
+            f"{prepared_fig.rate:.1f} tps", f"{ratio:.3f}", True,
+        ))  # fmt: skip
     for clients in READ_CLIENTS:
         detail, health = figures[("detail", clients)], figures[("health", clients)]
         ratio = detail.rate / health.rate if health.rate else 0.0
@@ -572,7 +584,8 @@ def main(argv: list[str] | None = None) -> int:
         "api2_deep": f"/api2/invoice?limit=50&page={deep_page}",
     }
     labels = {
-        "create": "POST /V1/order/{id}/invoice (capture)", "pgbench": "raw SQL transaction (pgbench)",
+        "create": "POST /V1/order/{id}/invoice (capture)", "pgbench": "raw SQL transaction (pgbench, simple protocol)",
+        "pgbench_prepared": "raw SQL transaction (pgbench -M prepared)",
         "health": "GET /api/health", "detail": "GET /V1/invoices/{id}", "v1_list": "GET /V1/invoices searchCriteria",
         "v1_filtered": "GET /V1/invoices filtered by order_id", "api2_first": "GET /api2/invoice first page",
         "api2_cursor": f"GET /api2/invoice page {deep_page:,} by cursor",
@@ -596,12 +609,13 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault(("create", clients), []).append(run)
                 print(f"  create  c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
                       f"p95 {run.percentile(95):7.1f} ms", flush=True)  # fmt: skip
-            for clients in CREATE_CLIENTS:
-                run = pgbench(url, clients, args.pgbench_seconds, pool, store_id)
-                results.setdefault(("pgbench", clients), []).append(run)
-                removed = pgbench_cleanup(pool)
-                print(f"  pgbench c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
-                      f"p95 {run.percentile(95):7.1f} ms ({removed} invoices removed)", flush=True)  # fmt: skip
+            for key, mode in (("pgbench", "simple"), ("pgbench_prepared", "prepared")):
+                for clients in CREATE_CLIENTS:
+                    run = pgbench(url, clients, args.pgbench_seconds, pool, store_id, mode=mode)
+                    results.setdefault((key, clients), []).append(run)
+                    removed = pgbench_cleanup(pool)
+                    print(f"  pgbench -M {mode:<8} c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
+                          f"p95 {run.percentile(95):7.1f} ms ({removed} invoices removed)", flush=True)  # fmt: skip
             connection.close()
             for key in ("health", "detail", "v1_list", "v1_filtered", "api2_first", "api2_cursor", "api2_deep"):
                 for clients in READ_CLIENTS:

@@ -1,7 +1,7 @@
 -- The writes of one invoice (POST /rest/default/V1/order/{id}/invoice {"capture": true} on a one-line
 -- checkmo order) as ONE raw-SQL transaction, for pgbench: the ceiling the HTTP door is measured against.
 --
---   pgbench -n -f bench/sql_baseline.sql -c C -j C -T 20 \
+--   pgbench -n [-M prepared] -f bench/sql_baseline.sql -c C -j C -T 20 \
 --           -D pool_min=FIRST_ORDER_ID -D pool_max=LAST_ORDER_ID -D store=1 counterfoil_bench
 --
 -- bench/http_bench.py runs it (1, 8 and 32 clients) on a pool of one-line orders it imports once
@@ -24,6 +24,8 @@
 -- - the grid's keywords column is a concatenation like sales.grid's (same length, same indexes); the
 --   grid row is INSERT ... SELECT over the same joins (a few primary-key lookups) where the service
 --   writes the values it has in hand.
+-- Variables used where PostgreSQL cannot infer a type carry a cast (:store::int), so that with
+-- pgbench -M prepared every statement can be prepared.
 -- No order status history row: an offline method paid offline writes none (only online captures,
 -- payment review and comments do), and no stock rows: a physical item's stock moves at shipment.
 
@@ -50,7 +52,7 @@ UPDATE payments_payment p
  WHERE p.order_id = o.id AND o.id = :order_id;
 
 -- next_increment_id(): the store's invoice sequence
-SELECT prefix, suffix, start_value, step, nextval(format('sales_sequence_invoice_%s', :store)::regclass) AS seq
+SELECT prefix, suffix, start_value, step, nextval(format('sales_sequence_invoice_%s', :store::int)::regclass) AS seq
   FROM sales_salessequence WHERE entity_type = 'invoice' AND store_id = :store \gset
 
 -- invoice.save(force_insert=True), state 2 = Paid, can_void_flag 0 (offline payment)
@@ -62,7 +64,7 @@ INSERT INTO sales_invoice (
     discount_amount, base_discount_amount, tax_amount, base_tax_amount,
     discount_tax_compensation_amount, base_discount_tax_compensation_amount,
     shipping_amount, base_shipping_amount, base_cost, created_at, updated_at)
-SELECT o.id, o.store_id, lpad(:seq::text, 9, '0'), 2, o.customer_id, o.billing_address_id, o.shipping_address_id,
+SELECT o.id, o.store_id, lpad(:seq::bigint::text, 9, '0'), 2, o.customer_id, o.billing_address_id, o.shipping_address_id,
        0, o.discount_description, o.global_currency_code, o.base_currency_code, o.store_currency_code,
        o.order_currency_code, o.store_to_base_rate, o.store_to_order_rate, o.base_to_global_rate, o.base_to_order_rate,
        o.total_qty_ordered, o.grand_total, o.base_grand_total, o.subtotal, o.base_subtotal, 0, 0,
@@ -75,7 +77,7 @@ RETURNING id AS invoice_id \gset
 INSERT INTO sales_invoiceitem (
     parent_id, order_item_id, product_id, sku, name, description, qty, base_cost, price, base_price,
     row_total, base_row_total, tax_amount, base_tax_amount, discount_amount, base_discount_amount)
-SELECT :invoice_id, i.id, i.product_id, i.sku, i.name, i.description, i.qty_ordered, i.base_cost, i.price, i.base_price,
+SELECT :invoice_id::int, i.id, i.product_id, i.sku, i.name, i.description, i.qty_ordered, i.base_cost, i.price, i.base_price,
        i.row_total, i.base_row_total, 0, 0, 0, 0
   FROM sales_orderitem i WHERE i.order_id = :order_id ORDER BY i.id;
 
