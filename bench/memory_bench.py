@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     web.add_argument("--warmup", type=int, default=1_000, help="growth counted from this many requests (1000)")
     web.add_argument("--budget", type=float, default=0, help="stop after this many seconds (default: none)")
     celery = parts.add_parser("celery", help="a Celery worker sending invoice e-mails")
-    celery.add_argument("--emails", type=int, default=20_000, help="e-mails in all (default 20000)")
+    celery.add_argument("--emails", type=int, default=100_000, help="e-mails in all (default 100000)")
     celery.add_argument("--round", type=int, default=1_000, help="e-mails (outbox rows) per round (default 1000)")
     celery.add_argument("--concurrency", type=int, default=2, help="prefork pool processes (default 2)")
     celery.add_argument("--warmup", type=int, default=1_000, help="growth counted from this many e-mails (1000)")

@@ -7,6 +7,8 @@ finds the row not due yet, exactly as a worker would before the countdown ends.
 
 from __future__ import annotations
 
+import signal
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -362,7 +364,34 @@ def test_a_send_outliving_its_released_claim_is_logged_as_a_possible_duplicate(s
 
 
 def test_a_send_is_cut_off_before_the_sweeper_would_release_its_row(settings):
-    assert email_send.time_limit < settings.EMAIL_SENDING_TIMEOUT_SECONDS
+    assert tasks.send_deadline_seconds() < settings.EMAIL_SENDING_TIMEOUT_SECONDS
+    # Not by Celery's time_limit: its timer per task stays queued in the worker's main process for the
+    # whole limit after the task is done (72,000 of them at 300 e-mails/s and 240 s).
+    assert email_send.time_limit is None and email_send.soft_time_limit is None
+
+
+def test_the_send_deadline_interrupts_a_conversation_that_hangs():
+    started = time.monotonic()
+
+    with pytest.raises(tasks.SendDeadlineExceeded), tasks.send_deadline(0.2):
+        time.sleep(5)  # a server that never answers
+
+    assert time.monotonic() - started < 2
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # disarmed
+
+
+def test_a_send_over_its_deadline_in_a_worker_is_a_failed_attempt_retried_later(queued_invoice, settings, monkeypatch):
+    settings.EMAIL_SENDING_TIMEOUT_SECONDS = 1  # the deadline: 0.8 of it, at least 1 s
+    invoice, row = queued_invoice()
+    monkeypatch.setattr(tasks, "_in_worker", lambda: True)
+    monkeypatch.setattr(tasks, "deliver", lambda message: time.sleep(5))
+
+    assert email_send(row.pk) == "retry"
+
+    row.refresh_from_db()
+    assert row.status == Status.PENDING and row.attempts == 1
+    assert row.last_error.startswith("SendDeadlineExceeded: the SMTP conversation took over 1 s")
+    assert [a.outcome for a in row.attempt_log.all()] == [EmailAttempt.Outcome.RETRY]
 
 
 def test_the_sweeper_records_the_attempt_of_a_worker_that_died_while_sending(queued_invoice):

@@ -387,3 +387,26 @@ def test_a_database_connection_killed_between_tasks_is_replaced_and_the_next_mai
     assert_sent_once(rig, first, second)
     assert attempt_log(second) == [(1, Outcome.SENT)]
     assert "OperationalError" not in rig.worker.log()  # CONN_HEALTH_CHECKS found the dead session before a task did
+
+
+def test_a_conversation_that_hangs_is_cut_off_at_the_deadline_and_the_mail_sent_on_the_retry(rig, order):
+    """The server stops answering at RCPT TO and never hangs up: the prefork child's send deadline (0.8 of
+    ``EMAIL_SENDING_TIMEOUT_SECONDS`` = 2.4 s here, shorter than the 5 s socket time-out) ends the attempt
+    before the sweeper would release the row, and the retry delivers the mail once."""
+    rig.smtp.handler.stall_next_rcpt()
+
+    _, email = invoice_with_notify(order)
+    wait_until(rig.smtp.handler.stalled.is_set, timeout=MAIL_TIMEOUT, what="the conversation to stall at RCPT TO",
+               diagnostics=rig.diagnostics)  # fmt: skip
+    wait_until(
+        lambda: EmailAttempt.objects.filter(email=email, number=1).exists(),
+        timeout=MAIL_TIMEOUT,
+        what="the hung attempt to be cut off",
+        diagnostics=rig.diagnostics,
+    )
+    rig.smtp.handler.release.set()
+
+    assert_sent_once(rig, email)
+    assert attempt_log(email) == [(1, Outcome.RETRY), (2, Outcome.SENT)]
+    assert email.attempt_log.get(number=1).error == "SendDeadlineExceeded: the SMTP conversation took over 2.4 s"
+    assert "released" not in email.attempt_log.get(number=1).error  # the worker ended it, not the sweeper
