@@ -124,9 +124,15 @@ def run_web(args) -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
     from sales.models import Invoice
 
-    last_id = Invoice.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    # Ids of invoices that exist, spread over the table: the HTTP bench's creation runs leave gaps in the
+    # id sequence, and a 404 is not the read being measured.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM sales_invoice TABLESAMPLE SYSTEM (5) LIMIT 100000")
+        invoice_ids = [row[0] for row in cursor.fetchall()]
     pages = max(Invoice.objects.count() // 50, 1)
     token, token_row = admin_token()
     port = free_port()
@@ -147,7 +153,7 @@ def run_web(args) -> None:
                 raise RuntimeError(f"gunicorn did not serve:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.2)
         (worker,) = children_of(process.pid)
-        print(f"gunicorn worker pid {worker} on :{port}; {last_id:,} invoices; log {log_path}", flush=True)
+        print(f"gunicorn worker pid {worker} on :{port}; {pages * 50:,} invoices; log {log_path}", flush=True)
         lock = threading.Lock()
         state = {"done": 0, "errors": 0, "stop": False, "invoices": 0}
         invoices_at = {0: 0}
@@ -161,7 +167,7 @@ def run_web(args) -> None:
                 if rng.random() < 0.1:
                     path, invoices = f"/api2/invoice?page={rng.randint(1, pages)}&limit=50", 50
                 else:
-                    path, invoices = f"/rest/default/V1/invoices/{rng.randint(1, last_id)}", 1
+                    path, invoices = f"/rest/default/V1/invoices/{rng.choice(invoice_ids)}", 1
                 status = get(port, path, token)
                 with lock:
                     state["done"] += 1
