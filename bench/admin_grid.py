@@ -36,11 +36,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
-PROTECTED_DATABASES = {"counterfoil", "test_counterfoil", "postgres", "template0", "template1"}
 GRID = "/admin/sales/invoice/"
 BENCH_USERNAME = "bench-admin"
 BENCH_PASSWORD = "bench-admin-Passw0rd!"  # a local superuser of a throwaway database
@@ -78,16 +78,6 @@ class Case:
 
     def max(self) -> float:
         return max(self.latencies_ms)
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    name = urlsplit(url).path.lstrip("/")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"admin_grid: DATABASE_URL must be PostgreSQL, got {url!r}")
-    if not name or name in PROTECTED_DATABASES or "bench" not in name:
-        sys.exit(f"admin_grid: refusing database {name!r}; use a dedicated one such as counterfoil_bench")
-    return url
 
 
 def column_index(name: str) -> int:
@@ -295,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.requests < 1 or args.warmup < 0 or args.export_requests < 1:
         parser.error("--requests >= 1, --export-requests >= 1 and --warmup >= 0")
 
-    os.environ["DATABASE_URL"] = bench_database_url()
+    os.environ["DATABASE_URL"] = bench_database_url(script="admin_grid")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     os.environ["DJANGO_DEBUG"] = "0"  # no query log per request; CaptureQueriesContext turns it on for its pass
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")

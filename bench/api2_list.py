@@ -41,11 +41,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
-PROTECTED_DATABASES = {"counterfoil", "test_counterfoil", "postgres", "template0", "template1"}
 HOST = "127.0.0.1"
 BENCH_USERNAME = "bench-staff"
 FILTER_MONTH = ("2025-06-01", "2025-06-30")
@@ -76,16 +75,6 @@ class Scenario:
 
     def per_second(self) -> float:
         return len(self.latencies_ms) / self.wall_seconds if self.wall_seconds else 0.0
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    name = urlsplit(url).path.lstrip("/")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"api2_list: DATABASE_URL must be PostgreSQL, got {url!r}")
-    if not name or name in PROTECTED_DATABASES or "bench" not in name:
-        sys.exit(f"api2_list: refusing database {name!r}; use a dedicated one such as counterfoil_bench")
-    return url
 
 
 def server_environment(url: str) -> dict[str, str]:
@@ -333,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests >= 1 and --warmup >= 0")
 
-    env = server_environment(bench_database_url())
+    env = server_environment(bench_database_url(script="api2_list"))
     os.environ.update(env)
     sys.path.insert(0, str(REPO))
     import django

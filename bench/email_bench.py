@@ -52,22 +52,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench_mail"
-PROTECTED_DATABASES = {"counterfoil", "test_counterfoil", "postgres", "template0", "template1"}
 KEY_PREFIX = "email-bench"  # the Idempotency-Key of the bench's outbox rows
 START_TIMEOUT = 60.0
 MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
-
-
-def bench_database_url(default: str = DEFAULT_DATABASE_URL, script: str = "email_bench") -> str:
-    url = os.environ.get("DATABASE_URL") or default
-    name = urlsplit(url).path.lstrip("/")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"{script}: DATABASE_URL must be PostgreSQL, got {url!r}")
-    if not name or name in PROTECTED_DATABASES or "bench" not in name:
-        sys.exit(f"{script}: refusing database {name!r}; use a dedicated one such as counterfoil_bench_mail")
-    return url
 
 
 def ensure_database(url: str) -> None:
@@ -542,7 +533,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally: stop the children
-    url = bench_database_url()
+    url = bench_database_url(DEFAULT_DATABASE_URL, "email_bench")
     ensure_database(url)
     workdir = Path(tempfile.mkdtemp(prefix="email-bench-"))
     redis = Redis(workdir).start()

@@ -48,12 +48,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
-PROTECTED_DATABASES = {"counterfoil", "test_counterfoil", "postgres", "template0", "template1"}
 HOST = "127.0.0.1"
 USERNAME = "bench-http"
 POOL_EMAIL = "pgbench-pool@bench.invalid"
@@ -84,16 +84,6 @@ def one_line_order(email: str) -> dict:
         "extension_attributes": {"shipping_assignments": [{"shipping": {"method": "flatrate_flatrate",
                                                                         "address": ADDRESS}}]},
     }  # fmt: skip
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    name = urlsplit(url).path.lstrip("/")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"http_bench: DATABASE_URL must be PostgreSQL, got {url!r}")
-    if not name or name in PROTECTED_DATABASES or "bench" not in name:
-        sys.exit(f"http_bench: refusing database {name!r}; use a dedicated one such as counterfoil_bench")
-    return url
 
 
 def server_environment(url: str) -> dict[str, str]:
@@ -565,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-results", action="store_true", help="do not write bench/RESULTS.md")
     args = parser.parse_args(argv)
 
-    url = bench_database_url()
+    url = bench_database_url(script="http_bench")
     env = server_environment(url)
     os.environ.update(env)
     import django

@@ -41,7 +41,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_bench  # noqa: E402 - the bench folder is not a package
-from email_bench import REPO, bench_database_url, children_of, free_port, rss_kb  # noqa: E402
+from benchdb import bench_database_url  # noqa: E402
+from email_bench import REPO, children_of, free_port, rss_kb  # noqa: E402
 
 WEB_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
 HOST = "127.0.0.1"

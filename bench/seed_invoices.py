@@ -29,19 +29,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
-PROTECTED_DATABASES = {"counterfoil", "test_counterfoil", "postgres", "template0", "template1"}
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    name = urlsplit(url).path.lstrip("/")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"seed_invoices: DATABASE_URL must be PostgreSQL, got {url!r}")
-    if not name or name in PROTECTED_DATABASES or "bench" not in name:
-        sys.exit(f"seed_invoices: refusing database {name!r}; use a dedicated one such as counterfoil_bench")
-    return url
 
 
 def ensure_database(url: str, *, reset: bool) -> None:
@@ -105,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.invoices < 0 or args.orders < 1 or args.batch < 1:
         parser.error("--invoices >= 0, --orders >= 1 and --batch >= 1")
 
-    url = bench_database_url()
+    url = bench_database_url(script="seed_invoices")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")  # order_import queues nothing; never reach a broker

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -187,12 +187,12 @@ def access_token_authenticate(*, raw_token: str) -> AccessToken:
     ttl = getattr(settings, "API_TOKEN_CACHE_SECONDS", DEFAULT_API_TOKEN_CACHE_SECONDS)
     token = accepted_tokens.get(token_hash) if ttl and ttl > 0 else None
     if token is None:
+        read_from = accepted_tokens.mark()  # before the read: a change discarded after it keeps nothing stale
         token = _access_token_read(token_hash)
         if not (ttl and ttl > 0):
             return token
-        if not token.user.is_superuser:
-            token.user.get_all_permissions()  # kept with the user: has_perm asks no query while the token is kept
-        accepted_tokens.put(token_hash, token, ttl=ttl)
+        _freeze_permissions(token)
+        accepted_tokens.put(token_hash, token, ttl=ttl, read_from=read_from)
     elif token.is_expired(timezone.now()):
         accepted_tokens.discard(token_hash)
         raise TokenExpired()
@@ -214,10 +214,24 @@ def _access_token_read(token_hash: str) -> AccessToken:
     return token
 
 
+def _freeze_permissions(token: AccessToken) -> None:
+    """Load the user's permissions onto it (has_perm then asks no query while the token is kept), as sets
+    no request can change: every request's copy of the user shares them."""
+    user = token.user
+    if not user.is_superuser:
+        user.get_all_permissions()
+        for name in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            if hasattr(user, name):
+                setattr(user, name, frozenset(getattr(user, name)))
+
+
 def _detached(token: AccessToken) -> AccessToken:
-    """A copy of a kept token and of its user that the request may change without touching the cache."""
+    """A copy of a kept token and of its user that the request may change without touching the cache
+    (its scope copied, the user's permission sets frozen)."""
     copied = _model_copy(token)
-    copied.user = _model_copy(token.user)  # the permissions loaded on it come along
+    copied.user = _model_copy(token.user)
+    if token.acl_resources is not None:
+        copied.acl_resources = list(token.acl_resources)
     return copied
 
 
@@ -239,6 +253,13 @@ class AcceptedTokenCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[AccessToken, float]] = OrderedDict()
         self._lock = threading.Lock()  # gthread workers share the process
+        self._discards = 0  # how many discards so far: a read older than the last one may be stale
+
+    def mark(self) -> tuple[int, float]:
+        """Taken before reading a token: ``put`` keeps the read only if nothing was discarded since, and
+        only until TTL seconds after the read began."""
+        with self._lock:
+            return self._discards, self.clock()
 
     def get(self, token_hash: str) -> AccessToken | None:
         with self._lock:
@@ -252,24 +273,30 @@ class AcceptedTokenCache:
             self._entries.move_to_end(token_hash)
             return token
 
-    def put(self, token_hash: str, token: AccessToken, *, ttl: float) -> None:
+    def put(self, token_hash: str, token: AccessToken, *, ttl: float, read_from: tuple[int, float]) -> None:
+        discards, started = read_from
         with self._lock:
-            self._entries[token_hash] = (token, self.clock() + ttl)
+            if discards != self._discards:
+                return  # a revocation or a change landed while the token was read: keep nothing
+            self._entries[token_hash] = (token, started + ttl)
             self._entries.move_to_end(token_hash)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def discard(self, token_hash: str) -> None:
         with self._lock:
+            self._discards += 1
             self._entries.pop(token_hash, None)
 
     def discard_user(self, user_id) -> None:
         with self._lock:
+            self._discards += 1
             for token_hash in [key for key, (token, _) in self._entries.items() if token.user_id == user_id]:
                 del self._entries[token_hash]
 
     def clear(self) -> None:
         with self._lock:
+            self._discards += 1
             self._entries.clear()
 
     def __len__(self) -> int:
@@ -287,8 +314,9 @@ def _forget(callback) -> None:
     transaction.on_commit(callback)
 
 
-def _token_changed(sender, instance, **kwargs) -> None:
-    _forget(lambda: accepted_tokens.discard(instance.token_hash))
+def _token_changed(sender, instance, created=False, **kwargs) -> None:
+    if not created:  # a new token cannot be kept yet
+        _forget(lambda: accepted_tokens.discard(instance.token_hash))
 
 
 def _user_changed(sender, instance, **kwargs) -> None:
@@ -299,10 +327,8 @@ def _permissions_changed(sender, **kwargs) -> None:
     _forget(accepted_tokens.clear)
 
 
-def _memberships_changed(sender, instance, model, action, **kwargs) -> None:
-    if not action.startswith("post_"):
-        return
-    if isinstance(instance, AbstractBaseUser | Group | Permission) or model in (Group, Permission):
+def _memberships_changed(sender, action, **kwargs) -> None:
+    if action.startswith("post_"):
         _forget(accepted_tokens.clear)
 
 
@@ -311,4 +337,6 @@ for _signal, _when in ((post_save, "saved"), (post_delete, "deleted")):
     _signal.connect(_user_changed, sender=settings.AUTH_USER_MODEL, dispatch_uid=f"accepted_tokens:user_{_when}")
     for _model in (Group, Permission):
         _signal.connect(_permissions_changed, sender=_model, dispatch_uid=f"accepted_tokens:{_model.__name__}_{_when}")
-m2m_changed.connect(_memberships_changed, dispatch_uid="accepted_tokens:memberships")
+_user_model = get_user_model()
+for _through in (_user_model.groups.through, _user_model.user_permissions.through, Group.permissions.through):
+    m2m_changed.connect(_memberships_changed, sender=_through, dispatch_uid=f"accepted_tokens:{_through.__name__}")

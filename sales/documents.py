@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sales.models import Invoice, Order, OrderAddress
-from sales.money import as_decimal, format_price, is_zero
+from sales.money import as_decimal, decimal_text, format_price, is_zero
 
 
 def qty_text(qty: Decimal | None) -> str:
     """``2``, ``1.5``: a quantity without the column's trailing zeros."""
-    return f"{as_decimal(qty).normalize():f}"
+    return decimal_text(as_decimal(qty))
 
 
 def person_name(address: OrderAddress) -> str:

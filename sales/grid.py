@@ -1,8 +1,9 @@
 """The Sales > Invoices grid rows: how each column of Magento's sales_invoice_grid is filled.
 
 Magento rebuilds an invoice's grid row when the invoice is saved; here every service that
-writes an invoice calls ``invoice_grid_refresh`` inside its transaction, so the grid never
-shows a state the invoice does not have. Bulk loads (``seed_demo``) call it by id ranges.
+writes an invoice writes its row inside its transaction, so the grid never shows a state the
+invoice does not have: ``invoice_grid_write`` from the objects the invoicing service holds,
+``invoice_grid_refresh`` from the database (capture, void, cancel; bulk loads by id ranges).
 """
 
 from __future__ import annotations

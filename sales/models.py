@@ -602,8 +602,8 @@ class InvoiceGrid(models.Model):
     """Magento's sales_invoice_grid: one flat row per invoice for Sales > Invoices.
 
     The grid filters, sorts and searches a million invoices without joining five tables per
-    row. Rows are written only by ``sales.grid.invoice_grid_refresh``, in the transaction that
-    changes the invoice. ``keywords`` is the lowercased text of Magento's full-text columns;
+    row. Rows are written only by ``sales.grid`` (``invoice_grid_write``, ``invoice_grid_refresh``), in
+    the transaction that changes the invoice. ``keywords`` is the lowercased text of Magento's full-text columns;
     on PostgreSQL a trigram GIN index serves its ``LIKE '%word%'`` (migration 0008).
     """
 

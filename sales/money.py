@@ -31,6 +31,14 @@ def round_price(amount: Decimal) -> Decimal:
     return as_decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def decimal_text(value: Decimal) -> str:
+    """A stored number without the column's trailing zeros or an exponent: ``1917.6``, ``165``, ``0``
+    (never ``-0``). JSON numbers and the quantities documents print."""
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")
+
+
 def is_zero(amount) -> bool:
     return abs(as_decimal(amount)) < Decimal("0.0001")
 

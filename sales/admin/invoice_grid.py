@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from sales.models import Invoice, InvoiceGrid
 from sales.money import format_price, round_price
 from sales.pdf import invoices_pdf
 from sales.services import invoice_email_send
+from sales.services.invoice_email import INVOICE_NEW
 
 # Mass actions that work inside the request: a PDF page per invoice, an outbox row per e-mail.
 PDF_ACTION_MAX = 500
@@ -106,17 +107,18 @@ class EmailStatusFilter(admin.SimpleListFilter):
                 ("none", "Not requested")]  # fmt: skip
 
     def queryset(self, request, queryset):
-        # Failed as the column says it: the invoice's newest e-mail failed (a later resend that went out,
-        # or is on its way, takes the invoice off this list).
-        newer = EmailOutbox.objects.filter(invoice_id=OuterRef("invoice_id"), pk__gt=OuterRef("pk"))
-        failed = EmailOutbox.objects.filter(status=EmailOutbox.Status.FAILED).exclude(Exists(newer))
+        # Failed as the column says it: the invoice's newest invoice e-mail failed (a later resend that went
+        # out, or is on its way, takes the invoice off this list; an "Invoice Update" mail does not).
+        invoice_mails = EmailOutbox.objects.filter(kind=INVOICE_NEW)
+        newer = invoice_mails.filter(invoice_id=OuterRef("invoice_id"), pk__gt=OuterRef("pk"))
+        failed = invoice_mails.filter(status=EmailOutbox.Status.FAILED).exclude(Exists(newer)).values("invoice_id")
         conditions = {
-            "sent": {"invoice__email_sent": 1},
-            "waiting": {"invoice__send_email": 1, "invoice__email_sent__isnull": True},
-            "failed": {"pk__in": failed.values("invoice_id")},
-            "none": {"invoice__send_email__isnull": True},
+            "sent": Q(invoice__email_sent=1),
+            "waiting": Q(invoice__send_email=1, invoice__email_sent__isnull=True) & ~Q(pk__in=failed),
+            "failed": Q(pk__in=failed),
+            "none": Q(invoice__send_email__isnull=True),
         }
-        return queryset.filter(**conditions[self.value()]) if self.value() in conditions else queryset
+        return queryset.filter(conditions[self.value()]) if self.value() in conditions else queryset
 
 
 class InvoiceGridChangeList(ChangeList):
@@ -146,8 +148,8 @@ class InvoiceGridChangeList(ChangeList):
 
 def attach_email_status(rows: list[InvoiceGrid]) -> None:
     """The E-mail column of a page of rows, in one query: Magento's email_sent, or the outbox's
-    word on the newest e-mail of the invoice while one is on its way or has failed."""
-    newest = EmailOutbox.objects.filter(invoice_id=OuterRef("pk")).order_by("-pk")
+    word on the newest invoice e-mail of the invoice (not an "Invoice Update" mail)."""
+    newest = EmailOutbox.objects.filter(invoice_id=OuterRef("pk"), kind=INVOICE_NEW).order_by("-pk")
     states = {
         row["pk"]: row
         for row in Invoice.objects.filter(pk__in=[row.pk for row in rows])

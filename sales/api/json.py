@@ -20,14 +20,12 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
+from sales.money import decimal_text
+
 _encode_string = json.encoder.encode_basestring
 
 
-def format_decimal(value: Decimal) -> str:
-    if value == 0:
-        return "0"
-    text = format(value.normalize(), "f")
-    return text
+format_decimal = decimal_text  # Magento writes amounts as JSON numbers: 1917.6, 165, 0
 
 
 def _default(value):

@@ -18,10 +18,10 @@ from payments.services import PaymentGatewayFailure, payment_void_invoice
 from sales.errors import DomainError, NoSuchEntityError, PaymentError, PaymentGatewayFailed
 from sales.grid import invoice_grid_refresh
 from sales.locking import conflicts_as_domain_errors, lock_order, retry_transient
-from sales.models import Invoice, InvoiceItem, InvoiceState, Order, OrderItem, OrderState, OrderStatusHistory
+from sales.models import Invoice, InvoiceItem, InvoiceState, Order, OrderState, OrderStatusHistory
 from sales.money import format_price
 from sales.order_state import apply_state
-from sales.registration import REGISTERED_ITEM_FIELDS, REGISTERED_ORDER_FIELDS, pay_order, register_invoice
+from sales.registration import REGISTERED_ORDER_FIELDS, pay_order, register_invoice, registered_items_save
 from sales.services.invoice_payment import (
     CaptureCase,
     history,
@@ -62,7 +62,7 @@ def _lock(invoice_id: int) -> tuple[Invoice, Order]:
 def _save(invoice: Invoice, order: Order, histories: list[OrderStatusHistory], rows=None) -> None:
     invoice.save(update_fields=INVOICE_SETTLED_FIELDS)
     if rows is not None:
-        OrderItem.objects.bulk_update([row.order_item for row in rows], REGISTERED_ITEM_FIELDS)
+        registered_items_save([row.order_item for row in rows])  # one UPDATE, as registering writes them
     order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
     if histories:
         OrderStatusHistory.objects.bulk_create(histories)

@@ -28,11 +28,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def empty_cache(settings):
-    settings.API_TOKEN_CACHE_SECONDS = 10
-    accepted_tokens.clear()
-    yield
-    accepted_tokens.clear()
+def cache_on(settings):
+    settings.API_TOKEN_CACHE_SECONDS = 10  # tests/conftest.py empties the cache around every test
 
 
 @pytest.fixture
@@ -94,6 +91,49 @@ def test_a_token_revoked_through_the_service_is_refused_at_once(raw_token):
 
     with pytest.raises(TokenInvalid):
         authenticated(raw_token)
+
+
+def test_a_revocation_that_lands_while_the_token_is_read_keeps_nothing(raw_token, monkeypatch):
+    """Another thread of this process revokes between the read and the keeping: the stale read is not kept."""
+    from integrations import services
+
+    read = services._access_token_read
+
+    def read_then_revoked_elsewhere(token_hash):
+        token = read(token_hash)
+        access_token_revoke(token=AccessToken.objects.get())
+        return token
+
+    monkeypatch.setattr(services, "_access_token_read", read_then_revoked_elsewhere)
+    authenticated(raw_token)  # this request read the token before the revocation: it passes
+    monkeypatch.setattr(services, "_access_token_read", read)
+
+    assert len(accepted_tokens) == 0
+    with pytest.raises(TokenInvalid):
+        authenticated(raw_token)
+
+
+def test_a_revocation_is_applied_again_when_it_commits(raw_token, django_capture_on_commit_callbacks):
+    authenticated(raw_token)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        access_token_revoke(token=AccessToken.objects.get())
+        authenticated_before_commit = len(accepted_tokens)
+
+    assert callbacks  # the on-commit discard ran too
+    assert authenticated_before_commit == 0
+    with pytest.raises(TokenInvalid):
+        authenticated(raw_token)
+
+
+def test_a_request_cannot_grant_the_next_one_a_permission(raw_token):
+    from django.contrib.auth.backends import ModelBackend
+
+    first = authenticated(raw_token)
+    with pytest.raises(AttributeError):
+        ModelBackend().get_all_permissions(first.user).add("sales.void_invoice")
+
+    assert not authenticated(raw_token).user.has_perm("sales.void_invoice")
 
 
 def test_a_token_revoked_in_the_admin_is_refused_at_once(admin_client, raw_token):
@@ -226,10 +266,10 @@ def test_the_cache_keeps_the_most_recently_used_tokens_up_to_its_bound(django_us
     cache = AcceptedTokenCache(max_entries=2)
     user = django_user_model(pk=1)
     tokens = {name: AccessToken(user=user, token_hash=name) for name in ("a", "b", "c")}
-    cache.put("a", tokens["a"], ttl=10)
-    cache.put("b", tokens["b"], ttl=10)
+    cache.put("a", tokens["a"], ttl=10, read_from=cache.mark())
+    cache.put("b", tokens["b"], ttl=10, read_from=cache.mark())
     assert cache.get("a") is tokens["a"]  # "b" is now the least recently used
 
-    cache.put("c", tokens["c"], ttl=10)
+    cache.put("c", tokens["c"], ttl=10, read_from=cache.mark())
 
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (tokens["a"], None, tokens["c"])

@@ -4,25 +4,21 @@ run inside the request refuse a selection too large for it."""
 import random
 
 import pytest
-from django.contrib.auth.models import Group
 
 from notifications.models import EmailOutbox
 from sales.admin import invoice_grid
 from sales.demo.generator import demo_order_entity
-from sales.services import invoice_email_send, invoice_order, order_import
+from sales.services import invoice_comment_add, invoice_email_send, invoice_order, order_import
+from tests.sales.test_admin_permissions import staff_client
 
 pytestmark = pytest.mark.django_db
 
 GRID = "/admin/sales/invoice/"
-PASSWORD = "staff-Passw0rd!"
 
 
 @pytest.fixture
 def manager(client, django_user_model):
-    user = django_user_model.objects.create_user("manager", password=PASSWORD, is_staff=True)
-    user.groups.set(Group.objects.filter(name="Sales manager"))
-    client.login(username="manager", password=PASSWORD)
-    return client
+    return staff_client(client, django_user_model, "Sales manager")
 
 
 @pytest.fixture
@@ -58,6 +54,25 @@ def test_the_failed_filter_lists_invoices_whose_newest_email_failed_as_the_colum
                manager.get(GRID).context["cl"].result_list}  # fmt: skip
     assert columns[failed_for_good.increment_id] == "Failed (1 attempt)"
     assert columns[resent_after_failing.increment_id] == "Pending (0 attempts)"
+
+
+def test_an_invoice_update_mail_after_a_failed_invoice_mail_leaves_the_invoice_failed(manager, invoices):
+    invoice = invoices[0]
+    invoice_email_send(invoice_id=invoice.pk)
+    fail_newest_email(invoice)
+    invoice_comment_add(invoice_id=invoice.pk, comment="We shipped it today.", is_customer_notified=True)
+    update = EmailOutbox.objects.filter(invoice_id=invoice.pk).order_by("-pk").first()
+    EmailOutbox.objects.filter(pk=update.pk).update(status=EmailOutbox.Status.SENT, attempts=1)
+    assert update.kind == "invoice_update"
+
+    failed = listed(manager.get(GRID, {"email": "failed"}))
+    waiting = listed(manager.get(GRID, {"email": "waiting"}))
+    column = {row.increment_id: invoice_grid.InvoiceGridAdmin.email_status(None, row) for row in
+              manager.get(GRID).context["cl"].result_list}[invoice.increment_id]  # fmt: skip
+
+    # The customer got the update, never the invoice: still failed, and not "waiting" too.
+    assert failed == [invoice.increment_id] and invoice.increment_id not in waiting
+    assert column == "Failed (1 attempt)"
 
 
 def test_resend_refuses_a_selection_over_its_limit_and_queues_nothing(manager, invoices, monkeypatch):
