@@ -15,6 +15,8 @@ from django.db.models import Field, Model, Prefetch, QuerySet
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory
 
+ID_MAX = 2**63 - 1  # bigint
+
 
 class InvoiceRows(NamedTuple):
     """One invoice as stored: its columns, its rows' and its comments', each in the order of the names asked for."""
@@ -47,7 +49,10 @@ def invoices_with_rows(
     if not invoice_ids:
         return []
     sql, decoders = _invoice_rows_sql(fields, order_number, connection.vendor)
-    ids = [int(invoice_id) for invoice_id in invoice_ids]
+    # An id no id column can hold (a client's 99999999999999999999) names no invoice: not a driver error.
+    ids = [int(invoice_id) for invoice_id in invoice_ids if 0 < int(invoice_id) <= ID_MAX]
+    if not ids:
+        return []
     with connection.cursor() as cursor:
         # One placeholder per id: the same text for every page of the same size (so PostgreSQL keeps it
         # prepared), and no array to adapt (for one invoice that was a tenth of the request's Python).

@@ -91,7 +91,7 @@ class Cursor:
         made_for, direction, value, invoice_id = payload
         if made_for != sort or direction != ("desc" if descending else "asc"):
             raise invalid_cursor()
-        if type(invoice_id) is not int or invoice_id < 1:
+        if type(invoice_id) is not int or not 1 <= invoice_id <= 2**63 - 1:
             raise invalid_cursor()
         return cls(sort, descending, invoice_id, _cursor_value(sort, value))
 
@@ -125,6 +125,10 @@ def _cursor_value(sort: str, value):
         raise invalid_cursor() from None
     if moment.tzinfo is None:
         raise invalid_cursor()
+    try:
+        moment.astimezone(datetime.UTC)  # 0001-01-01T00:00+01:00 lies before the first representable instant
+    except OverflowError:
+        raise invalid_cursor() from None
     return moment
 
 

@@ -234,3 +234,19 @@ def test_a_cursor_page_of_a_large_table_is_an_index_range_scan(v1, order, sort, 
     # No sort of the whole range: at most an incremental one over the index's order (a small table may pick
     # the unique (increment_id, store) index; 1,000,000 invoices use (increment_id, id) with no sort at all).
     assert not re.search(r"(^|->)\s*Sort\s+\(", plan, re.MULTILINE), plan
+
+
+@pytest.mark.parametrize(
+    "cursor_payload",
+    [["entity_id", "desc", None, 2**63], ["created_at", "desc", "0001-01-01T00:00:00+01:00", 5]],
+    ids=["id_past_bigint", "date_before_year_1_in_utc"],
+)
+def test_a_cursor_no_column_can_hold_is_invalid_not_a_server_error(v1, order, cursor_payload):
+    import base64
+    import json
+
+    text = base64.urlsafe_b64encode(json.dumps(cursor_payload).encode()).decode().rstrip("=")
+    sort = cursor_payload[0]
+    response = v1.get("/api2/invoice", {"cursor": text, "sort": sort, "direction": "desc"})
+
+    assert (response.status_code, response.json()) == (400, {"error": "Invalid cursor"})

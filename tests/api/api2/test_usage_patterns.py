@@ -383,3 +383,9 @@ def test_sku_of_a_configurable_invoices_the_priced_parent_and_its_child_follows(
     parent.refresh_from_db()
     child.refresh_from_db()
     assert parent.qty_invoiced == child.qty_invoiced == 1
+
+
+def test_a_lookup_by_an_id_no_column_can_hold_is_404_not_a_server_error(v1):
+    response = v1.get("/api2/invoice", {"id": "99999999999999999999"})
+
+    assert response.status_code == 404
