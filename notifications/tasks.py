@@ -2,8 +2,11 @@
 
 The task claims its row with a conditional update (pending -> sending), so a redelivered or
 duplicated message cannot send twice; it keeps the row's Message-ID across retries. A transient
-failure (connection refused, time-out, SMTP 4xx) is retried with exponential backoff and jitter
-up to ``EMAIL_MAX_ATTEMPTS``; a permanent one (SMTP 5xx, every recipient refused) fails at once.
+failure (connection refused, time-out, SMTP 4xx, recipients refused with a 4xx such as greylisting)
+is retried with exponential backoff and jitter up to ``EMAIL_MAX_ATTEMPTS``; a permanent one (SMTP
+5xx, every recipient refused with a 5xx) fails at once. Once the server has accepted the mail, a
+database error in the "sent" bookkeeping is retried once on a new connection: a row left in
+``sending`` would be released by the sweeper and mailed again.
 
 The task is short and runs hundreds of times a second, so its round trips are counted: the claim returns
 the row (one statement), the "sent" bookkeeping is one statement on PostgreSQL, the SMTP connection is
@@ -16,9 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import signal
 import smtplib
-import threading
 from datetime import timedelta
 
 from celery import shared_task
@@ -26,11 +27,11 @@ from celery.signals import worker_process_shutdown, worker_shutdown
 from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from notifications.models import EmailAttempt, EmailOutbox
-from notifications.transport import close_connections, deliver
+from notifications.transport import close_connections, deliver, send_deadline
 
 logger = logging.getLogger("counterfoil.notifications")
 Status = EmailOutbox.Status
@@ -49,8 +50,10 @@ def retry_delay(attempt: int) -> float:
 
 
 def is_permanent(error: Exception) -> bool:
+    """Whether trying again cannot help: the server answered 5xx. Refused recipients are permanent only if every
+    refusal is 5xx; a 4xx one (greylisting, a full mailbox: 421, 450, 451, 452) may be accepted later."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return True
+        return all(code >= 500 for code, _ in error.recipients.values())
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
@@ -67,39 +70,14 @@ def _message(email: EmailOutbox) -> EmailMultiAlternatives:
     return message
 
 
-class SendDeadlineExceeded(Exception):  # noqa: N818 - named as what happened, like Celery's TimeLimitExceeded
-    """The SMTP conversation outlived its deadline; the attempt fails and is retried like a time-out."""
+def sending_timeout_seconds() -> float:
+    """How long a row may stay in ``sending`` before the sweeper takes its worker for dead and releases it."""
+    return float(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300))
 
 
 def send_deadline_seconds() -> float:
-    """A send is cut off well before the sweeper would hand its row to another worker."""
-    return max(float(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300)) * 0.8, 1.0)
-
-
-def _on_deadline(signum, frame):
-    raise SendDeadlineExceeded(f"the SMTP conversation took over {send_deadline_seconds():g} s")
-
-
-@contextlib.contextmanager
-def send_deadline(seconds: float):
-    """Raise SendDeadlineExceeded in the block once ``seconds`` have passed (a SIGALRM timer).
-
-    This, not Celery's ``time_limit``, bounds a send: the prefork pool arms a timer per task in the
-    worker's main process and a finished task's timer stays queued until its time would have come, so at
-    300 e-mails/s and a 240 s limit the main process held 72,000 of them (+34 MB). Signals reach only the
-    main thread, where a prefork child runs its task; elsewhere (the threads pool) ``EMAIL_TIMEOUT`` bounds
-    each socket operation, as it always does.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _on_deadline)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    """A worker's send is cut off before the sweeper would hand its row to another worker: always below that."""
+    return sending_timeout_seconds() * 0.8
 
 
 def _in_worker() -> bool:
@@ -115,12 +93,14 @@ def email_send(email_id: int) -> str:
     if email is None:
         return "not due"  # already sent, being sent, failed for good, or waiting for its next attempt
     started = timezone.now()
+    in_worker = _in_worker()  # only a worker keeps its SMTP connection, and only its sends race the sweeper
     try:
-        with send_deadline(send_deadline_seconds()) if _in_worker() else contextlib.nullcontext():
-            deliver(_message(email))
+        with send_deadline(send_deadline_seconds()) if in_worker else contextlib.nullcontext():
+            deliver(_message(email), reuse_connection=in_worker)
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
         return _failed(email, started, error)
-    _record_sent(email, started, timezone.now())
+    if not _record_sent(email, started, timezone.now()):
+        return "sent, not recorded"
     logger.info("e-mail %s (%s) sent to %s", email.pk, email.kind, ", ".join(email.recipients))
     return "sent"
 
@@ -153,28 +133,69 @@ def _marks_invoice_sent(email: EmailOutbox) -> bool:
     return email.invoice_id is not None and email.kind == "invoice_new"
 
 
-def _record_sent(email: EmailOutbox, started, finished) -> None:
-    """The row sent, its attempt, the invoice's email_sent: together, or not at all."""
+def _record_sent(email: EmailOutbox, started, finished) -> bool:
+    """The mail is out: the row sent, its attempt, the invoice's email_sent. False if that could not be written.
+
+    A database error here would leave the row in ``sending``, and the sweeper would release it and another
+    worker mail it again, so the write is tried once more on a new connection. That is safe: it is
+    conditional on this claim, so a first try that did commit (its answer lost with the connection) is found
+    done, not repeated. Inside the caller's transaction there is no new connection to take: it must roll back.
+    """
+    try:
+        _write_sent(email, started, finished)
+        return True
+    except DatabaseError:
+        if connection.in_atomic_block:
+            logger.exception("e-mail %s WAS sent, but recording it failed inside the caller's transaction", email.pk)
+            raise
+        logger.warning("recording e-mail %s as sent failed; once more on a new database connection", email.pk,
+                       exc_info=True)  # fmt: skip
+    connection.close()  # Django opens a new one for the next query
+    try:
+        _write_sent(email, started, finished)
+        return True
+    except DatabaseError:
+        logger.exception(
+            "e-mail %s WAS sent (the SMTP server accepted it) but could not be recorded: it stays in sending, "
+            "and the sweeper will release it and mail it again",
+            email.pk,
+        )
+        return False
+
+
+def _write_sent(email: EmailOutbox, started, finished) -> None:
+    """One try at the bookkeeping; repeating it after a commit whose answer was lost writes nothing more."""
     if connection.vendor == "postgresql":
         ours = _record_sent_in_one_statement(email, started, finished)
     else:
-        with transaction.atomic():
-            ours = EmailOutbox.objects.filter(pk=email.pk, status=Status.SENDING, claimed_at=email.claimed_at).update(
-                status=Status.SENT, sent_at=finished, last_error=""
-            )
-            EmailAttempt.objects.create(email=email, number=email.attempts, started_at=started,
-                                        finished_at=finished, outcome=EmailAttempt.Outcome.SENT)  # fmt: skip
-            if _marks_invoice_sent(email):
-                apps.get_model("sales", "Invoice").objects.filter(pk=email.invoice_id).update(email_sent=1)
+        ours = _record_sent_in_a_transaction(email, started, finished)
     if not ours:
-        # The sweeper released the row while this conversation dragged on: another worker may send it too.
-        logger.warning("e-mail %s was sent after its claim was released: a duplicate is possible", email.pk)
-        EmailOutbox.objects.filter(pk=email.pk).update(status=Status.SENT, sent_at=timezone.now())
+        _record_sent_after_release(email, started, finished)
+
+
+def _record_sent_in_a_transaction(email: EmailOutbox, started, finished) -> bool:
+    """The three writes if the claim still holds (True), none if not."""
+    with transaction.atomic():
+        if not EmailOutbox.objects.filter(pk=email.pk, status=Status.SENDING, claimed_at=email.claimed_at).update(
+            status=Status.SENT, sent_at=finished, last_error=""
+        ):
+            return False
+        _add_sent_attempt(email, started, finished)
+    return True
+
+
+def _add_sent_attempt(email: EmailOutbox, started, finished) -> None:
+    """The attempt that sent, and the invoice's email_sent (the ORM's half of the one-statement version)."""
+    EmailAttempt.objects.create(email=email, number=email.attempts, started_at=started,
+                                finished_at=finished, outcome=EmailAttempt.Outcome.SENT)  # fmt: skip
+    if _marks_invoice_sent(email):
+        apps.get_model("sales", "Invoice").objects.filter(pk=email.invoice_id).update(email_sent=1)
 
 
 def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool:
     """PostgreSQL: the three writes as one statement (data-modifying CTEs), so one round trip and one commit
-    instead of five (BEGIN, UPDATE, INSERT, UPDATE, COMMIT) on the task's hot path. True if the claim held."""
+    instead of five (BEGIN, UPDATE, INSERT, UPDATE, COMMIT) on the task's hot path. The attempt and the
+    invoice hang on the row's update: all three if the claim still holds (True), none if not."""
     quote = connection.ops.quote_name
     outbox = quote(EmailOutbox._meta.db_table)
     attempts = quote(EmailAttempt._meta.db_table)
@@ -182,17 +203,35 @@ def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool
         f"WITH sent AS (UPDATE {outbox} SET status = %s, sent_at = %s, last_error = ''"  # noqa: S608 - names from _meta
         f" WHERE id = %s AND status = %s AND claimed_at = %s RETURNING id),"
         f" attempt AS (INSERT INTO {attempts} (email_id, number, started_at, finished_at, outcome, error)"
-        f" VALUES (%s, %s, %s, %s, %s, ''))"
+        f" SELECT id, %s, %s, %s, %s, '' FROM sent)"
     )
     params = [Status.SENT, finished, email.pk, Status.SENDING, email.claimed_at,
-              email.pk, email.attempts, started, finished, EmailAttempt.Outcome.SENT]  # fmt: skip
+              email.attempts, started, finished, EmailAttempt.Outcome.SENT]  # fmt: skip
     if _marks_invoice_sent(email):
         invoices = quote(apps.get_model("sales", "Invoice")._meta.db_table)
-        sql += f", invoice AS (UPDATE {invoices} SET email_sent = 1 WHERE id = %s)"
+        sql += f", invoice AS (UPDATE {invoices} SET email_sent = 1 FROM sent WHERE {invoices}.id = %s)"
         params.append(email.invoice_id)
     with connection.cursor() as cursor:
         cursor.execute(sql + " SELECT count(*) FROM sent", params)
         return bool(cursor.fetchone()[0])
+
+
+def _record_sent_after_release(email: EmailOutbox, started, finished) -> None:
+    """The claim no longer holds, yet this worker's mail went out: sent all the same, under this claim.
+
+    The row carries this claim's ``claimed_at`` afterwards, so finding it sent under this claim means this
+    was written already (a repeat of the bookkeeping): nothing to add.
+    """
+    with transaction.atomic():
+        if not (
+            EmailOutbox.objects.filter(pk=email.pk)
+            .exclude(status=Status.SENT, claimed_at=email.claimed_at)
+            .update(status=Status.SENT, sent_at=finished, last_error="", claimed_at=email.claimed_at)
+        ):
+            return
+        _add_sent_attempt(email, started, finished)
+    # The sweeper released the row while this conversation dragged on: another worker may send it too.
+    logger.warning("e-mail %s was sent after its claim was released: a duplicate is possible", email.pk)
 
 
 def _failed(email: EmailOutbox, started, error: Exception) -> str:
@@ -231,7 +270,7 @@ def outbox_sweep() -> dict:
     ``EMAIL_SWEEP_GRACE_SECONDS`` overdue, leaving the normal on-commit enqueue time to work first.
     """
     now = timezone.now()
-    stuck_before = now - timedelta(seconds=int(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300)))
+    stuck_before = now - timedelta(seconds=sending_timeout_seconds())
     released = 0
     for stuck in EmailOutbox.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before):
         with transaction.atomic():

@@ -208,6 +208,7 @@ REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
+# E-mail tasks take ms: 4 reserved keep a process busy (bench/RESULTS.md); acks late: a dead worker's are redelivered.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -278,9 +279,12 @@ INVOICE_EMAIL_COPY_TO = env_list("INVOICE_EMAIL_COPY_TO", [])  # Magento's sales
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
 EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 30)
 EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600)
+# A row in "sending" this long is released by the sweeper; a worker's send is cut off at 0.8 of it, before that.
 EMAIL_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS", 300)
+if EMAIL_SENDING_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(f"EMAIL_SENDING_TIMEOUT_SECONDS={EMAIL_SENDING_TIMEOUT_SECONDS} must be at least 1.")
 EMAIL_SWEEP_GRACE_SECONDS = env_int("EMAIL_SWEEP_GRACE_SECONDS", 30)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds for one SMTP conversation
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds for each SMTP socket wait (connect, a reply, the message)
 # A worker keeps its SMTP connection between e-mails: a new one once idle this long (servers drop idle clients,
 # commonly after 300 s) or after this many messages (servers cap messages per connection).
 EMAIL_CONNECTION_IDLE_SECONDS = env_int("EMAIL_CONNECTION_IDLE_SECONDS", 30)

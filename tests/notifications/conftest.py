@@ -1,16 +1,21 @@
 """Shared pieces for the e-mail tests: a real SMTP server in this process, orders and queued mails.
 
 The SMTP server is aiosmtpd's ``Controller`` on 127.0.0.1 and a free port; Django's SMTP backend talks to
-it exactly as it would to a relay. ``smtp.data_reply`` / ``smtp.rcpt_reply`` make it answer an error,
-``smtp.hang_up_in_data`` makes it drop the connection after the message's DATA, before answering it.
-Each accepted message keeps the client's address (``peer``): one address per SMTP connection.
+it exactly as it would to a relay. ``smtp.handler`` (a ``Recorder``) can be told to answer errors, stall,
+hang up or close a reused connection with 421 (see its fields). Each accepted message keeps the client's
+address (``peer``): one address per SMTP connection.
+
+``run_in_worker(task, *args)`` runs a task the way a worker runs a message from the broker, so it keeps
+its SMTP connection; a direct call or an eager one sends over a connection of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -44,20 +49,54 @@ class Received:
         return self.message.get_body(preferencelist=("html",)).get_content()
 
 
+CLOSING = "421 4.4.2 Idle too long, closing connection"
+
+
 @dataclass
 class Recorder:
-    """aiosmtpd handler: keeps every accepted message; answers ``data_reply``/``rcpt_reply`` when set."""
+    """aiosmtpd handler: keeps every accepted message, and misbehaves as told.
+
+    ``data_reply`` / ``rcpt_reply`` answer DATA / every RCPT TO; ``rcpt_replies`` answers RCPT TO per address;
+    ``rcpt_stall_seconds`` waits that long before answering RCPT TO; ``hang_up_in_data`` drops the connection
+    after the message, before answering it; ``closes_reused_at`` ("MAIL" or "RCPT") answers that command with
+    421 and closes the connection when the connection already carried a message, as a server does once its
+    idle time-out passed; ``before_data_reply`` is called after the message came in, before the 250.
+    """
 
     received: list[Received] = field(default_factory=list)
     data_reply: str = "250 Message accepted for delivery"
     rcpt_reply: str | None = None
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    rcpt_stall_seconds: float = 0
     hang_up_in_data: bool = False
+    closes_reused_at: str | None = None
+    before_data_reply: Callable[[], None] | None = None
     hung_up: int = 0  # messages received in full and never answered
+    closed_with_421: int = 0
     quits: int = 0
 
+    def _close_reused(self, server, session, command: str) -> str | None:
+        if self.closes_reused_at != command or not getattr(session, "carried", 0):
+            return None
+        self.closed_with_421 += 1
+        asyncio.get_running_loop().call_soon(server.transport.close)  # once the 421 is on its way
+        return CLOSING
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's name
+        if closing := self._close_reused(server, session, "MAIL"):
+            return closing
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
-        if self.rcpt_reply:
-            return self.rcpt_reply
+        if closing := self._close_reused(server, session, "RCPT"):
+            return closing
+        if self.rcpt_stall_seconds:
+            await asyncio.sleep(self.rcpt_stall_seconds)
+        reply = self.rcpt_replies.get(address, self.rcpt_reply)
+        if reply:
+            return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -66,10 +105,13 @@ class Recorder:
             self.hung_up += 1
             server.transport.close()  # the whole message came in, no answer goes out: the client cannot tell
             return "451 never seen"
+        if self.before_data_reply is not None:
+            await asyncio.to_thread(self.before_data_reply)  # off the event loop: it may block (a database call)
         if self.data_reply.startswith("250"):
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content), tuple(session.peer))
             )
+            session.carried = getattr(session, "carried", 0) + 1
         return self.data_reply
 
     async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
@@ -98,6 +140,17 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def run_in_worker(task, *args):
+    """``task(*args)`` as a worker runs a message it took from the broker: the request is neither a direct call
+    nor eager (Celery's tracer does the same, and also sends task_prerun/postrun, whose database clean-up
+    would close the test's transaction)."""
+    task.push_request(args=args, called_directly=False, is_eager=False)
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
 
 
 @pytest.fixture(autouse=True)

@@ -393,11 +393,12 @@ class Rig:
         """The worker started last."""
         return self.workers[-1]
 
-    def new_worker(self) -> CeleryProcess:
+    def new_worker(self, pool: str = "prefork") -> CeleryProcess:
+        """One more worker with one pool process (``pool="threads"``: one thread, not the main one)."""
         number = len(self.workers) + 1
         worker = CeleryProcess(
             f"worker {number}",
-            ["worker", "--loglevel=INFO", "--concurrency=1", "--pool=prefork", "-Q", "celery",
+            ["worker", "--loglevel=INFO", "--concurrency=1", f"--pool={pool}", "-Q", "celery",
              "-n", f"w{number}-{uuid.uuid4().hex[:8]}@%h", "--without-mingle", "--without-gossip",
              "--without-heartbeat"],
             self.env,

@@ -8,6 +8,7 @@ finds the row not due yet, exactly as a worker would before the countdown ends.
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -15,12 +16,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from notifications import tasks
+from notifications import tasks, transport
 from notifications.models import EmailAttempt, EmailOutbox
 from notifications.tasks import email_send
 from sales.models import Invoice, InvoiceItem
 from sales.money import format_price
 from sales.services import InvoiceLineRequest
+from tests.notifications.conftest import run_in_worker
+from tests.test_settings import run_python
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -321,7 +324,8 @@ def test_a_permanent_550_answer_fails_at_once(smtp, queued_invoice):
     assert invoice.email_sent is None
 
 
-def test_every_recipient_refused_fails_at_once(smtp, queued_invoice):
+def test_every_recipient_refused_with_a_5xx_fails_at_once(smtp, queued_invoice, settings):
+    settings.INVOICE_EMAIL_COPY_TO = ["accounts@example.com"]
     smtp.handler.rcpt_reply = "550 5.1.1 No such user"
     _invoice, row = queued_invoice()
 
@@ -330,6 +334,43 @@ def test_every_recipient_refused_fails_at_once(smtp, queued_invoice):
     row.refresh_from_db()
     assert row.status == Status.FAILED
     assert "SMTPRecipientsRefused" in row.last_error
+    assert smtp.received == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["450 4.2.0 Greylisted, please try again later", "451 4.3.0 Temporary lookup failure",
+     "452 4.2.2 Mailbox full", "421 4.7.0 Too many connections"],
+)  # fmt: skip
+def test_a_greylisted_recipient_is_retried_not_failed(smtp, queued_invoice, reply):
+    smtp.handler.rcpt_reply = reply
+    _invoice, row = queued_invoice()
+
+    assert email_send(row.pk) == "retry"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.PENDING, 1)
+    assert "SMTPRecipientsRefused" in row.last_error and reply[:3] in row.last_error
+    assert [a.outcome for a in row.attempt_log.all()] == [EmailAttempt.Outcome.RETRY]
+    smtp.handler.rcpt_reply = None  # the greylisting period is over
+    make_due(row)
+    assert email_send(row.pk) == "sent"
+    assert len(smtp.received) == 1
+
+
+def test_recipients_refused_with_a_4xx_and_a_5xx_are_retried_as_the_4xx_may_pass_later(smtp, queued_invoice, settings):
+    settings.INVOICE_EMAIL_COPY_TO = ["accounts@example.com"]
+    smtp.handler.rcpt_replies = {
+        "roni_cost@example.com": "450 4.2.0 Greylisted, please try again later",
+        "accounts@example.com": "550 5.1.1 No such user",
+    }
+    _invoice, row = queued_invoice()
+
+    assert email_send(row.pk) == "retry"
+
+    row.refresh_from_db()
+    assert row.status == Status.PENDING
+    assert "450" in row.last_error and "550" in row.last_error
     assert smtp.received == []
 
 
@@ -351,47 +392,87 @@ def test_a_send_outliving_its_released_claim_is_logged_as_a_possible_duplicate(s
     invoice, row = queued_invoice()
     real_deliver = tasks.deliver
 
-    def slow_deliver(message):
+    def slow_deliver(message, **options):
         # while this conversation drags on, the sweeper hands the row to another worker (a new claim)
         EmailOutbox.objects.filter(pk=row.pk).update(claimed_at=timezone.now() + timedelta(seconds=1))
-        return real_deliver(message)
+        return real_deliver(message, **options)
 
     monkeypatch.setattr(tasks, "deliver", slow_deliver)
-    email_send(row.pk)
+    assert email_send(row.pk) == "sent"
 
     assert "a duplicate is possible" in caplog.text
-    assert EmailOutbox.objects.get(pk=row.pk).status == Status.SENT
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+    assert [(a.number, a.outcome) for a in row.attempt_log.all()] == [(1, EmailAttempt.Outcome.SENT)]
+    invoice.refresh_from_db()
+    assert invoice.email_sent == 1  # the mail is out, whoever else sends it too
 
 
-def test_a_send_is_cut_off_before_the_sweeper_would_release_its_row(settings):
-    assert tasks.send_deadline_seconds() < settings.EMAIL_SENDING_TIMEOUT_SECONDS
+@pytest.mark.parametrize("sending_timeout", [1, 2, 3, 300])
+def test_a_send_is_cut_off_before_the_sweeper_would_release_its_row(settings, sending_timeout):
+    settings.EMAIL_SENDING_TIMEOUT_SECONDS = sending_timeout
+
+    assert 0 < tasks.send_deadline_seconds() < sending_timeout
     # Not by Celery's time_limit: its timer per task stays queued in the worker's main process for the
     # whole limit after the task is done (72,000 of them at 300 e-mails/s and 240 s).
     assert email_send.time_limit is None and email_send.soft_time_limit is None
 
 
+def test_a_sending_timeout_under_1_second_is_refused_when_the_settings_load():
+    result = run_python("import config.settings.base", EMAIL_SENDING_TIMEOUT_SECONDS="0")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: EMAIL_SENDING_TIMEOUT_SECONDS=0 must be at least 1." in result.stderr
+
+
 def test_the_send_deadline_interrupts_a_conversation_that_hangs():
     started = time.monotonic()
 
-    with pytest.raises(tasks.SendDeadlineExceeded), tasks.send_deadline(0.2):
-        time.sleep(5)  # a server that never answers
+    with pytest.raises(transport.SendDeadlineExceeded), transport.send_deadline(0.2):
+        time.sleep(5)  # a server that never answers, or a DNS lookup no socket time-out covers
 
     assert time.monotonic() - started < 2
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # disarmed
 
 
-def test_a_send_over_its_deadline_in_a_worker_is_a_failed_attempt_retried_later(queued_invoice, settings, monkeypatch):
-    settings.EMAIL_SENDING_TIMEOUT_SECONDS = 1  # the deadline: 0.8 of it, at least 1 s
-    invoice, row = queued_invoice()
-    monkeypatch.setattr(tasks, "_in_worker", lambda: True)
-    monkeypatch.setattr(tasks, "deliver", lambda message: time.sleep(5))
+def test_in_a_threads_pool_the_send_deadline_ends_a_conversation_the_server_stalls(smtp, settings):
+    settings.EMAIL_TIMEOUT = 10  # each socket wait alone would allow 10 s
+    smtp.handler.rcpt_stall_seconds = 10
+    message = tasks.EmailMultiAlternatives(subject="Hello", body="Hi", to=["roni_cost@example.com"])
+    outcome = {}
 
-    assert email_send(row.pk) == "retry"
+    def pool_thread() -> None:  # no SIGALRM outside the main thread: the socket waits carry the deadline
+        started = time.monotonic()
+        try:
+            with transport.send_deadline(0.5):
+                transport.deliver(message, reuse_connection=True)
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=pool_thread)
+    thread.start()
+    thread.join(timeout=15)
+
+    assert isinstance(outcome.get("error"), transport.SendDeadlineExceeded), outcome
+    assert str(outcome["error"]) == "the SMTP conversation took over 0.5 s"
+    assert outcome["seconds"] < 2
+    assert smtp.received == []
+
+
+def test_a_send_over_its_deadline_in_a_worker_is_a_failed_attempt_retried_later(smtp, queued_invoice, settings):
+    settings.EMAIL_SENDING_TIMEOUT_SECONDS = 1  # the deadline: 0.8 of it
+    settings.EMAIL_TIMEOUT = 10
+    smtp.handler.rcpt_stall_seconds = 10  # the server stops answering at RCPT TO
+    invoice, row = queued_invoice()
+
+    assert run_in_worker(email_send, row.pk) == "retry"
 
     row.refresh_from_db()
     assert row.status == Status.PENDING and row.attempts == 1
-    assert row.last_error.startswith("SendDeadlineExceeded: the SMTP conversation took over 1 s")
+    assert row.last_error == "SendDeadlineExceeded: the SMTP conversation took over 0.8 s"
     assert [a.outcome for a in row.attempt_log.all()] == [EmailAttempt.Outcome.RETRY]
+    assert smtp.received == []
 
 
 def test_the_sweeper_records_the_attempt_of_a_worker_that_died_while_sending(queued_invoice):
