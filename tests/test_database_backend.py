@@ -1,11 +1,17 @@
-"""config.db.postgresql: a reused connection is health-checked by looking at its socket, and Django's
-``SELECT 1`` runs only when the server has said something (its goodbye, when it closed the connection)."""
+"""config.db.postgresql: an idle reused connection is health-checked by looking at its socket, and Django's
+``SELECT 1`` runs only when the server has said something (its goodbye, when it closed the connection) or
+the connection is not idle (a failed or open transaction)."""
 
+import contextlib
+import os
+import resource
 import time
 
+import psycopg
 import pytest
 from django.db import connection, connections
 from django.db.backends.postgresql import base as django_postgresql
+from psycopg.pq import TransactionStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -33,6 +39,33 @@ def other_connection():
     other.close()
 
 
+@pytest.fixture
+def busy_process():
+    """Descriptors 0 to 1023 all taken, as in a worker with many sockets and files open: the next one opened
+    is numbered past what ``select`` takes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    fillers = [os.open(os.devnull, os.O_RDONLY)]
+    while fillers[-1] < 1023:
+        fillers.append(os.open(os.devnull, os.O_RDONLY))
+    yield
+    for descriptor in fillers:
+        os.close(descriptor)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def terminate(victim) -> int:
+    """Ends ``victim``'s server process from the test's own connection, and waits for its goodbye."""
+    killed_pid = victim.connection.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [killed_pid])
+    deadline = time.monotonic() + 5
+    while victim.is_usable() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server's goodbye arrives a moment after pg_terminate_backend returns
+    return killed_pid
+
+
 def test_a_healthy_reused_connection_is_usable_without_a_round_trip(select_ones):
     connection.ensure_connection()
 
@@ -41,12 +74,7 @@ def test_a_healthy_reused_connection_is_usable_without_a_round_trip(select_ones)
 
 
 def test_a_connection_the_server_closed_is_found_unusable_and_replaced(select_ones, other_connection):
-    killed_pid = other_connection.connection.info.backend_pid
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [killed_pid])
-    deadline = time.monotonic() + 5
-    while other_connection.is_usable() and time.monotonic() < deadline:
-        time.sleep(0.05)  # the server's goodbye arrives a moment after pg_terminate_backend returns
+    killed_pid = terminate(other_connection)
 
     assert other_connection.is_usable() is False
     assert select_ones and select_ones[-1] is False  # Django's real check confirmed it
@@ -57,6 +85,40 @@ def test_a_connection_the_server_closed_is_found_unusable_and_replaced(select_on
     with other_connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != killed_pid
+
+
+def test_a_connection_numbered_past_1023_is_checked_by_its_socket_too(select_ones, busy_process):
+    # given a connection opened in a busy process: select() refuses its descriptor, poll() does not
+    busy = connections.create_connection("default")
+    busy.ensure_connection()
+    try:
+        assert busy.connection.fileno() >= 1024
+
+        # when it is healthy, no round trip; when the server closed it, found out
+        assert busy.is_usable() is True
+        assert select_ones == []
+        terminate(busy)
+        assert busy.is_usable() is False
+    finally:
+        busy.close()
+
+
+@pytest.mark.parametrize(
+    ("statements", "status", "usable"),
+    [(["BEGIN", "SELECT 1 / 0"], TransactionStatus.INERROR, False), (["BEGIN"], TransactionStatus.INTRANS, True)],
+    ids=["failed transaction", "open transaction"],
+)
+def test_a_connection_that_is_not_idle_gets_the_real_check(select_ones, other_connection, statements, status, usable):
+    # given a connection whose socket is quiet but whose transaction is not finished
+    raw = other_connection.connection
+    for statement in statements:
+        with contextlib.suppress(psycopg.errors.DivisionByZero):  # aborts the transaction: only ROLLBACK runs now
+            raw.execute(statement)
+    assert raw.info.transaction_status == status
+
+    # when it is checked, Django's SELECT 1 decides
+    assert other_connection.is_usable() is usable
+    assert select_ones == [usable]
 
 
 def test_statements_run_again_are_prepared_by_the_server(other_connection):
