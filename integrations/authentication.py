@@ -1,13 +1,16 @@
 """DRF authentication for ``Authorization: Bearer <token>``.
 
 Failures raise ``AuthenticationFailed`` with a stable code (``token_invalid`` or
-``token_expired``); each door maps the code to its own text (Magento /V1, /api2).
+``token_expired``); each door maps the code to its own text (Magento /V1, /api2), and counts the
+failure against the client's rate limit. Before a token is looked up, the view's rate limits may
+refuse the request (``Throttled``, 429): a client past its budget costs no query however many
+tokens it tries.
 """
 
 from __future__ import annotations
 
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
 from integrations.exceptions import TokenExpired, TokenInvalid
@@ -38,6 +41,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed(
                 detail="Invalid bearer header: the token contains invalid characters.", code=TOKEN_INVALID
             ) from None
+        refuse_spent_budget(request)
         return self.authenticate_credentials(raw_token)
 
     def authenticate_credentials(self, raw_token: str) -> tuple[object, AccessToken]:
@@ -52,3 +56,17 @@ class BearerTokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # A WWW-Authenticate value makes DRF answer 401 rather than 403.
         return self.keyword
+
+
+def refuse_spent_budget(request: Request) -> None:
+    """``Throttled`` if one of the view's rate limits already refuses this request before its caller is known.
+
+    Those that can tell have a ``wait_before_authentication(request, view)`` method (``sales.api.throttling``'s
+    per-address limit); integrations imports no door, so it asks the view for them.
+    """
+    view = (getattr(request, "parser_context", None) or {}).get("view")  # none outside a DRF view
+    for throttle in view.get_throttles() if view is not None else ():
+        wait_before_authentication = getattr(throttle, "wait_before_authentication", None)
+        wait = wait_before_authentication(request, view) if wait_before_authentication else None
+        if wait is not None:
+            raise Throttled(wait)

@@ -3,37 +3,50 @@
 - ``PrincipalRateThrottle``: per caller with a token, ``API_THROTTLE_RATE_USER`` (default 600/min).
   The caller is the one Idempotency-Key records are kept for: an integration token on its own,
   else the token's user (an admin's new token after re-login does not reset the budget).
-- ``AnonymousRateThrottle``: per client address for requests without a token (the routes that let
-  them through, i.e. the token request), ``API_THROTTLE_RATE_ANON`` (default 60/min).
+- ``AnonymousRateThrottle``: per client address for requests without a caller: no token, or one
+  refused, ``API_THROTTLE_RATE_ANON`` (default 60/min).
 - ``TokenRequestRateThrottle``: ``POST /V1/integration/admin/token`` per client address, stricter,
   ``API_THROTTLE_RATE_TOKEN`` (default 30/min); the per-username lockout still applies beside it.
 
 A rate is ``"<requests>/<s|min|hour|day>"``; None or "" switches that limit off. Counts are fixed
 windows, atomic, so with ``CACHES`` on Redis two gunicorn workers never both let the last request of
 a budget through: on Redis one round trip per request (INCR, and EXPIRE when the counter is new, in
-one Lua script), elsewhere (the local-memory cache of tests and ``make run``) ``cache.add`` then
-``cache.incr``. A door request spends one budget: its caller's with a token, else its address's.
-The client address is DRF's (``REST_FRAMEWORK["NUM_PROXIES"]`` behind a proxy). If the cache
-cannot be reached the request is let through and a warning logged: a rate limit must not take the
-API down with it.
+one Lua script called by its SHA1), elsewhere (the local-memory cache of tests and ``make run``)
+``cache.add`` then ``cache.incr``. A budget a process has seen run out is refused there without
+asking the cache again until its window ends.
+
+A door request spends one budget: its caller's with a token, else its address's. That holds for
+requests refused for their caller too (no token, a bad or expired one, a route the caller may not
+use), which DRF refuses before it checks the rate limits: the door's exception handler counts them
+(``refusal_counted``), and past the budget answers 429 instead of 401. An address past its budget
+has its tokens refused before they are looked up (``integrations.authentication`` asks
+``AnonymousRateThrottle.wait_before_authentication``), so trying tokens costs no query once over,
+in each process from its first refusal past the budget on; its requests with a valid token are
+refused too until the window ends. The client address is DRF's (``REST_FRAMEWORK["NUM_PROXIES"]``
+behind a proxy). If the cache cannot be reached the request is let through and a warning logged: a
+rate limit must not take the API down with it.
 
 Refused requests answer 429 with ``Retry-After`` (whole seconds until the window ends), in each
-door's envelope: /V1 Magento's ``{"message": "Too Many Requests"}`` (Magento 2.4.7,
-``Magento\\Webapi\\Controller\\Rest\\RequestValidator::checkBackpressure``), /api2
+door's envelope, rendered here and only here: /V1 Magento's ``{"message": "Too Many Requests"}``
+(Magento 2.4.7, ``Magento\\Webapi\\Controller\\Rest\\RequestValidator::checkBackpressure``), /api2
 ``{"error": "Too many requests"}``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import threading
 import time
+import weakref
 from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import NoScriptError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -54,6 +67,7 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+REDIS_COUNT_SCRIPT_SHA1 = hashlib.sha1(REDIS_COUNT_SCRIPT.encode(), usedforsecurity=False).hexdigest()  # EVALSHA's name
 
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # DRF's notation: the period's first letter counts
@@ -66,6 +80,32 @@ def parse_rate(rate: str) -> tuple[int, int]:
         return int(count), PERIODS[period.strip()[0].lower()]
     except (AttributeError, ValueError, KeyError, IndexError):
         raise ImproperlyConfigured(f"{rate!r} is not a rate: use <requests>/<s|min|hour|day>, e.g. 600/min.") from None
+
+
+class SpentBudgets:
+    """The counters this process has seen go past their limit, by key. A key names its window, so an entry is
+    never asked for again once its window ends; past ``max_entries`` the oldest go first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._keys: dict[str, None] = {}  # insertion-ordered: the oldest first
+        self._lock = threading.Lock()  # gthread workers share the process
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._keys[key] = None
+            while len(self._keys) > self.max_entries:
+                del self._keys[next(iter(self._keys))]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+spent_budgets = SpentBudgets(max_entries=10_000)
 
 
 class WindowRateThrottle(BaseThrottle):
@@ -92,22 +132,30 @@ class WindowRateThrottle(BaseThrottle):
         """Whose budget this request spends; None: not limited by this throttle."""
         raise NotImplementedError
 
+    def window(self, identity: str, period: int) -> tuple[str, float]:
+        """The counter's key for ``identity`` in the current window, and the seconds left in that window."""
+        now = self.timer()
+        window = int(now // period)
+        return f"throttle:{self.scope}:{identity}:{period}:{window}", (window + 1) * period - now
+
     def allow_request(self, request, view) -> bool:
         rate = self.rate()
         identity = self.identity(request, view) if rate else None
         if identity is None:
             return True
         limit, period = parse_rate(rate)
-        now = self.timer()
-        window = int(now // period)
-        key = f"throttle:{self.scope}:{identity}:{period}:{window}"
+        key, self.remaining_seconds = self.window(identity, period)
+        if key in spent_budgets:
+            return False  # refused until the window ends whatever the count: no round trip to learn it again
         try:
             count = self._count(key, timeout=period + EXPIRY_MARGIN_SECONDS)
         except Exception:  # noqa: BLE001 - the cache being down must not refuse every request
             logger.warning("rate limit %s not counted: the cache is unavailable", self.scope, exc_info=True)
             return True
-        self.remaining_seconds = (window + 1) * period - now
-        return count <= limit
+        if count > limit:
+            spent_budgets.add(key)
+            return False
+        return True
 
     def _count(self, key: str, *, timeout: int) -> int:
         if isinstance(self.cache, RedisCache):
@@ -124,30 +172,31 @@ class WindowRateThrottle(BaseThrottle):
 
 
 def redis_count(cache: RedisCache, key: str, *, timeout: int) -> int:
-    """``key``'s counter in ``cache``'s Redis after adding one: a single round trip to the write server."""
+    """``key``'s counter in ``cache``'s Redis after adding one: a single round trip to the write server (two
+    the first time a server sees the script)."""
     redis_key = cache.make_and_validate_key(key)  # the key cache.get(key) reads
-    client = _write_client(cache)
-    return int(_redis_count_script(client)(keys=[redis_key], args=[timeout], client=client))
+    client = redis_write_client(cache)
+    try:
+        count = client.evalsha(REDIS_COUNT_SCRIPT_SHA1, 1, redis_key, timeout)
+    except NoScriptError:  # a server that does not know it yet (new, restarted, SCRIPT FLUSH): EVAL also keeps it
+        count = client.eval(REDIS_COUNT_SCRIPT, 1, redis_key, timeout)
+    return int(count)
 
 
-def _write_client(cache: RedisCache):
-    # Django builds a new redis.Redis (on the same pool) on each call, which costs more than the round trip.
-    backend = cache._cache
-    client = getattr(backend, "_throttle_write_client", None)
+_write_clients: weakref.WeakKeyDictionary[RedisCache, object] = weakref.WeakKeyDictionary()
+
+
+def redis_write_client(cache: RedisCache):
+    """The redis-py client of ``cache``'s write server, on the cache's own connection pool, kept per cache.
+
+    Django's RedisCache has no public way to its client: this is the one place that reaches in (its private
+    ``_cache``, and that object's ``get_client``). Kept because ``get_client`` builds a new ``redis.Redis`` on
+    each call, which costs more than the round trip it serves.
+    """
+    client = _write_clients.get(cache)
     if client is None:
-        client = backend._throttle_write_client = backend.get_client(write=True)
+        client = _write_clients[cache] = cache._cache.get_client(write=True)
     return client
-
-
-_registered_scripts = {}  # script text -> redis-py Script (its sha1, computed once)
-
-
-def _redis_count_script(client):
-    # redis-py's Script sends EVALSHA, and loads the script itself into a server that does not know it yet.
-    script = _registered_scripts.get(REDIS_COUNT_SCRIPT)
-    if script is None:
-        script = _registered_scripts[REDIS_COUNT_SCRIPT] = client.register_script(REDIS_COUNT_SCRIPT)
-    return script
 
 
 class PrincipalRateThrottle(WindowRateThrottle):
@@ -173,6 +222,16 @@ class AnonymousRateThrottle(WindowRateThrottle):
             return None
         return self.get_ident(request)
 
+    def wait_before_authentication(self, request, view) -> float | None:
+        """Seconds left in the window when this process saw the client address spend its budget, else None.
+        Asked by ``integrations.authentication`` before it looks a token up (so without ``request.user``): an
+        address past its budget has its tokens refused unread, and trying tokens costs no query once over."""
+        rate = self.rate()
+        if not rate:
+            return None
+        key, remaining = self.window(self.get_ident(request), parse_rate(rate)[1])
+        return remaining if key in spent_budgets else None
+
 
 class TokenRequestRateThrottle(WindowRateThrottle):
     scope = "token"
@@ -187,6 +246,23 @@ DOOR_THROTTLES = [PrincipalRateThrottle, AnonymousRateThrottle]
 TOKEN_THROTTLES = [TokenRequestRateThrottle]
 
 
+# DRF authenticates, then checks permissions, then the rate limits: a request refused by the first two has not
+# been counted yet.
+REFUSED_BEFORE_THROTTLES = (exceptions.NotAuthenticated, exceptions.AuthenticationFailed, exceptions.PermissionDenied)
+
+
+def refusal_counted(exc: Exception, context: dict) -> Exception:
+    """A refusal of the caller (no token, a bad one, a route it may not use) spends a budget all the same: an
+    unknown caller its address's, a known one its own. Past it the answer is Throttled rather than ``exc``."""
+    view, request = context.get("view"), context.get("request")
+    if not isinstance(exc, REFUSED_BEFORE_THROTTLES) or view is None or request is None:
+        return exc
+    for throttle in view.get_throttles():
+        if not throttle.allow_request(request, view):
+            return exceptions.Throttled(throttle.wait())
+    return exc
+
+
 def throttled_response(exc: exceptions.Throttled, body: dict) -> Response:
     """429 with ``Retry-After`` in whole seconds (at least 1) when the throttle knows the wait."""
     response = Response(body, status=429)
@@ -196,14 +272,16 @@ def throttled_response(exc: exceptions.Throttled, body: dict) -> Response:
 
 
 def v1_exception_handler(exc, context):
-    """/V1's handler, with Magento's 429 for a throttled request."""
+    """/V1's handler: Magento's 429 for a throttled request, Magento's errors for the rest."""
+    exc = refusal_counted(exc, context)
     if isinstance(exc, exceptions.Throttled):
         return throttled_response(exc, v1_errors.envelope(V1_TOO_MANY_REQUESTS))
     return v1_errors.exception_handler(exc, context)
 
 
 def api2_exception_handler(exc, context):
-    """/api2's handler, with its 429 for a throttled request."""
+    """/api2's handler: its 429 for a throttled request, its errors for the rest."""
+    exc = refusal_counted(exc, context)
     if isinstance(exc, exceptions.Throttled):
         return throttled_response(exc, {"error": API2_TOO_MANY_REQUESTS})
     return api2_errors.exception_handler(exc, context)

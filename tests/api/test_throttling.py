@@ -33,6 +33,7 @@ from sales.api.throttling import (
     WindowRateThrottle,
     api2_exception_handler,
     parse_rate,
+    spent_budgets,
     v1_exception_handler,
 )
 from sales.api.v1.base import MagentoView
@@ -87,11 +88,14 @@ pytestmark = pytest.mark.urls(__name__)
 
 @pytest.fixture(autouse=True)
 def own_cache_and_clock(settings, monkeypatch):
-    """A cache of this test's own, and a clock standing still in the middle of a minute."""
+    """A cache of this test's own, no budget known spent, and a clock standing still in the middle of a minute."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }
     monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: NOW))
+    spent_budgets.clear()
+    yield
+    spent_budgets.clear()
 
 
 def staff_token(django_user_model, username: str) -> str:
@@ -172,14 +176,6 @@ def test_requests_without_a_token_are_limited_per_client_address(client, default
 
 
 @pytest.mark.django_db
-def test_a_request_refused_for_its_token_never_spends_a_budget(client, default_store, settings):
-    # Magento checks the consumer before its rate limit, and so does DRF: a bad token is 401, not 429
-    settings.API_THROTTLE_RATE_ANON = "1/min"
-    answers = [client.get("/rest/default/V1/probe", **bearer("not-a-token")).status_code for _ in range(3)]
-    assert answers == [401, 401, 401]
-
-
-@pytest.mark.django_db
 def test_the_token_request_has_its_own_stricter_limit_per_client_address(
     client, django_user_model, default_store, settings
 ):
@@ -225,19 +221,38 @@ def test_an_unreachable_cache_lets_requests_through_and_says_so(settings, caplog
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("url", "with_token", "scope"),
-    [("/rest/default/V1/probe", True, "principal"), ("/rest/default/V1/anonymous-probe", False, "anon")],
-)
+    ("url", "token", "status", "scope"),
+    [("/rest/default/V1/probe", "valid", 200, "principal"),
+     ("/rest/default/V1/anonymous-probe", None, 200, "anon"),
+     ("/rest/default/V1/probe", None, 401, "anon"),
+     ("/rest/default/V1/probe", "not-a-token", 401, "anon"),
+     ("/api2/probe", "not-a-token", 401, "anon")],
+    ids=["caller", "anonymous", "refused for no token", "refused for its token on V1", "refused for its token on api2"],
+)  # fmt: skip
 def test_a_door_request_spends_one_budget_only(
-    client, django_user_model, default_store, monkeypatch, url, with_token, scope
+    client, django_user_model, default_store, monkeypatch, url, token, status, scope
 ):
     counted = []
     monkeypatch.setattr(WindowRateThrottle, "_count", lambda self, key, timeout: counted.append(key) or 1)
-    headers = bearer(staff_token(django_user_model, "counted-admin")) if with_token else {}
+    if token == "valid":
+        token = staff_token(django_user_model, "counted-admin")
+    headers = bearer(token) if token else {}
 
-    assert client.get(url, **headers).status_code == 200
+    assert client.get(url, **headers).status_code == status
 
     assert [key.split(":")[1] for key in counted] == [scope]
+
+
+@pytest.mark.django_db
+def test_anonymous_requests_and_refused_tokens_share_the_addresss_budget(client, default_store, settings):
+    # a route open to anyone still refuses a bad token (401): both spend what the address may send
+    settings.API_THROTTLE_RATE_ANON = "2/min"
+    url = "/rest/default/V1/anonymous-probe"
+
+    answers = [client.get(url), client.get(url, **bearer("not-a-token")), client.get(url)]
+
+    assert [answer.status_code for answer in answers] == [200, 401, 429]
+    assert answers[2].json() == {"message": V1_TOO_MANY_REQUESTS} and answers[2]["Retry-After"] == "20"
 
 
 def test_a_throttle_that_does_not_apply_never_touches_the_cache():
@@ -345,6 +360,52 @@ def test_each_request_costs_one_redis_round_trip_and_the_counter_expires(two_wor
     assert two_workers_caches[1].get(key) == 4  # the counter is the cache's own key and value
     redis_key = two_workers_caches[0].make_and_validate_key(key)
     assert 0 < two_workers_caches[0]._cache.get_client(redis_key).ttl(redis_key) <= 60 + EXPIRY_MARGIN_SECONDS
+
+
+def test_a_redis_that_forgot_the_script_loads_it_and_counts_on(two_workers_caches, redis_url, settings, monkeypatch):
+    import redis
+
+    # given a server that knows no script: restarted, or as here SCRIPT FLUSH
+    settings.API_THROTTLE_RATE_USER = "2/min"
+    throttle = PrincipalRateThrottle()
+    throttle.cache = two_workers_caches[0]
+    caller = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=8), auth=None)
+    redis.Redis.from_url(redis_url).script_flush()
+    commands = []
+    execute = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
+                        execute(client, *args, **kw))  # fmt: skip
+
+    allowed = [throttle.allow_request(caller, None) for _ in range(3)]
+
+    assert allowed == [True, True, False]
+    assert commands == ["EVALSHA", "EVAL", "EVALSHA", "EVALSHA"]  # EVAL runs it once and the server keeps it
+    key = f"throttle:principal:user:8:60:{int(NOW // 60)}"
+    assert two_workers_caches[1].get(key) == 3
+    redis_key = two_workers_caches[0].make_and_validate_key(key)
+    assert 0 < redis.Redis.from_url(redis_url).ttl(redis_key) <= 60 + EXPIRY_MARGIN_SECONDS
+
+
+def test_a_budget_seen_spent_is_refused_without_a_round_trip_until_its_window_ends(
+    two_workers_caches, settings, monkeypatch
+):
+    import redis
+
+    settings.API_THROTTLE_RATE_USER = "1/min"
+    throttle = PrincipalRateThrottle()
+    throttle.cache = two_workers_caches[0]
+    caller = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=9), auth=None)
+    assert [throttle.allow_request(caller, None) for _ in range(2)] == [True, False]
+    commands = []
+    execute = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
+                        execute(client, *args, **kw))  # fmt: skip
+
+    assert throttle.allow_request(caller, None) is False and 0 < throttle.wait() <= 20
+    assert commands == []
+    monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: NOW + 20))
+    assert throttle.allow_request(caller, None) is True
+    assert commands == ["EVALSHA"]
 
 
 def test_an_unreachable_redis_lets_requests_through_and_says_so(settings, caplog):

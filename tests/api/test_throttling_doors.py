@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from sales.api.throttling import API2_TOO_MANY_REQUESTS, V1_TOO_MANY_REQUESTS
+from sales.api.throttling import API2_TOO_MANY_REQUESTS, V1_TOO_MANY_REQUESTS, spent_budgets
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,9 @@ def own_cache(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }
+    spent_budgets.clear()
+    yield
+    spent_budgets.clear()
 
 
 @pytest.mark.parametrize(

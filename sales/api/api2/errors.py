@@ -1,4 +1,7 @@
-"""Seed 004's error table for /api2: ``{"error": "..."}`` with its status codes."""
+"""Seed 004's error table for /api2: ``{"error": "..."}`` with its status codes.
+
+A throttled request's 429 is ``sales.api.throttling.api2_exception_handler``'s, which hands the rest to this one.
+"""
 
 from __future__ import annotations
 
@@ -75,8 +78,6 @@ def exception_handler(exc, context):
         return error("Method not allowed", 405)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return error("Not found", 404)
-    if isinstance(exc, exceptions.Throttled):
-        return error("Too many requests", 429)
     if isinstance(exc, exceptions.APIException):
         return error(str(exc.detail), exc.status_code)
     logger.exception("unhandled error in /api2 %s", type(context.get("view")).__name__)

@@ -1,4 +1,7 @@
-"""Magento's error envelope for /V1: ``{"message", "parameters"}`` (parameters only when present)."""
+"""Magento's error envelope for /V1: ``{"message", "parameters"}`` (parameters only when present).
+
+A throttled request's 429 is ``sales.api.throttling.v1_exception_handler``'s, which hands the rest to this one.
+"""
 
 from __future__ import annotations
 
@@ -60,8 +63,6 @@ def exception_handler(exc, context):
         return Response(envelope(NO_ROUTE), status=404)  # Magento routes by method and path together
     if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
         return Response(envelope("Decoding error: %1", [str(exc.detail)]), status=400)
-    if isinstance(exc, exceptions.Throttled):
-        return Response(envelope(str(exc.detail)), status=429)
     if isinstance(exc, exceptions.APIException):
         return Response(envelope(str(exc.detail)), status=exc.status_code)
     # A bug: logged with a report id, answered in Magento's envelope rather than an HTML page.
