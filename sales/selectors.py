@@ -7,15 +7,21 @@ import functools
 import json
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, models
-from django.db.models import Field, Model, Prefetch, QuerySet
+from django.db.models import BooleanField, F, Field, Model, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy, RawSQL
 
+from notifications.models import EmailOutbox
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory
 
 ID_MAX = 2**63 - 1  # bigint
+# The most ids one read binds: any page (/V1's pageSize is at most 10,000) is one query, and a search without
+# pageSize (every match) is read in batches of this many, under PostgreSQL's 65,535 parameters a statement and
+# SQLite's 32,766 (its default; some builds take more).
+IDS_PER_QUERY = 10_000
 
 
 class InvoiceRows(NamedTuple):
@@ -40,24 +46,29 @@ def invoices_with_rows(
 ) -> list[InvoiceRows]:
     """Invoices with their rows and comments, in the order of ``invoice_ids`` (unknown ids are left out).
 
-    One query however many invoices, rows or comments: the rows and comments come as JSON arrays, built
-    by the database in the order of ``fields``. No model instances: a page of 50 invoices is thousands of
-    values, and instantiating them was most of a list's time. Amounts come as Decimal, never through a
-    float: the JSON is parsed with ``parse_float=Decimal``, and on PostgreSQL trim_scale() drops the
-    trailing zeros (1917.6000 -> 1917.6), so the JSON writer can write each amount as it is.
+    One query for up to ``IDS_PER_QUERY`` invoices however many rows or comments they have: the rows and
+    comments come as JSON arrays, built by the database in the order of ``fields``. No model instances: a page
+    of 50 invoices is thousands of values, and instantiating them was most of a list's time.
+
+    Amounts are Decimal or their text, never a Python float. PostgreSQL sends each exactly, trim_scale() dropping
+    the column's trailing zeros (1917.6000 -> 1917.6) so the JSON writer can write it as it is; the JSON is
+    parsed with ``parse_float=Decimal``. SQLite has no decimal type: it keeps an amount as a REAL, 15
+    significant digits (Django's own read of it rounds to those 15 digits too), and the query reads it as
+    SQLite's text of that REAL, so the digits SQLite holds come out as they are.
     """
-    if not invoice_ids:
-        return []
-    sql, decoders = _invoice_rows_sql(fields, order_number, connection.vendor)
     # An id no id column can hold (a client's 99999999999999999999) names no invoice: not a driver error.
     ids = [int(invoice_id) for invoice_id in invoice_ids if 0 < int(invoice_id) <= ID_MAX]
     if not ids:
         return []
+    sql, decoders = _invoice_rows_sql(fields, order_number, connection.vendor)
+    fetched = []
     with connection.cursor() as cursor:
-        # One placeholder per id: the same text for every page of the same size (so PostgreSQL keeps it
-        # prepared), and no array to adapt (for one invoice that was a tenth of the request's Python).
-        cursor.execute(sql.replace("%s", ", ".join(["%s"] * len(ids))), ids)
-        fetched = cursor.fetchall()
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            batch = ids[start : start + IDS_PER_QUERY]
+            # One placeholder per id: the same text for every page of the same size (so PostgreSQL keeps it
+            # prepared), and no array to adapt (for one invoice that was a tenth of the request's Python).
+            cursor.execute(sql.format(invoice_ids=", ".join(["%s"] * len(batch))), batch)
+            fetched += cursor.fetchall()
     invoice_decode, item_decode, comment_decode = decoders
     found = {}
     for row in fetched:
@@ -107,14 +118,15 @@ def _model_field(model: type[Model], name: str) -> Field:
 
 @functools.cache
 def _invoice_rows_sql(fields: InvoiceFields, order_number: bool, vendor: str) -> tuple[str, tuple]:
-    """The query of ``invoices_with_rows`` and, per part, which positions need decoding (datetimes read as text)."""
+    """The query of ``invoices_with_rows``, a ``str.format`` template with one slot, ``{invoice_ids}``, and,
+    per part, which positions need decoding (datetimes read as text)."""
     postgres = vendor == "postgresql"
     quote = connection.ops.quote_name
 
     def column(alias: str, field: Field) -> str:
         name = f"{alias}.{quote(field.column)}"
         if isinstance(field, models.DecimalField):
-            # PostgreSQL: exact numerics without trailing zeros; SQLite: its stored text, not its REAL.
+            # PostgreSQL: exact numerics without trailing zeros; SQLite: the text of its REAL, not a Python float.
             return f"trim_scale({name})" if postgres else f"CAST({name} AS TEXT)"
         return name
 
@@ -151,13 +163,86 @@ def _invoice_rows_sql(fields: InvoiceFields, order_number: bool, vendor: str) ->
     if order_number:
         number = f"o.{quote('increment_id')}"
         join = f" INNER JOIN {order_table} o ON o.{quote('id')} = i.{quote('order_id')}"
-    where = f"i.{quote('id')} IN (%s)"
+    # {invoice_ids} is the one slot filled in per call (a placeholder per id); the rest is fixed text.
+    where = f"i.{quote('id')} IN ({{invoice_ids}})"
     sql = (
         f"SELECT i.{quote('id')}, {invoice_columns}, {number}, {items}, {comments}"
         f" FROM {quote(Invoice._meta.db_table)} i{join} WHERE {where}"
     )
     # The first column is the id, for matching the rows to the ids asked for; it is not part of the invoice.
     return sql, (invoice_decoders, item_decoders, comment_decoders)
+
+
+# -- /api2's list: keyset paging -------------------------------------------------------------------------------
+# A page is read from the (column, id) index after the previous page's last row, however deep, instead of
+# counting past OFFSET rows. Ties are broken by id, in the sort's direction.
+
+
+def _nullable(column: str) -> bool:
+    return column != "pk" and Invoice._meta.get_field(column).null
+
+
+def invoice_list_ordering(*, column: str, descending: bool) -> list[OrderBy]:
+    """The list's ORDER BY: NULLs last ascending and first descending (PostgreSQL's order, which its indexes
+    keep; SQLite is told so explicitly), then the id in the same direction."""
+    nulls = {} if not _nullable(column) else {"nulls_first": True} if descending else {"nulls_last": True}
+    by_column = F(column).desc(**nulls) if descending else F(column).asc(**nulls)
+    return [by_column] if column == "pk" else [by_column, F("pk").desc() if descending else F("pk").asc()]
+
+
+def _after_row(column: str, descending: bool, value, invoice_id: int) -> RawSQL:
+    """``(column, id) > (value, id)`` (``<`` descending): a row comparison read from the (column, id) index."""
+    quote = connection.ops.quote_name
+    table = quote(Invoice._meta.db_table)
+    field = Invoice._meta.get_field(column)
+    operator = "<" if descending else ">"
+    return RawSQL(
+        f"({table}.{quote(field.column)}, {table}.{quote('id')}) {operator} (%s, %s)",
+        (field.get_db_prep_value(value, connection), invoice_id),
+        output_field=BooleanField(),
+    )
+
+
+def invoice_keys_after(
+    invoices: QuerySet[Invoice],
+    *,
+    column: str,
+    descending: bool,
+    count: int,
+    after: tuple[int, Any] | None = None,
+    offset: int = 0,
+) -> list[tuple[int, Any]]:
+    """``count`` of ``invoices`` as ``(id, value of column)``, in the list's order (``invoice_list_ordering``):
+    after the invoice ``after`` names by its id and its value of ``column``, or ``offset`` rows into the list
+    without one. ``column`` is a model field or ``pk`` (then the value is None). One query, or two when an
+    ascending page runs past the last amount into the NULLs."""
+    ordered = invoices.order_by(*invoice_list_ordering(column=column, descending=descending))
+    tail_nulls = False
+    if after is not None:
+        after_id, value = after
+        id_after = {"pk__lt" if descending else "pk__gt": after_id}
+        if column == "pk":
+            ordered = ordered.filter(**id_after)
+        elif value is None:  # inside the NULLs of a nullable column, ordered by id
+            rest = Q(**{f"{column}__isnull": True}, **id_after)
+            if descending:  # NULLs first: every amount is still to come
+                rest |= Q(**{f"{column}__isnull": False})
+            ordered = ordered.filter(rest)
+        else:
+            ordered = ordered.filter(_after_row(column, descending, value, after_id))
+            # A row comparison is never true for a NULL; ascending, the NULLs come after the last amount.
+            tail_nulls = not descending and _nullable(column)
+    fields = ("pk", "pk") if column == "pk" else ("pk", column)
+    keys = [(invoice_id, None if column == "pk" else value) for invoice_id, value in
+            ordered.values_list(*fields)[offset : offset + count]]  # fmt: skip
+    if tail_nulls and len(keys) < count:
+        nulls = invoices.filter(**{f"{column}__isnull": True}).order_by("pk").values_list("pk", column)
+        keys += list(nulls[: count - len(keys)])
+    return keys
+
+
+def invoice_count(invoices: QuerySet[Invoice]) -> int:
+    return invoices.count()
 
 
 def orders_with_rows() -> QuerySet[Order]:
@@ -228,3 +313,26 @@ def order_with_items_get(*, order_id: int) -> Order:
     if order is None:
         raise NoSuchEntityError(entity="order")
     return order
+
+
+def invoice_page_get(*, invoice_id: int) -> Invoice | None:
+    """The invoice with all its admin page shows: its order with store, addresses and payment, its rows with
+    their order rows, its comments (newest first) and its e-mails with their attempts, in a fixed number of
+    queries."""
+    return (
+        Invoice.objects.select_related(
+            "order__store", "order__billing_address", "order__shipping_address", "order__payment"
+        )
+        .prefetch_related(
+            Prefetch("items", queryset=InvoiceItem.objects.select_related("order_item").order_by("id")),
+            Prefetch("comments", queryset=InvoiceComment.objects.order_by("-created_at", "-id")),
+            Prefetch(
+                "emails",
+                queryset=EmailOutbox.objects.defer("body_text", "body_html")
+                .order_by("-id")
+                .prefetch_related("attempt_log"),
+            ),
+        )
+        .filter(pk=invoice_id)
+        .first()
+    )

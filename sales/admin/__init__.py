@@ -5,4 +5,3 @@ from sales.admin.invoices import InvoiceAdmin
 from sales.admin.orders import OrderAdmin
 
 __all__ = ["InvoiceAdmin", "NoFullCountPaginator", "OrderAdmin", "ReadOnlyAdmin", "ReadOnlyInline"]
-

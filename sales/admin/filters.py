@@ -62,8 +62,11 @@ class RangeFilter(admin.FieldListFilter):
             "value_from": self.value(self.lookup_from),
             "value_to": self.value(self.lookup_to),
             "input_type": self.input_type,
-            "others": [(name, item) for name, values in others.items()
-                       for item in (values if isinstance(values, list) else [values])],  # fmt: skip
+            "others": [
+                (name, item)
+                for name, values in others.items()
+                for item in (values if isinstance(values, list) else [values])
+            ],  # fmt: skip
             "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
         }
 

@@ -1,45 +1,23 @@
-"""The invoice page of Sales > Invoices: what Magento's invoice view shows, read in a fixed number of queries."""
+"""The invoice page of Sales > Invoices: what Magento's invoice view shows, read in a fixed number of queries
+(``sales.selectors.invoice_page_get``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from notifications.models import EmailOutbox
 from payments.methods import method_get
 from sales.documents import address_lines, customer_name, invoice_totals, qty_text
 from sales.items import invoice_rows_parent_first
-from sales.models import Invoice, InvoiceComment, InvoiceItem
+from sales.models import Invoice, InvoiceItem
 from sales.money import as_decimal, format_price
 from sales.services.invoice_email import INVOICE_NEW, INVOICE_UPDATE
 from sales.totals import row_total_after_discount
 
 MEDIUM_DATETIME = "M j, Y, g:i:s A"  # Magento's medium date with time: Aug 21, 2017, 10:30:55 PM
 EMAIL_KINDS = {INVOICE_NEW: "Invoice", INVOICE_UPDATE: "Invoice Update"}
-
-
-def invoice_page_get(*, invoice_id: int) -> Invoice | None:
-    """The invoice with its order, rows, comments (newest first) and e-mails with their attempts."""
-    return (
-        Invoice.objects.select_related(
-            "order__store", "order__billing_address", "order__shipping_address", "order__payment"
-        )
-        .prefetch_related(
-            Prefetch("items", queryset=InvoiceItem.objects.select_related("order_item").order_by("id")),
-            Prefetch("comments", queryset=InvoiceComment.objects.order_by("-created_at", "-id")),
-            Prefetch(
-                "emails",
-                queryset=EmailOutbox.objects.defer("body_text", "body_html")
-                .order_by("-id")
-                .prefetch_related("attempt_log"),
-            ),
-        )
-        .filter(pk=invoice_id)
-        .first()
-    )
 
 
 @dataclass(frozen=True)

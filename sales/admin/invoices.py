@@ -9,10 +9,11 @@ from django.utils.functional import cached_property
 
 from sales.admin.base import ReadOnlyAdmin, pdf_response
 from sales.admin.invoice_grid import InvoiceGridAdmin
-from sales.admin.invoice_page import invoice_page_context, invoice_page_get
+from sales.admin.invoice_page import invoice_page_context
 from sales.errors import DomainError, NoSuchEntityError
 from sales.models import Invoice, InvoiceGrid
 from sales.pdf import invoices_pdf
+from sales.selectors import invoice_page_get
 from sales.services import invoice_cancel, invoice_capture, invoice_comment_add, invoice_email_send, invoice_void
 from sales.services.invoice_settlement import can_cancel, can_capture, can_void
 

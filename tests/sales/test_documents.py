@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from sales.admin.invoice_page import invoice_page_context, invoice_page_get
+from sales.admin.invoice_page import invoice_page_context
 from sales.documents import address_lines, invoice_totals
 from sales.models import InvoiceItem
 from sales.pdf import invoices_pdf
+from sales.selectors import invoice_page_get
 from sales.services import invoice_order
 from sales.services.invoice_email import invoice_email_context
 from tests.conftest import load_seed_order

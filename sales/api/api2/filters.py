@@ -1,4 +1,4 @@
-"""The list's query parameters, as a django-filter FilterSet, and its keyset (cursor) paging."""
+"""The list's query parameters, as a django-filter FilterSet, and its keyset paging's cursor."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters as filters
-from django.db import connection
-from django.db.models import BooleanField, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
 
 from sales.api.api2.errors import Api2Error
 from sales.models import Invoice, InvoiceState
@@ -46,8 +43,7 @@ class InvoiceFilter(filters.FilterSet):
 
 # -- keyset paging ---------------------------------------------------------------------------------------------
 
-# Each sort is a column with an index on (column, id): a page is read from the index after the previous page's
-# last row, however deep, instead of counting past OFFSET rows. Ties are broken by id, in the sort's direction.
+# Each sort is a column with an index on (column, id), read by ``selectors.invoice_keys_after``.
 SORT_FIELDS = {"entity_id": "pk", "created_at": "created_at", "updated_at": "updated_at",
                "increment_id": "increment_id", "grand_total": "grand_total"}  # fmt: skip
 INVALID_CURSOR = "Invalid cursor"
@@ -130,58 +126,3 @@ def _cursor_value(sort: str, value):
     except OverflowError:
         raise invalid_cursor() from None
     return moment
-
-
-def _nullable(column: str) -> bool:
-    return column != "pk" and Invoice._meta.get_field(column).null
-
-
-def cursor_ordering(cursor: Cursor) -> list:
-    """The list's ORDER BY: NULLs last ascending and first descending (PostgreSQL's order, which its indexes keep)."""
-    column = cursor.column
-    if cursor.descending:
-        by_column = F(column).desc(nulls_first=True) if _nullable(column) else F(column).desc()
-    else:
-        by_column = F(column).asc(nulls_last=True) if _nullable(column) else F(column).asc()
-    return [by_column] if column == "pk" else [by_column, F("pk").desc() if cursor.descending else F("pk").asc()]
-
-
-def _row_after(cursor: Cursor) -> RawSQL:
-    """``(column, id) > (value, id)`` (``<`` descending): a row comparison read from the (column, id) index."""
-    quote = connection.ops.quote_name
-    table = quote(Invoice._meta.db_table)
-    field = Invoice._meta.get_field(cursor.column)
-    operator = "<" if cursor.descending else ">"
-    return RawSQL(
-        f"({table}.{quote(field.column)}, {table}.{quote('id')}) {operator} (%s, %s)",
-        (field.get_db_prep_value(cursor.value, connection), cursor.invoice_id),
-        output_field=BooleanField(),
-    )
-
-
-def rows_after(queryset: QuerySet[Invoice], cursor: Cursor, count: int, *, offset: int = 0) -> list[tuple]:
-    """``count`` rows as ``(id, sort value)``: after the cursor's row, or ``offset`` rows into the list without one."""
-    column = cursor.column
-    ordered = queryset.order_by(*cursor_ordering(cursor))
-    id_after = {"pk__lt" if cursor.descending else "pk__gt": cursor.invoice_id}
-    tail_nulls = False
-    if cursor.invoice_id is None:
-        pass
-    elif column == "pk":
-        ordered = ordered.filter(**id_after)
-    elif cursor.value is None:  # inside the NULLs of a nullable column, ordered by id
-        after = Q(**{f"{column}__isnull": True}, **id_after)
-        if cursor.descending:  # NULLs first: every amount is still to come
-            after |= Q(**{f"{column}__isnull": False})
-        ordered = ordered.filter(after)
-    else:
-        ordered = ordered.filter(_row_after(cursor))
-        # A row comparison is never true for a NULL; ascending, the NULLs come after the last amount.
-        tail_nulls = not cursor.descending and _nullable(column)
-    fields = ("pk", "pk") if column == "pk" else ("pk", column)
-    keys = [(invoice_id, None if column == "pk" else value) for invoice_id, value in
-            ordered.values_list(*fields)[offset : offset + count]]  # fmt: skip
-    if tail_nulls and len(keys) < count:
-        nulls = queryset.filter(**{f"{column}__isnull": True}).order_by("pk").values_list("pk", column)
-        keys += list(nulls[: count - len(keys)])
-    return keys

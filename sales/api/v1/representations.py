@@ -6,10 +6,12 @@ Amounts stay Decimal here; the renderer writes them as exact JSON numbers.
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.db import models
 
+from payments.models import Transaction
 from sales.api.json import format_decimal
 from sales.models import (
     Invoice,
@@ -63,69 +65,89 @@ def magento_decimal(value: Decimal) -> Decimal:
     return Decimal(format_decimal(value))
 
 
-def _value(value):
-    if isinstance(value, bool):
-        return int(value)  # Magento's flags are 0/1
-    if isinstance(value, datetime.datetime):
-        return magento_datetime(value)
-    if isinstance(value, Decimal):
-        return magento_decimal(value)
-    return value
-
-
-def _pick(obj, names) -> dict:
-    result = {}
-    for name in names:
-        value = getattr(obj, name)
-        if value is not None:
-            result[name] = _value(value)
-    return result
-
-
-def _write_as(field: models.Field):
-    """How a column's stored value is written: flags 0/1, dates ``Y-m-d H:i:s`` UTC, amounts as Decimal."""
-    if isinstance(field, models.BooleanField):
-        return int
-    if isinstance(field, models.DateTimeField):
-        return magento_datetime
-    if isinstance(field, models.DecimalField):
-        return _decimal
-    return None
-
-
 def _decimal(value) -> Decimal:
     # The selector's amounts are exact Decimals, or ints and strings from its JSON (165, "1917.6"): never floats.
     return value if type(value) is Decimal else Decimal(value)
 
 
-class Shape:
-    """One of Magento's JSON objects: its field names in order, each written as ``_write_as`` says, nulls left out.
+def _write_as(field: models.Field | None, *, trimmed: bool):
+    """How a stored value is written, the one rule for every object: flags 0/1, dates ``Y-m-d H:i:s`` UTC, amounts
+    as exact Decimals without the column's trailing zeros (``trimmed``: the selector's SQL dropped them)."""
+    if isinstance(field, models.BooleanField):
+        return int
+    if isinstance(field, models.DateTimeField):
+        return magento_datetime
+    if isinstance(field, models.DecimalField):
+        return _decimal if trimmed else magento_decimal
+    return None
 
-    Reads a row of values in the order of ``names`` (``from_row``) or a model instance (``from_instance``),
-    so the lean reads and the services' answers are written by the same code.
+
+class Shape:
+    """One of Magento's JSON objects: its fields in order, each written as ``_write_as`` says, nulls left out.
+
+    Reads a row of values in the order of ``names`` (``from_row``: the selector's lean reads) or a model instance
+    (``from_instance``: the ORM's reads and the services' answers), so both are written by the same code.
+    ``names`` are attribute names (``entity_id`` or ``pk`` is the primary key; a foreign key is ``<name>_id``;
+    a property is written as it is); ``keys`` are the JSON's names where they differ.
     """
 
-    def __init__(self, model: type[models.Model], names: tuple[str, ...]):
+    def __init__(self, model: type[models.Model], names: tuple[str, ...], keys: tuple[str, ...] | None = None):
         by_attname = {field.attname: field for field in model._meta.concrete_fields}
+        by_attname["entity_id"] = by_attname["pk"] = model._meta.pk
+        unknown = [name for name in names if name not in by_attname and not hasattr(model, name)]
+        if unknown:
+            raise AttributeError(f"{model.__name__} has no {', '.join(unknown)}")
+        fields = [by_attname.get(name) for name in names]
         self.names = names
-        self.writers = tuple(_write_as(model._meta.pk if name == "entity_id" else by_attname[name]) for name in names)
-        self._plan = tuple(zip(range(len(names)), names, self.writers, strict=True))
+        keys = keys or names
+        self._row_plan = tuple(enumerate(zip(keys, [_write_as(f, trimmed=True) for f in fields], strict=True)))
+        self._instance_plan = tuple(enumerate(zip(keys, [_write_as(f, trimmed=False) for f in fields], strict=True)))
 
-    def from_row(self, values) -> dict:
+    @staticmethod
+    def _written(values, plan) -> dict:
         result = {}
-        for index, name, write in self._plan:
+        for index, (key, write) in plan:
             value = values[index]
             if value is not None:
-                result[name] = value if write is None else write(value)
+                result[key] = value if write is None else write(value)
         return result
 
+    def from_row(self, values) -> dict:
+        return self._written(values, self._row_plan)
+
     def from_instance(self, obj: models.Model) -> dict:
-        return self.from_row([getattr(obj, name) for name in self.names])
+        return self._written([getattr(obj, name) for name in self.names], self._instance_plan)
+
+
+@functools.cache
+def _columns(model: type[models.Model], skip: frozenset[str]) -> Shape:
+    """Every stored column but the primary key and ``skip``, under its Magento name (foreign keys as ``<name>_id``)."""
+    return Shape(model, tuple(field.attname for field in model._meta.concrete_fields
+                              if not field.primary_key and field.attname not in skip))  # fmt: skip
+
+
+def _model_dict(obj: models.Model, *, skip: frozenset[str] = frozenset()) -> dict:
+    return _columns(type(obj), skip).from_instance(obj)
 
 
 INVOICE = Shape(Invoice, INVOICE_FIELDS)
 INVOICE_ITEM = Shape(InvoiceItem, INVOICE_ITEM_FIELDS)
 INVOICE_COMMENT = Shape(InvoiceComment, INVOICE_COMMENT_FIELDS)
+STATUS_HISTORY = Shape(OrderStatusHistory, tuple(name for name in STATUS_HISTORY_FIELDS if name != "parent_id"))
+ORDER_SHIPPING_TOTAL = Shape(
+    Order,
+    ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax", "shipping_tax_amount",
+     "base_shipping_tax_amount", "shipping_discount_amount", "base_shipping_discount_amount", "shipping_invoiced",
+     "base_shipping_invoiced"),
+)  # fmt: skip
+# Magento's TransactionInterface, in its order.
+TRANSACTION = Shape(
+    Transaction,
+    ("pk", "parent_id", "order_id", "payment_id", "txn_id", "parent_txn_id", "txn_type", "is_closed", "details",
+     "created_at"),
+    keys=("transaction_id", "parent_id", "order_id", "payment_id", "txn_id", "parent_txn_id", "txn_type",
+          "is_closed", "additional_information", "created_at"),
+)  # fmt: skip
 
 
 def invoice_comment_dict(comment: InvoiceComment) -> dict:
@@ -141,34 +163,21 @@ def invoice_dict(rows: InvoiceRows) -> dict:
 
 
 def status_history_dict(history: OrderStatusHistory) -> dict:
-    data = _pick(history, [name for name in STATUS_HISTORY_FIELDS if name != "parent_id"])
+    data = STATUS_HISTORY.from_instance(history)
     data["parent_id"] = history.order_id
     return data
 
 
-def _model_dict(obj: models.Model, *, skip: set[str] = frozenset()) -> dict:
-    """Every stored column under its Magento name (foreign keys as ``<name>_id``)."""
-    result = {}
-    for field in obj._meta.concrete_fields:
-        name = field.attname
-        if name in skip or field.primary_key:
-            continue
-        value = getattr(obj, name)
-        if value is not None:
-            result[name] = _value(value)
-    return result
-
-
 def address_dict(address: OrderAddress) -> dict:
     data = {"entity_id": address.pk, "parent_id": address.order_id}
-    data.update(_model_dict(address, skip={"order_id"}))
+    data.update(_model_dict(address, skip=frozenset({"order_id"})))
     data["street"] = address.street_lines
     return data
 
 
 def order_item_dict(item: OrderItem, parents: dict[int, dict] | None = None) -> dict:
     data = {"item_id": item.pk, "order_id": item.order_id}
-    data.update(_model_dict(item, skip={"order_id"}))
+    data.update(_model_dict(item, skip=frozenset({"order_id"})))
     if parents and item.parent_item_id in parents:
         data["parent_item"] = parents[item.parent_item_id]
     return data
@@ -176,7 +185,7 @@ def order_item_dict(item: OrderItem, parents: dict[int, dict] | None = None) -> 
 
 def payment_dict(payment) -> dict:
     data = {"entity_id": payment.pk, "parent_id": payment.order_id}
-    data.update(_model_dict(payment, skip={"order_id"}))
+    data.update(_model_dict(payment, skip=frozenset({"order_id"})))
     return data
 
 
@@ -197,13 +206,7 @@ def order_dict(order: Order) -> dict:
     shipping = {"method": order.shipping_method} if order.shipping_method else {}
     if order.shipping_address is not None:
         shipping["address"] = address_dict(order.shipping_address)
-    total = {
-        name: getattr(order, name)
-        for name in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax",
-                     "shipping_tax_amount", "base_shipping_tax_amount", "shipping_discount_amount",
-                     "base_shipping_discount_amount", "shipping_invoiced", "base_shipping_invoiced")
-        if getattr(order, name) is not None
-    }  # fmt: skip
+    total = ORDER_SHIPPING_TOTAL.from_instance(order)
     if total:
         shipping["total"] = total
     if shipping:
@@ -217,19 +220,7 @@ def order_dict(order: Order) -> dict:
 
 def transaction_dict(transaction, *, with_children: bool = True) -> dict:
     """Magento's TransactionInterface."""
-    data = {
-        "transaction_id": transaction.pk,
-        "parent_id": transaction.parent_id,
-        "order_id": transaction.order_id,
-        "payment_id": transaction.payment_id,
-        "txn_id": transaction.txn_id,
-        "parent_txn_id": transaction.parent_txn_id,
-        "txn_type": transaction.txn_type,
-        "is_closed": int(transaction.is_closed),
-        "additional_information": transaction.details,
-        "created_at": magento_datetime(transaction.created_at),
-    }
-    data = {key: value for key, value in data.items() if value is not None}
+    data = TRANSACTION.from_instance(transaction)
     if with_children:
         data["child_transactions"] = [
             transaction_dict(child, with_children=False) for child in transaction.children.all()

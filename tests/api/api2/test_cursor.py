@@ -61,13 +61,19 @@ def expected_order(sort: str, direction: str, queryset=None) -> list[int]:
 
 
 def walk(client, query: str) -> list[int]:
-    seen, url = [], f"/api2/invoice?{query}"
+    return walk_with_cursors(client, query)[0]
+
+
+def walk_with_cursors(client, query: str) -> tuple[list[int], list[str]]:
+    """The ids a walk answered, in order, and the cursors it followed."""
+    seen, cursors, url = [], [], f"/api2/invoice?{query}"
     for _ in range(200):
         body = parse(client.get(url))
         seen += [invoice["entity_id"] for invoice in body["invoices"]]
         if body["next_cursor"] is None:
-            return seen
+            return seen, cursors
         assert len(body["invoices"]) > 0
+        cursors.append(body["next_cursor"])
         url = f"/api2/invoice?{query}&cursor={body['next_cursor']}"
     raise AssertionError("the walk did not end")
 
@@ -81,6 +87,39 @@ def test_cursor_walks_every_invoice_exactly_once_in_the_lists_order(v1, order, s
 
     assert seen == expected_order(sort, direction)
     assert len(seen) == len(set(seen)) == 40
+
+
+# Six invoices without an amount among amounts that tie in threes.
+AMOUNTS = [None, "10.5", None, "0", "10.5", None, "21", None, "0", "10.5", None, "0", None]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 5])
+@pytest.mark.parametrize("direction", ["desc", "asc"])
+def test_a_grand_total_walk_whose_cursor_sits_on_a_null_amount_answers_every_invoice_once_in_order(
+    v1, order, direction, limit
+):
+    made = Invoice.objects.bulk_create(
+        Invoice(order=order, store_id=order.store_id, increment_id=f"NULL-{n:03d}", state=1, created_at=START,
+                grand_total=None if amount is None else Decimal(amount))
+        for n, amount in enumerate(AMOUNTS)
+    )  # fmt: skip
+    ids = [invoice.pk for invoice in made]
+
+    def having(amount):
+        return [invoice_id for invoice_id, stored in zip(ids, AMOUNTS, strict=True) if stored == amount]
+
+    seen, cursors = walk_with_cursors(v1, f"limit={limit}&sort=grand_total&direction={direction}")
+
+    # PostgreSQL's order, on both databases: NULLs first descending and last ascending; ties by id, same direction.
+    if direction == "desc":
+        expected = having(None)[::-1] + having("21") + having("10.5")[::-1] + having("0")[::-1]
+    else:
+        expected = having("0") + having("10.5") + having("21") + having(None)
+    assert seen == expected
+    descending = direction == "desc"
+    on_a_null = [text for text in cursors if Cursor.decode(text, sort="grand_total", descending=descending).value
+                 is None]  # fmt: skip
+    assert on_a_null  # the walk did go on from a cursor inside the NULLs
 
 
 @pytest.mark.parametrize("direction", ["asc", "desc"])
@@ -144,14 +183,17 @@ def test_the_last_page_has_a_null_cursor_and_a_full_last_page_says_so_too(v1, or
     assert parse(v1.get("/api2/invoice?limit=5&page=2"))["next_cursor"] is None
 
 
-def test_a_cursor_page_keeps_include_pagination_without_a_page_number(v1, order):
+def test_the_total_is_counted_on_a_numbered_page_not_again_on_every_cursor_page(v1, order):
     make_invoices(order, 5)
-    cursor = parse(v1.get("/api2/invoice?limit=2"))["next_cursor"]
+    first = parse(v1.get("/api2/invoice?limit=2&include_pagination=1"))
 
-    body = parse(v1.get(f"/api2/invoice?limit=2&cursor={cursor}&include_pagination=1"))
+    with CaptureQueriesContext(connection) as queries:
+        body = parse(v1.get(f"/api2/invoice?limit=2&cursor={first['next_cursor']}&include_pagination=1"))
 
-    assert body["pagination"] == {"limit": 2, "total": 5, "pages": 3}
+    assert first["pagination"] == {"page": 1, "limit": 2, "total": 5, "pages": 3}
+    assert "pagination" not in body
     assert len(body["invoices"]) == 2
+    assert not [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
 
 
 def test_a_cursor_page_runs_the_queries_of_a_numbered_page(v1, order):
