@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
 from integrations.acl import acl_resource_choices, acl_resources_of_user
-from integrations.models import AccessToken, AdminTokenRequestLog, IdempotencyKey
+from integrations.models import AccessToken, AdminTokenRequestLog, IdempotencyKey, token_hash_of
 from integrations.services import access_token_revoke, integration_token_create
 
 
@@ -75,8 +75,11 @@ class AccessTokenAdmin(admin.ModelAdmin):
             return  # issued tokens are never edited, only revoked
         user, resources = form.cleaned_data["user"], form.cleaned_data["acl_resources"]
         raw_token = integration_token_create(user=user, name=form.cleaned_data["name"], acl_resources=resources)
-        issued = AccessToken.objects.filter(user=user, kind=AccessToken.Kind.INTEGRATION)
-        obj.pk = issued.order_by("-pk").values_list("pk", flat=True).first()
+        # The row named by the token's (unique) hash, not "the user's newest token": another staff member
+        # issuing one for the same user at the same moment would make that theirs, and the change log and
+        # the page's link would name a token other than the one shown here.
+        issued = AccessToken.objects.get(token_hash=token_hash_of(raw_token))
+        obj.pk, obj.kind, obj.created_at = issued.pk, issued.kind, issued.created_at
         obj._state.adding = False
         messages.warning(
             request, f"Integration token for {obj.name or form.cleaned_data['name']}: {raw_token} - copy it now, "

@@ -25,7 +25,7 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
-from integrations.models import IdempotencyKey
+from integrations.models import IdempotencyKey, is_integration
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -104,9 +104,8 @@ def request_principal(request) -> str:
     An admin's keys survive re-login (admin tokens last hours, a retry may come with a new one);
     two integrations acting as one user keep their keys apart.
     """
-    token = request.auth
-    if getattr(token, "kind", None) == "integration":
-        return f"integration:{token.pk}"
+    if is_integration(request.auth):
+        return f"integration:{request.auth.pk}"
     return f"user:{request.user.pk}"
 
 

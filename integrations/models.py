@@ -54,6 +54,11 @@ class AccessToken(models.Model):
         return self.expires_at <= (now or timezone.now())
 
 
+def is_integration(token) -> bool:
+    """Whether a request's token (``request.auth``: an AccessToken, or None) is an integration's."""
+    return getattr(token, "kind", None) == AccessToken.Kind.INTEGRATION
+
+
 def username_throttle_key(username: str) -> str:
     """The username as the sign-in throttle counts it: Unicode-normalised like Django's
     ``normalize_username`` (NFKC), then case-folded, so ``Admin`` and ``admin`` share one count."""

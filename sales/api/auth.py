@@ -15,15 +15,12 @@ from django.conf import settings
 from rest_framework.permissions import BasePermission
 
 from integrations.acl import acl_allows, view_acl_resources
+from integrations.models import is_integration
 
 
 def _active(request) -> bool:
     user = request.user
     return bool(user and user.is_authenticated and user.is_active)
-
-
-def _is_integration(request) -> bool:
-    return getattr(request.auth, "kind", None) == "integration"
 
 
 def _acl_allows(request, view) -> bool:
@@ -36,7 +33,7 @@ class IsAdminConsumer(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not _active(request):
             return False
-        if _is_integration(request):
+        if is_integration(request.auth):
             if not getattr(settings, "INTEGRATION_TOKENS_AS_BEARER", False):
                 return False
         elif not request.user.is_staff:
@@ -48,6 +45,6 @@ class IsApiConsumer(BasePermission):
     """/api2: an admin token or an integration token; and the route's resources."""
 
     def has_permission(self, request, view) -> bool:
-        if not _active(request) or not (request.user.is_staff or _is_integration(request)):
+        if not _active(request) or not (request.user.is_staff or is_integration(request.auth)):
             return False
         return _acl_allows(request, view)

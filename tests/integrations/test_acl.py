@@ -14,7 +14,7 @@ from integrations.acl import (
     acl_resources_of_user,
     view_acl_resources,
 )
-from integrations.models import AccessToken, AdminTokenRequestLog
+from integrations.models import AccessToken, AdminTokenRequestLog, is_integration
 from integrations.services import integration_token_create
 
 pytestmark = pytest.mark.django_db
@@ -53,13 +53,20 @@ def token(kind=AccessToken.Kind.ADMIN, resources=()):
         ("Magento_Sales::emails", "sales.email_invoice"),
         ("Magento_Sales::comment", "sales.comment_invoice"),
         ("Magento_Sales::actions_view", "sales.view_order"),
-        ("Magento_Sales::sales_order", "sales.view_order"),
         ("Magento_Sales::create", "sales.add_order"),
         ("Magento_Sales::transactions_fetch", "sales.view_order"),
     ],
 )
 def test_magento_resources_map_to_django_permissions(resource, permission):
     assert acl_permission_of(resource) == permission
+
+
+def test_every_resource_offered_is_one_a_route_declares():
+    from tests.api.test_authorization_matrix import api_routes
+
+    declared = {resource for route in api_routes() for resource in route.resources}
+
+    assert {resource for resource, _label in acl_resource_choices()} == declared
 
 
 def test_the_setting_adds_or_overrides_resources(settings):
@@ -76,6 +83,31 @@ def test_a_view_declares_resources_per_method_or_by_default():
 
     assert view_acl_resources(View, "get") == ("Magento_Sales::sales_invoice",)
     assert view_acl_resources(View, "POST") == ("Magento_Sales::invoice", "Magento_Sales::capture")
+
+
+def test_a_head_request_needs_the_resources_of_get():
+    class View:
+        default_acl_resource = "Magento_Sales::sales"
+        acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::create"}
+
+    assert view_acl_resources(View, "HEAD") == ("Magento_Sales::actions_view",)
+
+
+def test_a_head_on_a_list_route_is_open_to_whoever_may_get_it(api_client, staff):
+    from integrations.services import admin_token_create
+
+    grant(staff, "sales.view_order")
+    token = admin_token_create(username="clerk", password=PASSWORD)
+
+    response = api_client.head("/rest/V1/orders", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code not in (401, 403), response.content
+
+
+def test_only_an_integration_tokens_kind_makes_a_caller_an_integration():
+    assert is_integration(AccessToken(kind=AccessToken.Kind.INTEGRATION))
+    assert not is_integration(AccessToken(kind=AccessToken.Kind.ADMIN))
+    assert not is_integration(None)  # no token: a session or an anonymous caller
 
 
 # -- who is allowed ------------------------------------------------------------------------------------------
