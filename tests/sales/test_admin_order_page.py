@@ -242,6 +242,11 @@ def test_print_invoices_is_offered_once_the_order_has_invoices_and_prints_them(a
     # Both invoices of the order, oldest first, each under Magento's heading.
     assert text.index(f"Invoice # {first.increment_id}") < text.index(f"Invoice # {second.increment_id}")
     assert f"Order # {order.increment_id}" in text
+    first_pdf, second_pdf = text.split(f"Invoice # {second.increment_id}")
+    # The tee, with the order's $5 shipping billed on the first invoice only: $22 + $5 = $27.
+    assert "Shipping & Handling: $5.00" in first_pdf and "Grand Total: $27.00" in first_pdf
+    # The rest: $18 + $27 + $5 + $17 + $19 + $52 = $138 ($160 subtotal - $22), no shipping again.
+    assert "Shipping & Handling" not in second_pdf and "Grand Total: $138.00" in second_pdf
 
 
 # -- the New Invoice page -------------------------------------------------------------------------------
@@ -350,8 +355,8 @@ def test_update_qtys_shows_the_totals_of_the_invoice_the_same_quantities_then_cr
     assert shown["Grand Total"] == "$461.60" and shown["Discount"] == "-$40.40"  # 5 × $36 + $22 − 20% + $300
     # Subtotal, Tax Amount, Discount Amount, Row Total of each row (20 % off; the Row Total after it).
     assert row_amounts_shown(page) == {
-        rows[BAG].pk: ("$180.00", "$0.00", "$36.00", "$144.00"),  # 5 x $36
-        rows[YOGA].pk: ("$22.00", "$0.00", "$4.40", "$17.60"),
+        rows[BAG].pk: ("$180.00", "$0.00", "$36.00", "$144.00"),  # 5 x $36 = $180; 20% = $36; $180 - $36
+        rows[YOGA].pk: ("$22.00", "$0.00", "$4.40", "$17.60"),  # $22; 20% = $4.40; $22 - $4.40
         rows[BAG_2].pk: ("", "", "", ""),
     }
 

@@ -12,6 +12,7 @@ from typing import Any
 import django_filters as filters
 
 from sales.api.api2.errors import Api2Error
+from sales.api.validation import holds_nul_character
 from sales.models import Invoice, InvoiceState
 
 
@@ -103,7 +104,7 @@ def _cursor_value(sort: str, value):
         return None
     if sort == "grand_total" and value is None:
         return None  # a NULL amount: the column allows it
-    if not isinstance(value, str) or "\x00" in value:
+    if not isinstance(value, str) or holds_nul_character(value):
         raise invalid_cursor()
     if sort == "increment_id":
         return value

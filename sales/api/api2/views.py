@@ -21,8 +21,8 @@ from sales.api.api2.errors import INVALID_ITEM, Api2Error
 from sales.api.api2.filters import SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
-from sales.api.v1.base import nul_character_path, request_nul_character_path
 from sales.api.v1.representations import INVOICE_READ_FIELDS, invoice_dict
+from sales.api.validation import nul_character_path, request_nul_character_path
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice
 from sales.selectors import InvoiceRows
@@ -54,6 +54,11 @@ def api2_invoices(invoice_ids) -> list[dict]:
     return [api2_invoice(rows) for rows in found]
 
 
+def nul_character_error(where: str) -> Api2Error:
+    """A NUL character (no text column can store it) is bad input, a 400 naming where it was."""
+    return Api2Error(f"Invalid {where}: a NUL character")
+
+
 class Api2View(APIView):
     """An /api2 route; its ACL resources are declared like /V1's (``default_acl_resource``, ``acl_resources``)."""
 
@@ -70,9 +75,9 @@ class Api2View(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        nul_in = request_nul_character_path(request, kwargs)
+        nul_in = request_nul_character_path(self)
         if nul_in is not None:
-            raise Api2Error(f"Invalid {nul_in}: a NUL character")
+            raise nul_character_error(nul_in)
 
     def body(self, allowed: set[str]) -> dict:
         data = self.request.data
@@ -83,7 +88,7 @@ class Api2View(APIView):
             raise Api2Error(f"Unknown field: {unknown[0]}")
         nul_in = nul_character_path(data)
         if nul_in is not None:
-            raise Api2Error(f"Invalid {nul_in}: a NUL character")
+            raise nul_character_error(nul_in)
         return data
 
 

@@ -10,6 +10,7 @@ from sales.api import throttling
 from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.schema import DoorSchema
+from sales.api.validation import nul_character_path, request_nul_character_path
 from sales.errors import InputError, NoSuchEntityError
 from sales.models import Store
 
@@ -58,9 +59,9 @@ class MagentoView(APIView):
         if method == "options" or not hasattr(self, method):
             raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
-        nul_in = request_nul_character_path(request, kwargs)
+        nul_in = request_nul_character_path(self)
         if nul_in is not None:
-            raise InputError.invalid_value(nul_in, "a NUL character")
+            raise nul_character_error(nul_in)
         if kwargs.get("store_code") not in (None, *FIXED_STORE_CODES):
             self.store_id()  # an unknown store code is refused before the route runs
 
@@ -68,47 +69,15 @@ class MagentoView(APIView):
         data = self.request.data
         if not isinstance(data, dict):
             raise InputError.invalid_value("body", type(data).__name__)
-        refuse_nul_characters(data)
+        nul_in = nul_character_path(data)
+        if nul_in is not None:
+            raise nul_character_error(nul_in)
         return data
 
 
-def nul_character_path(value, path: str = "") -> str | None:
-    """Where ``value`` (JSON-like) holds a string with a NUL character, which no text column can store
-    (PostgreSQL refuses it); None if nowhere."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return name
-            found = nul_character_path(item, name)
-            if found is not None:
-                return found
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            found = nul_character_path(item, f"{path}[{index}]" if path else f"[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
-def refuse_nul_characters(data) -> None:
-    """A NUL character in any value or name is bad input (400), not a database error (500)."""
-    path = nul_character_path(data)
-    if path is not None:
-        raise InputError.invalid_value(path, "a NUL character")
-
-
-def request_nul_character_path(request, kwargs) -> str | None:
-    """The URL's path parameter or query parameter that holds a NUL character, if any."""
-    for name, value in kwargs.items():
-        if isinstance(value, str) and "\x00" in value:
-            return name
-    for name, values in request.query_params.lists():
-        if "\x00" in name or any("\x00" in value for value in values):
-            return name
-    return None
+def nul_character_error(where: str) -> InputError:
+    """A NUL character (no text column can store it) is Magento's invalid value of the field, a 400."""
+    return InputError.invalid_value(where, "a NUL character")
 
 
 def parse_bool(value, name: str) -> bool:
