@@ -12,6 +12,8 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+from inventory.quantity import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
+
 ZERO = Decimal("0")
 SKU_MAX_LENGTH = 64  # catalog_product_entity.sku, inventory_source_item.sku
 
@@ -23,7 +25,7 @@ DEFAULT_STOCK_NAME = "Default Stock"
 
 def QtyField(**kwargs):  # noqa: N802 - reads as a field type
     kwargs.setdefault("default", ZERO)
-    return models.DecimalField(max_digits=12, decimal_places=4, **kwargs)
+    return models.DecimalField(max_digits=QTY_MAX_DIGITS, decimal_places=QTY_DECIMAL_PLACES, **kwargs)
 
 
 class Source(models.Model):
@@ -106,6 +108,9 @@ class SourceItem(models.Model):
     sku = models.CharField(max_length=SKU_MAX_LENGTH)
     quantity = QtyField()
     status = models.PositiveSmallIntegerField(choices=SourceItemStatus.choices, default=SourceItemStatus.IN_STOCK)
+    # Magento's ``stock_status_changed_auto`` (cataloginventory_stock_item), per source item: the status was
+    # set by a deduction, not by staff or an integration, so giving quantities back may set it in stock again.
+    stock_status_changed_auto = models.BooleanField(default=False)
 
     class Meta:
         db_table = "inventory_source_item"

@@ -6,7 +6,10 @@ Magento's MSI rules (shared reference, section 10), each in one function:
 * ``source_deduct_for_invoice``: a new invoice's virtual and downloadable rows leave their sources now
   (physical rows leave at shipment), taken by the stock's source priority, then the compensating
   ``+qty`` reservation (``invoice_created``) is appended. Called inside the invoice's transaction.
-* ``source_items_save``: set the quantity and status of SKUs per source (``POST /V1/inventory/source-items``).
+* ``source_return_for_invoice``: a canceled or voided invoice gives back what it took, to the same sources;
+  an item its deductions set out of stock may go back in stock, one staff set out of stock stays out.
+* ``source_items_save``: set the quantity and status of SKUs per source (``POST /V1/inventory/source-items``,
+  the admin, ``load_demo``), re-run when it loses a race to a concurrent write.
 * ``reservations_cleanup``: delete reservation groups that add up to zero (Magento's daily cron).
 
 Reads (the salable quantity) are in ``inventory.selectors``.
@@ -15,17 +18,20 @@ Reads (the salable quantity) are in ``inventory.selectors``.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import F, Sum, Window
 from django.db.models.fields.json import KT
 
-from inventory.errors import InventoryInputError, InventoryValidationError, NotEnoughStock
+from inventory.errors import InventoryConflict, InventoryInputError, InventoryValidationError, NotEnoughStock
 from inventory.models import (
     DEFAULT_STOCK_ID,
     SKU_MAX_LENGTH,
@@ -37,12 +43,13 @@ from inventory.models import (
     SourceItemStatus,
     StockItemConfiguration,
 )
+from inventory.quantity import as_number, qty_fits
 
 logger = logging.getLogger("counterfoil.inventory")
 
-QTY_PRECISION = Decimal("0.0001")
 SOURCE_CODE_MAX_LENGTH = Source._meta.get_field("source_code").max_length
-QTY_MAX = Decimal("99999999.9999")  # DECIMAL(12,4)
+# PostgreSQL's SQLSTATEs of a lost race a re-run may win: serialization_failure, deadlock_detected.
+LOST_RACE_SQLSTATES = frozenset({"40001", "40P01"})
 # Magento's product types with source items (isQty="true" in product_types.xml).
 SOURCE_ITEM_PRODUCT_TYPES = frozenset({"simple", "virtual", "downloadable"})
 
@@ -206,7 +213,7 @@ def source_deduct_for_invoice(
         managed = sorted(sku for sku in requested if configurations[sku].manage_stock)
         deductions, touched = _take_by_priority(stock_id, managed, requested, configurations) if managed else ([], [])
         if touched:
-            SourceItem.objects.bulk_update(touched, ["quantity", "status"])
+            SourceItem.objects.bulk_update(touched, ["quantity", "status", "stock_status_changed_auto"])
         event = SalesEvent(EventType.INVOICE_CREATED, object_id=str(order_id), object_increment_id=order_increment_id)
         reservations_place(
             stock_id=stock_id, items=[ItemToSell(sku=sku, qty=qty) for sku, qty in requested.items()], event=event
@@ -246,7 +253,7 @@ def source_return_for_invoice(
                 if source_item is None:  # the source item was removed since: nothing to give back to
                     continue
                 source_item.quantity += row.quantity
-                if source_item.quantity > configurations[row.sku].min_qty:
+                if back_in_stock(source_item, configurations[row.sku]):
                     source_item.status = SourceItemStatus.IN_STOCK
                 returned.append(SourceDeduction(source_code=row.source_id, sku=row.sku, qty=row.quantity))
             SourceItem.objects.bulk_update(locked.values(), ["quantity", "status"])
@@ -256,6 +263,19 @@ def source_return_for_invoice(
             stock_id=stock_id, items=[ItemToSell(sku=sku, qty=-qty) for sku, qty in requested.items()], event=event
         )
     return returned
+
+
+def back_in_stock(source_item: SourceItem, configuration: StockItemConfiguration) -> bool:
+    """Whether quantities given back set an out-of-stock source item in stock again: Magento's
+    "Set Items' Status to be In Stock When Order is Cancelled" (``can_back_in_stock``, on by default:
+    above the out-of-stock threshold) for a status set automatically only. A status staff or an
+    integration set (``stock_status_changed_auto`` off) stays, as Magento's automatic back-in-stock
+    updates (``updateSetInStock``, ``ChangeParentStockStatus``) leave a manual out-of-stock alone."""
+    return (
+        source_item.status == SourceItemStatus.OUT_OF_STOCK
+        and source_item.stock_status_changed_auto
+        and source_item.quantity > configuration.min_qty
+    )
 
 
 def _invoiced_by_sku(items: Sequence[InvoicedItem]) -> dict[str, Decimal]:
@@ -313,9 +333,11 @@ def _take_by_priority(
         raise NotEnoughStock(short)
 
     for source_item in touched:
-        # Magento's getSourceStockStatus: at the threshold the item goes out of stock (never back in).
+        # Magento's getSourceStockStatus: at the threshold the item goes out of stock (never back in),
+        # flagged as set automatically, so a later return may set it in stock again.
         if source_item.quantity <= configurations[source_item.sku].min_qty:
             source_item.status = SourceItemStatus.OUT_OF_STOCK
+            source_item.stock_status_changed_auto = True
     return deductions, touched
 
 
@@ -336,19 +358,8 @@ def _required_text(value, field: str, problems: list, *, max_length: int, no_whi
     return value
 
 
-def _number(value) -> Decimal | None:
-    """PHP's is_numeric, without floats: ints, Decimals and numeric strings."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        return None
-    try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
 def _quantity(value, field: str, problems: list) -> Decimal | None:
-    number = _number(value)
+    number = as_number(value)
     if number is None:
         problems.append(('"%field" should be numeric.', {"field": field}))
         return None
@@ -356,14 +367,14 @@ def _quantity(value, field: str, problems: list) -> Decimal | None:
         # Magento lets a source go negative (backorders); here a source never holds less than nothing.
         problems.append(('"%field" can not be negative.', {"field": field}))
         return None
-    if number > QTY_MAX or number != number.quantize(QTY_PRECISION):
+    if not qty_fits(number):
         problems.append(('"%field" should be a quantity of at most 8 digits and 4 decimals.', {"field": field}))
         return None
     return number
 
 
 def _status(value, field: str, problems: list) -> int | None:
-    number = _number(value)
+    number = as_number(value)
     if number is None:
         problems.append(('"%field" should be numeric.', {"field": field}))
         return None
@@ -408,25 +419,52 @@ def source_items_save(*, items: Sequence[SourceItemData]) -> list[SourceItem]:
 
     A SKU new to a source is assigned to it (and gets default stock options), an assigned one takes
     the quantity and status given, in one upsert. Quantities are set, not added: the caller sends
-    what the source holds now.
+    what the source holds now. The status is the caller's (``stock_status_changed_auto`` off).
+
+    Every caller (``POST /V1/inventory/source-items``, the admin, ``load_demo``) gets the re-run of a
+    save PostgreSQL chose as the loser of a deadlock or serialization failure: up to
+    ``DATABASE_RETRY_ATTEMPTS`` runs (default 3), then ``InventoryConflict`` (409 on /V1). Each run is
+    its own transaction, or a savepoint inside the caller's (the admin's), rolled back before the next.
     """
     rows = source_items_validate(items=items)
-    with transaction.atomic():
-        # Lock the rows being set in the deduction's order (the database's sku, source_code), so a save
-        # and a parallel invoice queue on them instead of deadlocking.
-        list(
-            SourceItem.objects.select_for_update()
-            .filter(sku__in={row.sku for row in rows}, source_id__in={row.source_id for row in rows})
-            .order_by("sku", "source_id")
-            .values_list("pk", flat=True)
-        )
-        StockItemConfiguration.objects.bulk_create(
-            [StockItemConfiguration(sku=sku) for sku in sorted({row.sku for row in rows})], ignore_conflicts=True
-        )
-        SourceItem.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["source", "sku"], update_fields=["quantity", "status"]
-        )
-    return rows
+    attempts = max(1, int(getattr(settings, "DATABASE_RETRY_ATTEMPTS", 3)))
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return _source_items_upsert(rows)
+        except DatabaseError as error:
+            state = getattr(error.__cause__, "sqlstate", None)
+            if state not in LOST_RACE_SQLSTATES:
+                raise
+            if attempt == attempts:
+                logger.warning("source_items_save lost a race (SQLSTATE %s) %s times: not re-run", state, attempt)
+                raise InventoryConflict() from error
+            logger.warning("source_items_save lost a race (SQLSTATE %s), attempt %s of %s: re-running",
+                           state, attempt, attempts)  # fmt: skip
+        time.sleep(random.uniform(0.005, 0.01 * attempt))  # noqa: S311 - jitter: the two losers do not collide again
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _source_items_upsert(rows: list[SourceItem]) -> list[SourceItem]:
+    # Lock the rows being set, and insert the new ones, in the deduction's order (sku, source_code), so a
+    # save queues behind a parallel invoice or save on the same rows instead of deadlocking with it.
+    # Fresh instances each run: a rolled-back run leaves no primary key behind on them.
+    ordered = [SourceItem(source_id=row.source_id, sku=row.sku, quantity=row.quantity, status=row.status)
+               for row in sorted(rows, key=lambda row: (row.sku, row.source_id))]  # fmt: skip
+    list(
+        SourceItem.objects.select_for_update()
+        .filter(sku__in={row.sku for row in rows}, source_id__in={row.source_id for row in rows})
+        .order_by("sku", "source_id")
+        .values_list("pk", flat=True)
+    )
+    StockItemConfiguration.objects.bulk_create(
+        [StockItemConfiguration(sku=sku) for sku in sorted({row.sku for row in rows})], ignore_conflicts=True
+    )
+    SourceItem.objects.bulk_create(
+        ordered, update_conflicts=True, unique_fields=["source", "sku"],
+        update_fields=["quantity", "status", "stock_status_changed_auto"],
+    )  # fmt: skip
+    return ordered
 
 
 # -- cleanup --------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+# The quantity rule lives in a module the inventory (which never imports sales) can share.
+from inventory.quantity import QTY_MAX, QTY_PRECISION  # noqa: F401 - re-exported
+
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
-QTY_PRECISION = Decimal("0.0001")
-QTY_MAX = Decimal("99999999.9999")  # DECIMAL(12,4), the qty columns
 
 
 def as_decimal(value) -> Decimal:

@@ -1,15 +1,19 @@
-"""Where invoices meet the inventory: which rows move stock, and the sales-side wording of a refusal.
+"""Where sales meet the inventory: which invoice rows move stock, and the sales-side wording of a refusal.
 
 Magento's VirtualSourceDeductionProcessor: a new invoice's non-dummy virtual and downloadable rows
 leave their sources in the invoice's transaction (physical rows leave at shipment). Canceling or
 voiding the invoice gives them back.
+
+``inventory_errors_as_domain_errors`` is the one mapping of the inventory's refusals to the sales
+domain errors, for the invoice services here and for the /V1 inventory routes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
-from inventory.errors import NotEnoughStock
+from inventory.errors import InventoryConflict, InventoryError, InventoryNoSuchEntity, InventoryValidationError
 from inventory.services import (
     InvoicedItem,
     SourceDeduction,
@@ -18,9 +22,26 @@ from inventory.services import (
     source_return_for_invoice,
     stock_resolve,
 )
-from sales.errors import DomainError
+from sales.errors import ConflictError, DomainError, InputError, NoSuchEntityError
 from sales.items import ItemTree
 from sales.models import Invoice, InvoiceItem, Order, OrderItem
+
+
+@contextmanager
+def inventory_errors_as_domain_errors() -> Iterator[None]:
+    """The inventory's refusals as the sales domain errors the doors render, with Magento's templates:
+    no such source/stock/product 404, validation 400 (every problem), a lost race 409, others 400."""
+    try:
+        yield
+    except InventoryNoSuchEntity as missing:
+        raise NoSuchEntityError(missing.template, missing.parameters, code=missing.code) from missing
+    except InventoryValidationError as invalid:
+        problems = [InputError(template, parameters) for template, parameters in invalid.errors]
+        raise InputError(invalid.template, errors=problems, code=invalid.code) from invalid
+    except InventoryConflict as lost:
+        raise ConflictError(lost.template, code=lost.code) from lost
+    except InventoryError as refused:
+        raise DomainError(refused.template, refused.parameters, code=refused.code) from refused
 
 
 def invoiced_virtual_items(rows: Iterable[InvoiceItem], is_dummy: Callable[[InvoiceItem], bool]) -> list[InvoicedItem]:
@@ -39,13 +60,11 @@ def stock_deduct_for_invoice(rows: Iterable[InvoiceItem], order: Order) -> list[
     items = invoiced_virtual_items(rows, lambda row: row.is_dummy)
     if not items:
         return []
-    try:
+    with inventory_errors_as_domain_errors():
         return source_deduct_for_invoice(
             stock_id=stock_resolve(store_id=order.store_id), items=items, order_id=order.pk,
             order_increment_id=order.increment_id,
         )  # fmt: skip
-    except NotEnoughStock as refusal:
-        raise DomainError(refusal.template, code=refusal.code) from refusal
 
 
 def stock_record_for_invoice(invoice: Invoice, deductions: list[SourceDeduction]) -> None:

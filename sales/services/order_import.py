@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from inventory.quantity import as_number, qty_fits
 from inventory.services import reservations_place_for_order, stock_resolve
 from payments.services import PaymentGatewayFailure, is_gateway_method, payment_create
 from sales.errors import DomainError, InputError
@@ -115,10 +116,13 @@ def _coerce(field: models.Field, value: Any, name: str, problems: _Problems):
         return None
     try:
         if isinstance(field, models.DecimalField):
-            if isinstance(value, bool | float):
-                raise TypeError  # floats never touch money: the door parses JSON numbers as Decimal
-            number = Decimal(str(value).strip()) if isinstance(value, str) else Decimal(value)
-            if not number.is_finite() or abs(number) >= Decimal(10) ** (field.max_digits - field.decimal_places):
+            number = as_number(value)  # floats never touch money: the door parses JSON numbers as Decimal
+            if number is None:
+                raise ValueError
+            if "qty" in field.name:  # qty_ordered, total_qty_ordered, ...: the one quantity rule
+                if not qty_fits(number):
+                    raise ValueError
+            elif abs(number) >= Decimal(10) ** (field.max_digits - field.decimal_places):
                 raise ValueError
             return number
         if isinstance(field, models.BooleanField):

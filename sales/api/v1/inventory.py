@@ -3,40 +3,25 @@
 The doors of the ``inventory`` app live with the other /V1 doors: they share the Bearer auth, the
 route's ACL resource, Magento's JSON and error envelope, and searchCriteria. They call
 ``inventory.services`` and ``inventory.selectors`` directly (as the transaction routes call
-``payments``) and map the inventory's refusals to the sales domain errors the envelope renders.
+``payments``) and map the inventory's refusals to the sales domain errors the envelope renders, through
+the one mapping (``sales.stock.inventory_errors_as_domain_errors``).
 ACL resources are Magento's (``InventoryApi/etc/webapi.xml``, ``InventorySalesApi/etc/webapi.xml``).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from inventory import selectors
-from inventory.errors import InventoryError, InventoryNoSuchEntity, InventoryValidationError
+from inventory.errors import InventoryNoSuchEntity
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from inventory.services import SourceItemData, source_items_save
 from sales.api import schema as doc
 from sales.api.v1.base import MagentoView, parse_positive_int
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
-from sales.errors import DomainError, InputError, NoSuchEntityError
-from sales.locking import retry_transient
-
-
-@contextmanager
-def inventory_errors_as_domain_errors():
-    """The inventory's refusals as the errors the /V1 envelope renders, with Magento's templates."""
-    try:
-        yield
-    except InventoryNoSuchEntity as missing:
-        raise NoSuchEntityError(missing.template, missing.parameters, code=missing.code) from missing
-    except InventoryValidationError as invalid:
-        problems = [InputError(template, parameters) for template, parameters in invalid.errors]
-        raise InputError(invalid.template, errors=problems, code=invalid.code) from invalid
-    except InventoryError as refused:
-        raise DomainError(refused.template, refused.parameters, code=refused.code) from refused
+from sales.errors import InputError
+from sales.stock import inventory_errors_as_domain_errors
 
 
 def search_result(queryset, query_params, *, fields: dict[str, str], render, required: bool):
@@ -216,7 +201,7 @@ class SourceItemCollectionView(MagentoView):
     def post(self, request, **kwargs):
         items = parse_source_items(self.body().get("sourceItems"))
         with inventory_errors_as_domain_errors():
-            retry_transient()(source_items_save)(items=items)  # inventory may not import sales
+            source_items_save(items=items)  # re-runs a lost race itself, for every caller
         return Response([])  # Magento's answer to a void service method
 
 
