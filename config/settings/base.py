@@ -151,6 +151,9 @@ IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
 API_THROTTLE_RATE_USER = env("API_THROTTLE_RATE_USER", "600/min")
 API_THROTTLE_RATE_ANON = env("API_THROTTLE_RATE_ANON", "60/min")
 API_THROTTLE_RATE_TOKEN = env("API_THROTTLE_RATE_TOKEN", "30/min")
+# Most requests of a rate limit a web process takes from Redis at once (1% of the limit, at least 1) and spends
+# without a round trip; a process may hold that many minus one while another is refused. 1: count each request.
+API_THROTTLE_LEASE_MAX = env_int("API_THROTTLE_LEASE_MAX", 50)
 # Seconds a web process keeps a token it accepted (with its user and permissions): no query while kept. A change
 # made elsewhere (revocation in another worker, QuerySet.update) is seen within this; 0 switches it off.
 API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 10)

@@ -10,10 +10,18 @@
 
 A rate is ``"<requests>/<s|min|hour|day>"``; None or "" switches that limit off. Counts are fixed
 windows, atomic, so with ``CACHES`` on Redis two gunicorn workers never both let the last request of
-a budget through: on Redis one round trip per request (INCR, and EXPIRE when the counter is new, in
-one Lua script called by its SHA1), elsewhere (the local-memory cache of tests and ``make run``)
-``cache.add`` then ``cache.incr``. A budget a process has seen run out is refused there without
-asking the cache again until its window ends.
+a budget through. On Redis a process leases a budget's requests in chunks: one round trip (INCRBY the
+chunk, and EXPIRE when the counter is new, in one Lua script called by its SHA1) takes up to
+``lease_size(limit)`` = ``limit // 100`` clamped to 1..``API_THROTTLE_LEASE_MAX`` requests, which its
+threads then spend under a lock without asking Redis; a lease past the limit gets only the part that
+fits (possibly none), so the processes together never admit more than the limit. The price is
+under-admission: a process may hold up to ``chunk - 1`` unspent requests of its lease while another is
+refused, so a window admits at least ``limit - processes * (chunk - 1)``. With the default rates
+(600/min, 60/min, 30/min) and ``API_THROTTLE_LEASE_MAX`` 50 the chunks are 6, 1 and 1: small limits
+keep counting every request, as ``API_THROTTLE_LEASE_MAX = 1`` does for all (one round trip each).
+Elsewhere (the local-memory cache of tests and ``make run``) ``cache.add`` then ``cache.incr``, one
+request at a time. A budget a process has seen run out is refused there without asking the cache
+again until its window ends.
 
 A door request spends one budget: its caller's with a token, else its address's. That holds for
 requests refused for their caller too (no token, a bad or expired one, a route the caller may not
@@ -61,14 +69,17 @@ V1_TOO_MANY_REQUESTS = "Too Many Requests"  # Magento's text, without parameters
 API2_TOO_MANY_REQUESTS = "Too many requests"
 # A window's counter outlives the window a little, so clocks a few seconds apart never reuse a stale one.
 EXPIRY_MARGIN_SECONDS = 60
-# INCR, and EXPIRE on the counter's first request: one round trip, and no counter is ever left without expiry.
+# INCRBY n (1, or a lease's chunk), and EXPIRE when that created the counter: one round trip, and no counter is
+# ever left without expiry.
 REDIS_COUNT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 REDIS_COUNT_SCRIPT_SHA1 = hashlib.sha1(REDIS_COUNT_SCRIPT.encode(), usedforsecurity=False).hexdigest()  # EVALSHA's name
 
+
+DEFAULT_LEASE_MAX = 50  # API_THROTTLE_LEASE_MAX when unset
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # DRF's notation: the period's first letter counts
 
@@ -108,6 +119,51 @@ class SpentBudgets:
 spent_budgets = SpentBudgets(max_entries=10_000)
 
 
+def lease_size(limit: int) -> int:
+    """How many requests of a ``limit``-request budget a process takes from Redis at once: 1% of the limit, at least
+    1 and at most ``API_THROTTLE_LEASE_MAX``. Small, as it bounds what a process may hold while another is refused."""
+    return max(1, min(limit // 100, getattr(settings, "API_THROTTLE_LEASE_MAX", DEFAULT_LEASE_MAX)))
+
+
+class QuotaLease:
+    """Requests of one budget's current window that this process took from Redis and has not spent yet."""
+
+    __slots__ = ("key", "remaining", "lock")
+
+    def __init__(self) -> None:
+        self.key = ""  # the counter's Redis key: it names the window the remaining requests belong to
+        self.remaining = 0
+        self.lock = threading.Lock()  # held across the lease's round trip: one thread refills, the others wait
+
+
+class QuotaLeases:
+    """This process's leases, one per budget (its counter key without the window), made on first use; past
+    ``max_entries`` the oldest go first (their unspent requests with them: under-admission, never over)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._leases: dict[str, QuotaLease] = {}  # insertion-ordered: the oldest first
+        self._lock = threading.Lock()
+
+    def of(self, budget: str) -> QuotaLease:
+        lease = self._leases.get(budget)
+        if lease is None:
+            with self._lock:
+                lease = self._leases.get(budget)
+                if lease is None:
+                    lease = self._leases[budget] = QuotaLease()
+                    while len(self._leases) > self.max_entries:
+                        del self._leases[next(iter(self._leases))]
+        return lease
+
+    def clear(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+
+quota_leases = QuotaLeases(max_entries=10_000)
+
+
 class WindowRateThrottle(BaseThrottle):
     """At most ``<requests>`` per fixed window of the rate's period, per identity, in the shared cache."""
 
@@ -116,6 +172,7 @@ class WindowRateThrottle(BaseThrottle):
     default_rate: str | None = None
     cache_alias_setting = "API_THROTTLE_CACHE"
     timer = staticmethod(time.time)
+    leases = quota_leases  # the process's: Django's cache objects are per thread, a lease serves them all
 
     def __init__(self) -> None:
         self.remaining_seconds: float | None = None
@@ -147,15 +204,35 @@ class WindowRateThrottle(BaseThrottle):
         key, self.remaining_seconds = self.window(identity, period)
         if key in spent_budgets:
             return False  # refused until the window ends whatever the count: no round trip to learn it again
+        timeout = period + EXPIRY_MARGIN_SECONDS
         try:
-            count = self._count(key, timeout=period + EXPIRY_MARGIN_SECONDS)
+            if isinstance(self.cache, RedisCache) and (chunk := lease_size(limit)) > 1:
+                admitted = self._spend_lease(key, limit=limit, chunk=chunk, timeout=timeout)
+            else:
+                admitted = self._count(key, timeout=timeout) <= limit
         except Exception:  # noqa: BLE001 - the cache being down must not refuse every request
             logger.warning("rate limit %s not counted: the cache is unavailable", self.scope, exc_info=True)
             return True
-        if count > limit:
+        if not admitted:
             spent_budgets.add(key)
-            return False
-        return True
+        return admitted
+
+    def _spend_lease(self, key: str, *, limit: int, chunk: int, timeout: int) -> bool:
+        """Spend one request of this process's lease on ``key``'s budget, leasing ``chunk`` more from Redis when
+        it has none left in this window. False: the budget is spent (Redis granted nothing more)."""
+        redis_key = self.cache.make_key(key)  # the counter's name in Redis: its cache prefix and version included
+        lease = self.leases.of(redis_key.rpartition(":")[0])  # the window is the key's last part
+        with lease.lock:
+            if lease.key != redis_key:  # a new window: what was left of the last one is gone with it
+                lease.key, lease.remaining = redis_key, 0
+            if not lease.remaining:
+                count = redis_count(self.cache, key, timeout=timeout, amount=chunk)
+                # only what fits under the limit: the counter held ``count - chunk`` before this lease
+                lease.remaining = max(0, min(chunk, limit - (count - chunk)))
+                if not lease.remaining:
+                    return False
+            lease.remaining -= 1
+            return True
 
     def _count(self, key: str, *, timeout: int) -> int:
         if isinstance(self.cache, RedisCache):
@@ -171,15 +248,15 @@ class WindowRateThrottle(BaseThrottle):
         return self.remaining_seconds
 
 
-def redis_count(cache: RedisCache, key: str, *, timeout: int) -> int:
-    """``key``'s counter in ``cache``'s Redis after adding one: a single round trip to the write server (two
-    the first time a server sees the script)."""
+def redis_count(cache: RedisCache, key: str, *, timeout: int, amount: int = 1) -> int:
+    """``key``'s counter in ``cache``'s Redis after adding ``amount``: a single round trip to the write server
+    (two the first time a server sees the script)."""
     redis_key = cache.make_and_validate_key(key)  # the key cache.get(key) reads
     client = redis_write_client(cache)
     try:
-        count = client.evalsha(REDIS_COUNT_SCRIPT_SHA1, 1, redis_key, timeout)
+        count = client.evalsha(REDIS_COUNT_SCRIPT_SHA1, 1, redis_key, timeout, amount)
     except NoScriptError:  # a server that does not know it yet (new, restarted, SCRIPT FLUSH): EVAL also keeps it
-        count = client.eval(REDIS_COUNT_SCRIPT, 1, redis_key, timeout)
+        count = client.eval(REDIS_COUNT_SCRIPT, 1, redis_key, timeout, amount)
     return int(count)
 
 
