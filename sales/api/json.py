@@ -5,8 +5,9 @@ DRF's encoder turns a Decimal into a float; we never let money pass through a fl
 
 ``dumps`` writes with simplejson's C encoder, which writes a Decimal as ``str(value)``: exact, and
 already Magento's form for the amounts the representations hand it (``magento_decimal``, PostgreSQL's
-trim_scale). When any number came out in another form (``1917.6000``, ``1E+2``, ``-0``), the document is
-written again by ``_write``, the plain writer that formats every Decimal with ``format_decimal``.
+trim_scale), and embeds a ``simplejson.RawJSON`` document (one PostgreSQL wrote) as it is. When any
+number came out in another form (``1917.6000``, ``1E+2``, ``-0``), the document is written
+again by ``_write``, the plain writer that formats every Decimal with ``format_decimal``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def _write(value, emit) -> None:
         emit("false")
     elif isinstance(value, str):
         emit(_encode_string(value))
+    elif isinstance(value, simplejson.RawJSON):
+        emit(value.encoded_json)  # a document the database wrote, already in Magento's form
     elif isinstance(value, Decimal):
         emit(format_decimal(value))
     elif isinstance(value, int):

@@ -273,10 +273,10 @@ def test_a_scope_naming_an_unknown_resource_opens_nothing(api_client, django_use
 
 
 def test_an_unexpected_error_on_v1_is_magentos_500_with_a_report_id_and_no_trace(v1, monkeypatch):
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("secret detail at /work/main/sales/selectors.py line 1")
 
-    monkeypatch.setattr("sales.api.v1.views.selectors.invoice_get", broken)
+    monkeypatch.setattr("sales.api.v1.views.invoice_documents", broken)
 
     response = v1.get("/rest/V1/invoices/1")
 
@@ -292,7 +292,7 @@ def test_an_unexpected_error_on_api2_is_a_plain_500_with_no_trace(v1, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail at /work/main/sales/selectors.py line 1")
 
-    monkeypatch.setattr("sales.api.api2.views.selectors.invoices_with_rows", broken)
+    monkeypatch.setattr("sales.api.api2.views.invoice_documents", broken)
 
     response = v1.get("/api2/invoice?id=1")
 

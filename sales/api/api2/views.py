@@ -21,11 +21,10 @@ from sales.api.api2.errors import INVALID_ITEM, Api2Error
 from sales.api.api2.filters import SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
-from sales.api.v1.representations import INVOICE_READ_FIELDS, invoice_dict
+from sales.api.v1.representations import invoice_documents
 from sales.api.validation import nul_character_path, request_nul_character_path
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice
-from sales.selectors import InvoiceRows
 from sales.services import (
     CaptureCase,
     InvoiceCommentRequest,
@@ -41,17 +40,10 @@ LOOKUP_PARAMETERS = {"id", "increment_id"}
 CAPTURE_CASES = {"online": CaptureCase.ONLINE, "offline": CaptureCase.OFFLINE, "no_capture": CaptureCase.NOT_CAPTURE}
 
 
-def api2_invoice(rows: InvoiceRows) -> dict:
-    """The /V1 invoice, plus the order's number."""
-    data = invoice_dict(rows)
-    data["order_increment_id"] = rows.order_increment_id
-    return data
-
-
-def api2_invoices(invoice_ids) -> list[dict]:
-    """These invoices, in this order: one query whatever their number, rows or comments."""
-    found = selectors.invoices_with_rows(invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS, order_number=True)
-    return [api2_invoice(rows) for rows in found]
+def api2_invoices(invoice_ids) -> list:
+    """These invoices, in this order, as /V1 writes them plus the order's number: one query whatever their number,
+    rows or comments."""
+    return invoice_documents(invoice_ids, order_number_key="order_increment_id")
 
 
 def nul_character_error(where: str) -> Api2Error:

@@ -18,9 +18,8 @@ from sales.api import throttling
 from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
 from sales.api.v1.errors import envelope
 from sales.api.v1.representations import (
-    INVOICE_READ_FIELDS,
     invoice_comment_dict,
-    invoice_dict,
+    invoice_documents,
     order_dict,
     status_history_dict,
     transaction_dict,
@@ -291,11 +290,9 @@ class InvoiceCollectionView(MagentoView):
     def get(self, request, **kwargs):
         criteria = parse_search_criteria(request.query_params)
         page, total_count = apply_search_criteria(Invoice.objects.all(), criteria, fields=INVOICE_SEARCH_FIELDS)
-        invoices = selectors.invoices_with_rows(invoice_ids=list(page.values_list("pk", flat=True)),
-                                                fields=INVOICE_READ_FIELDS)  # fmt: skip
         return Response(
             {
-                "items": [invoice_dict(rows) for rows in invoices],
+                "items": invoice_documents(list(page.values_list("pk", flat=True))),
                 "search_criteria": criteria.as_dict(),
                 "total_count": total_count,
             }
@@ -308,7 +305,10 @@ class InvoiceDetailView(MagentoView):
     @extend_schema(summary="Get an invoice", parameters=[doc.INVOICE_ID],
                    responses={200: doc.InvoiceSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
     def get(self, request, invoice_id, **kwargs):
-        return Response(invoice_dict(selectors.invoice_get(invoice_id=invoice_id, fields=INVOICE_READ_FIELDS)))
+        documents = invoice_documents([invoice_id])
+        if not documents:
+            raise NoSuchEntityError(entity="invoice")
+        return Response(documents[0])
 
 
 class InvoiceCommentsView(MagentoView):
