@@ -85,22 +85,24 @@ def invoices_with_rows(
 def invoice_documents(
     *,
     invoice_ids: Sequence[int],
-    invoice_pairs: str,
-    item_pairs: str,
-    comment_pairs: str,
+    invoice_members: Sequence[str],
+    item_members: Sequence[str],
+    comment_members: Sequence[str],
     order_number_key: str | None = None,
 ) -> list[str]:
     """PostgreSQL: each invoice as a JSON document the database writes, in the order of ``invoice_ids`` (unknown
     ids left out); one query for up to ``IDS_PER_QUERY`` invoices.
 
-    ``*_pairs`` are ``json_build_object`` arguments over the invoice ``i``, a row ``r`` and a comment ``c``: the
-    door's shape of each object. The document is the invoice's pairs, then ``items`` (by id) and ``comments``
-    (oldest first), then the order's number under ``order_number_key`` if given; nulls left out.
+    ``*_members`` are the door's members of each object, text expressions over the invoice ``i``, a row ``r`` and
+    a comment ``c``, each ``"key":value`` or NULL for a member left out. The document is the invoice's members,
+    then ``items`` (by id) and ``comments`` (oldest first), then the order's number under ``order_number_key``.
+    Written as text by ``concat_ws``, which skips the NULLs: no json_strip_nulls pass over the whole document
+    (a third of the query's time on a page of 50).
     """
     ids = [int(invoice_id) for invoice_id in invoice_ids if 0 < int(invoice_id) <= ID_MAX]
     if not ids:
         return []
-    sql = _invoice_documents_sql(invoice_pairs, item_pairs, comment_pairs, order_number_key)
+    sql = _invoice_documents_sql(tuple(invoice_members), tuple(item_members), tuple(comment_members), order_number_key)
     found = {}
     with connection.cursor() as cursor:
         for start in range(0, len(ids), IDS_PER_QUERY):
@@ -110,28 +112,37 @@ def invoice_documents(
     return [found[invoice_id] for invoice_id in ids if invoice_id in found]
 
 
+def _json_object(members: Sequence[str]) -> str:
+    if len(members) > 99:  # concat_ws takes at most 100 arguments, the separator included
+        raise ValueError(f"{len(members)} members are more than one concat_ws can join")
+    return f"'{{' || concat_ws(',', {', '.join(members)}) || '}}'"
+
+
 @functools.cache
-def _invoice_documents_sql(invoice_pairs: str, item_pairs: str, comment_pairs: str, order_number_key) -> str:
+def _invoice_documents_sql(
+    invoice_members: tuple, item_members: tuple, comment_members: tuple, order_number_key
+) -> str:
     quote = connection.ops.quote_name
     i_id = f"i.{quote('id')}"
 
-    def rows(model: type[Model], alias: str, pairs: str, ordering: str) -> str:
+    def rows(model: type[Model], alias: str, members: tuple, ordering: str) -> str:
         table, parent = quote(model._meta.db_table), f"{alias}.{quote('parent_id')}"
-        return (f"coalesce((SELECT json_agg(json_build_object({pairs}) ORDER BY {ordering})"
+        return (f"coalesce((SELECT '[' || string_agg({_json_object(members)}, ',' ORDER BY {ordering}) || ']'"
                 f" FROM {table} {alias} WHERE {parent} = {i_id}), '[]')")  # fmt: skip
 
-    items = rows(InvoiceItem, "r", item_pairs, f"r.{quote('id')}")
-    comments = rows(InvoiceComment, "c", comment_pairs, f"c.{quote('created_at')}, c.{quote('id')}")
-    pairs = [invoice_pairs, f"'items', {items}", f"'comments', {comments}"]
+    items = rows(InvoiceItem, "r", item_members, f"r.{quote('id')}")
+    comments = rows(InvoiceComment, "c", comment_members, f"c.{quote('created_at')}, c.{quote('id')}")
+    members = [*invoice_members, f"'\"items\":' || {items}", f"'\"comments\":' || {comments}"]
     join = ""
     if order_number_key is not None:
         if not order_number_key.isidentifier():
             raise ValueError(f"{order_number_key} is not a key the database can write")
-        pairs.append(f"'{order_number_key}', o.{quote('increment_id')}")
+        members.append(f"'\"{order_number_key}\":' || to_json(o.{quote('increment_id')})::text")
         join = f" INNER JOIN {quote(Order._meta.db_table)} o ON o.{quote('id')} = i.{quote('order_id')}"
+    document = _json_object(members).replace("{", "{{").replace("}", "}}")  # literal braces, for str.format
     # {invoice_ids} is the one slot filled in per call (a placeholder per id); the rest is fixed text.
-    return (f"SELECT {i_id}, json_strip_nulls(json_build_object({', '.join(pairs)}))::text"
-            f" FROM {quote(Invoice._meta.db_table)} i{join} WHERE {i_id} IN ({{invoice_ids}})")  # fmt: skip
+    return (f"SELECT {i_id}, {document} FROM {quote(Invoice._meta.db_table)} i{join}"
+            f" WHERE {i_id} IN ({{invoice_ids}})")  # fmt: skip
 
 
 def invoice_get(*, invoice_id: int, fields: InvoiceFields, order_number: bool = False) -> InvoiceRows:

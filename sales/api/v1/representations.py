@@ -115,7 +115,7 @@ class Shape:
         self.names = names
         keys = keys or names
         self._fields_by_key = tuple(zip(keys, fields, strict=True))
-        self._sql_pairs: dict[str, str] = {}  # by alias: built once, asked on every read
+        self._sql_members: dict[str, tuple[str, ...]] = {}  # by alias: built once, asked on every read
         self._row_plan = tuple(enumerate(zip(keys, [_write_as(f, trimmed=True) for f in fields], strict=True)))
         self._instance_plan = tuple(enumerate(zip(keys, [_write_as(f, trimmed=False) for f in fields], strict=True)))
 
@@ -134,19 +134,20 @@ class Shape:
     def from_instance(self, obj: models.Model) -> dict:
         return self._written([getattr(obj, name) for name in self.names], self._instance_plan)
 
-    def sql_pairs(self, alias: str) -> str:
-        """The object as ``json_build_object``'s arguments over the table aliased ``alias`` (PostgreSQL; nulls are
-        left out by ``json_strip_nulls`` around the document)."""
-        if alias in self._sql_pairs:
-            return self._sql_pairs[alias]
-        quote = connection.ops.quote_name
-        pairs = []
-        for key, field in self._fields_by_key:
-            if field is None or not key.isidentifier():
-                raise ValueError(f"{key} is not a column the database can write")
-            pairs.append(f"'{key}', {_sql_written_as(field, f'{alias}.{quote(field.column)}')}")
-        self._sql_pairs[alias] = ", ".join(pairs)
-        return self._sql_pairs[alias]
+    def sql_members(self, alias: str) -> tuple[str, ...]:
+        """The object's members as PostgreSQL text expressions over the table aliased ``alias``, each ``"key":value``
+        written as ``_write_as`` would (``_sql_written_as``) or NULL when the value is null: ``concat_ws`` joins
+        them leaving the nulls out, in this order (``selectors.invoice_documents``)."""
+        if alias not in self._sql_members:
+            quote = connection.ops.quote_name
+            members = []
+            for key, field in self._fields_by_key:
+                if field is None or not key.isidentifier():
+                    raise ValueError(f"{key} is not a column the database can write")
+                value = _sql_written_as(field, f"{alias}.{quote(field.column)}")
+                members.append(f"'\"{key}\":' || to_json({value})::text")  # to_json(NULL) is NULL: left out
+            self._sql_members[alias] = tuple(members)
+        return self._sql_members[alias]
 
 
 @functools.cache
@@ -192,9 +193,14 @@ def invoice_documents(invoice_ids, *, order_number_key: str | None = None) -> li
     of invoices costs no Python per value; elsewhere (SQLite) they are written here as dicts. Both by ``Shape``.
     """
     if connection.vendor == "postgresql":
-        return [RawJSON(text) for text in selectors.invoice_documents(
-            invoice_ids=invoice_ids, invoice_pairs=INVOICE.sql_pairs("i"), item_pairs=INVOICE_ITEM.sql_pairs("r"),
-            comment_pairs=INVOICE_COMMENT.sql_pairs("c"), order_number_key=order_number_key)]  # fmt: skip
+        documents = selectors.invoice_documents(
+            invoice_ids=invoice_ids,
+            invoice_members=INVOICE.sql_members("i"),
+            item_members=INVOICE_ITEM.sql_members("r"),
+            comment_members=INVOICE_COMMENT.sql_members("c"),
+            order_number_key=order_number_key,
+        )
+        return [RawJSON(text) for text in documents]
     found = selectors.invoices_with_rows(invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS,
                                          order_number=order_number_key is not None)  # fmt: skip
     documents = [invoice_dict(rows) for rows in found]
