@@ -71,14 +71,3 @@ class InventoryInputError(InventoryError):
     """A request without the data it needs (Magento's InputException), 400."""
 
     code = "invalid_input"
-
-
-class InventoryConflict(InventoryError):
-    """A save that lost a race to a concurrent one (deadlock or serialization failure) on every attempt;
-    nothing written. 409, as ``sales.locking`` answers the sales writes' lost races."""
-
-    code = "transient_conflict"
-    MESSAGE = "Another request changed the same records at the same time. Try again."
-
-    def __init__(self):
-        super().__init__(self.MESSAGE)

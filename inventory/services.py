@@ -18,20 +18,17 @@ Reads (the salable quantity) are in ``inventory.selectors``.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Sum, Window
 from django.db.models.fields.json import KT
 
-from inventory.errors import InventoryConflict, InventoryInputError, InventoryValidationError, NotEnoughStock
+from inventory.errors import InventoryInputError, InventoryValidationError, NotEnoughStock
 from inventory.models import (
     DEFAULT_STOCK_ID,
     SKU_MAX_LENGTH,
@@ -49,7 +46,6 @@ logger = logging.getLogger("counterfoil.inventory")
 
 SOURCE_CODE_MAX_LENGTH = Source._meta.get_field("source_code").max_length
 # PostgreSQL's SQLSTATEs of a lost race a re-run may win: serialization_failure, deadlock_detected.
-LOST_RACE_SQLSTATES = frozenset({"40001", "40P01"})
 # Magento's product types with source items (isQty="true" in product_types.xml).
 SOURCE_ITEM_PRODUCT_TYPES = frozenset({"simple", "virtual", "downloadable"})
 
@@ -421,28 +417,13 @@ def source_items_save(*, items: Sequence[SourceItemData]) -> list[SourceItem]:
     the quantity and status given, in one upsert. Quantities are set, not added: the caller sends
     what the source holds now. The status is the caller's (``stock_status_changed_auto`` off).
 
-    Every caller (``POST /V1/inventory/source-items``, the admin, ``load_demo``) gets the re-run of a
-    save PostgreSQL chose as the loser of a deadlock or serialization failure: up to
-    ``DATABASE_RETRY_ATTEMPTS`` runs (default 3), then ``InventoryConflict`` (409 on /V1). Each run is
-    its own transaction, or a savepoint inside the caller's (the admin's), rolled back before the next.
+    A save PostgreSQL chose as the loser of a deadlock or serialization failure is re-run by the project's
+    one mechanism, ``sales.locking.retry_transient``, through ``sales.stock.source_items_save`` (the /V1 route
+    and ``load_demo``); the admin's save runs inside the admin's transaction, which only it could re-run.
     """
     rows = source_items_validate(items=items)
-    attempts = max(1, int(getattr(settings, "DATABASE_RETRY_ATTEMPTS", 3)))
-    for attempt in range(1, attempts + 1):
-        try:
-            with transaction.atomic():
-                return _source_items_upsert(rows)
-        except DatabaseError as error:
-            state = getattr(error.__cause__, "sqlstate", None)
-            if state not in LOST_RACE_SQLSTATES:
-                raise
-            if attempt == attempts:
-                logger.warning("source_items_save lost a race (SQLSTATE %s) %s times: not re-run", state, attempt)
-                raise InventoryConflict() from error
-            logger.warning("source_items_save lost a race (SQLSTATE %s), attempt %s of %s: re-running",
-                           state, attempt, attempts)  # fmt: skip
-        time.sleep(random.uniform(0.005, 0.01 * attempt))  # noqa: S311 - jitter: the two losers do not collide again
-    raise AssertionError("unreachable")  # pragma: no cover
+    with transaction.atomic():
+        return _source_items_upsert(rows)
 
 
 def _source_items_upsert(rows: list[SourceItem]) -> list[SourceItem]:

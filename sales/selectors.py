@@ -145,13 +145,6 @@ def _invoice_documents_sql(
             f" WHERE {i_id} IN ({{invoice_ids}})")  # fmt: skip
 
 
-def invoice_get(*, invoice_id: int, fields: InvoiceFields, order_number: bool = False) -> InvoiceRows:
-    found = invoices_with_rows(invoice_ids=[invoice_id], fields=fields, order_number=order_number)
-    if not found:
-        raise NoSuchEntityError(entity="invoice")
-    return found[0]
-
-
 def _json_rows(text: str | None) -> list:
     return json.loads(text, parse_float=Decimal) if text else []
 
@@ -302,10 +295,6 @@ def invoice_keys_after(
         nulls = invoices.filter(**{f"{column}__isnull": True}).order_by("pk").values_list("pk", column)
         keys += list(nulls[: count - len(keys)])
     return keys
-
-
-def invoice_count(invoices: QuerySet[Invoice]) -> int:
-    return invoices.count()
 
 
 def orders_with_rows() -> QuerySet[Order]:

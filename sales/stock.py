@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from inventory.errors import InventoryConflict, InventoryError, InventoryNoSuchEntity, InventoryValidationError
+from inventory import services as inventory_services
+from inventory.errors import InventoryError, InventoryNoSuchEntity, InventoryValidationError
 from inventory.services import (
     InvoicedItem,
     SourceDeduction,
@@ -22,15 +23,16 @@ from inventory.services import (
     source_return_for_invoice,
     stock_resolve,
 )
-from sales.errors import ConflictError, DomainError, InputError, NoSuchEntityError
+from sales.errors import DomainError, InputError, NoSuchEntityError
 from sales.items import ItemTree
+from sales.locking import retry_transient
 from sales.models import Invoice, InvoiceItem, Order, OrderItem
 
 
 @contextmanager
 def inventory_errors_as_domain_errors() -> Iterator[None]:
     """The inventory's refusals as the sales domain errors the doors render, with Magento's templates:
-    no such source/stock/product 404, validation 400 (every problem), a lost race 409, others 400."""
+    no such source/stock/product 404, validation 400 (every problem), others 400."""
     try:
         yield
     except InventoryNoSuchEntity as missing:
@@ -38,10 +40,16 @@ def inventory_errors_as_domain_errors() -> Iterator[None]:
     except InventoryValidationError as invalid:
         problems = [InputError(template, parameters) for template, parameters in invalid.errors]
         raise InputError(invalid.template, errors=problems, code=invalid.code) from invalid
-    except InventoryConflict as lost:
-        raise ConflictError(lost.template, code=lost.code) from lost
     except InventoryError as refused:
         raise DomainError(refused.template, refused.parameters, code=refused.code) from refused
+
+
+@retry_transient()
+def source_items_save(*, items: list[inventory_services.SourceItemData]) -> list:
+    """The inventory's ``source_items_save``, re-run when PostgreSQL made it the loser of a deadlock or a
+    serialization failure (then 409, ``ConflictError``), as every sales write is: for the callers that own no
+    transaction, the /V1 route and ``load_demo`` (the inventory may not import ``sales.locking``)."""
+    return inventory_services.source_items_save(items=items)
 
 
 def invoiced_virtual_items(rows: Iterable[InvoiceItem], is_dummy: Callable[[InvoiceItem], bool]) -> list[InvoicedItem]:

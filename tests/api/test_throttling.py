@@ -33,6 +33,7 @@ from sales.api.throttling import (
     WindowRateThrottle,
     api2_exception_handler,
     parse_rate,
+    quota_leases,
     spent_budgets,
     v1_exception_handler,
 )
@@ -94,8 +95,10 @@ def own_cache_and_clock(settings, monkeypatch):
     }
     monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: NOW))
     spent_budgets.clear()
+    quota_leases.clear()
     yield
     spent_budgets.clear()
+    quota_leases.clear()
 
 
 def staff_token(django_user_model, username: str) -> str:

@@ -5,17 +5,15 @@ refused before they are looked up."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from integrations.services import admin_token_create
-from sales.api.throttling import API2_TOO_MANY_REQUESTS, V1_TOO_MANY_REQUESTS, WindowRateThrottle, spent_budgets
+from sales.api.throttling import API2_TOO_MANY_REQUESTS, V1_TOO_MANY_REQUESTS, WindowRateThrottle
 from sales.api.v1.errors import UNAUTHORIZED
+from tests.api.test_throttling import NOW, own_cache_and_clock  # noqa: F401 - the autouse fixture, shared
 
 pytestmark = pytest.mark.django_db
 
-NOW = 1_000_000.0  # 20 s left in this minute's window
 ATTACKER, NEIGHBOUR = "203.0.113.66", "203.0.113.67"
 V1_INVOICES = "/rest/default/V1/invoices?searchCriteria[pageSize]=1"
 API2_INVOICES = "/api2/invoice?limit=1"
@@ -29,15 +27,8 @@ DOORS = pytest.mark.parametrize(
 
 
 @pytest.fixture(autouse=True)
-def own_cache_and_clock(settings, monkeypatch, default_store):
-    """A cache of this test's own, no budget known spent, and a clock standing still in the middle of a minute."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
-    }
-    monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: NOW))
-    spent_budgets.clear()
-    yield
-    spent_budgets.clear()
+def store(default_store):
+    """The store the doors' routes need; the cache and the clock come from ``own_cache_and_clock``."""
 
 
 def bearer(token: str) -> dict:

@@ -1,7 +1,8 @@
-"""``source_items_save`` re-runs a save that lost a race (deadlock, serialization failure) itself, so every
-caller gets it: ``POST /V1/inventory/source-items``, the admin and ``load_demo``. The race is raised for real
-on PostgreSQL (a failing statement aborts the transaction, or the savepoint inside the admin's), faked on
-SQLite. The inventory's refusals reach the sales doors through one mapping (``sales.stock``)."""
+"""A source-item save that lost a race (deadlock, serialization failure) is re-run by the project's one
+mechanism, ``sales.locking.retry_transient``, through ``sales.stock.source_items_save``: ``POST
+/V1/inventory/source-items`` and ``load_demo`` call that one. The race is raised for real on PostgreSQL (a
+failing statement aborts the transaction), faked on SQLite. The inventory's refusals reach the sales doors
+through one mapping (``sales.stock``)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,28 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError
-from django.urls import reverse
 
 from inventory import services
 from inventory.errors import (
-    InventoryConflict,
     InventoryNoSuchEntity,
     InventoryValidationError,
     NotEnoughStock,
 )
 from inventory.models import SourceItem, SourceItemStatus
-from inventory.services import SourceItemData, source_items_save
+from inventory.services import SourceItemData
 from sales.errors import ConflictError, DomainError, InputError, NoSuchEntityError
-from sales.stock import inventory_errors_as_domain_errors
+from sales.locking import TRANSIENT_CONFLICT
+from sales.stock import inventory_errors_as_domain_errors, source_items_save
 from tests.inventory.conftest import BASE, parse, post_json, source_quantity
 from tests.sales.test_retries import DEADLOCK, SERIALIZATION_FAILURE, UNIQUE_VIOLATION, database_error, raise_transient
 
-pytestmark = pytest.mark.django_db
+# Real transactions: retry_transient re-runs only a save that owns its transaction (not inside a test's atomic).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch):
-    monkeypatch.setattr("inventory.services.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("sales.locking.time.sleep", lambda seconds: None)
 
 
 def upsert_that_loses(monkeypatch, *, times: int, state: str = DEADLOCK) -> list[int]:
@@ -69,8 +70,10 @@ def test_a_source_item_save_that_always_loses_runs_the_configured_times_then_con
     settings.DATABASE_RETRY_ATTEMPTS = 4
     calls = upsert_that_loses(monkeypatch, times=99)
 
-    with pytest.raises(InventoryConflict):
+    with pytest.raises(ConflictError) as conflict:
         source_items_save(items=stock())
+
+    assert conflict.value.template == TRANSIENT_CONFLICT
 
     assert len(calls) == 4
     assert not SourceItem.objects.filter(sku="vp1").exists()  # every attempt rolled back
@@ -90,9 +93,7 @@ def test_a_source_item_save_failing_otherwise_is_not_re_run(monkeypatch, default
     assert len(calls) == 1
 
 
-def test_post_source_items_is_re_run_by_the_service_and_answers_409_when_it_keeps_losing(
-    monkeypatch, v1, default_stock
-):
+def test_post_source_items_is_re_run_and_answers_409_when_it_keeps_losing(monkeypatch, v1, default_stock):
     body = {"sourceItems": [{"sku": "vp1", "source_code": "default", "quantity": 4, "status": 1}]}
     calls = upsert_that_loses(monkeypatch, times=1)
     assert post_json(v1, f"{BASE}/inventory/source-items", body).status_code == 200
@@ -102,19 +103,8 @@ def test_post_source_items_is_re_run_by_the_service_and_answers_409_when_it_keep
     response = post_json(v1, f"{BASE}/inventory/source-items", dict(body, sourceItems=[dict(body["sourceItems"][0],
                                                                                           quantity=9)]))  # fmt: skip
 
-    assert (response.status_code, parse(response)) == (409, {"message": InventoryConflict.MESSAGE})
+    assert (response.status_code, parse(response)) == (409, {"message": TRANSIENT_CONFLICT})
     assert (len(calls), source_quantity("vp1")) == (3, Decimal(4))
-
-
-def test_a_source_item_saved_in_the_admin_is_re_run_after_a_lost_race(monkeypatch, admin_client, default_stock):
-    calls = upsert_that_loses(monkeypatch, times=1)
-
-    response = admin_client.post(
-        reverse("admin:inventory_sourceitem_add"), {"sku": "vp1", "source": "default", "quantity": "3", "status": 1}
-    )
-
-    assert response.status_code == 302, response.content
-    assert (len(calls), source_quantity("vp1")) == (2, Decimal(3))
 
 
 def test_load_demo_stocks_its_products_through_the_re_run(monkeypatch, default_stock):
@@ -138,7 +128,6 @@ def test_load_demo_stocks_its_products_through_the_re_run(monkeypatch, default_s
         (InventoryNoSuchEntity.source("nowhere"), NoSuchEntityError, 404, "no_such_entity"),
         (InventoryValidationError([('"%field" can not be empty.', {"field": "sku"})]), InputError, 400,
          "validation_failed"),
-        (InventoryConflict(), ConflictError, 409, "transient_conflict"),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
 )  # fmt: skip

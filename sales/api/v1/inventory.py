@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from inventory import selectors
 from inventory.errors import InventoryNoSuchEntity
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
-from inventory.services import SourceItemData, source_items_save
+from inventory.services import SourceItemData
 from sales.api import schema as doc
 from sales.api.v1.base import MagentoView, parse_positive_int
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
 from sales.errors import InputError
-from sales.stock import inventory_errors_as_domain_errors
+from sales.stock import inventory_errors_as_domain_errors, source_items_save
 
 
 def search_result(queryset, query_params, *, fields: dict[str, str], render, required: bool):
@@ -201,7 +201,7 @@ class SourceItemCollectionView(MagentoView):
     def post(self, request, **kwargs):
         items = parse_source_items(self.body().get("sourceItems"))
         with inventory_errors_as_domain_errors():
-            source_items_save(items=items)  # re-runs a lost race itself, for every caller
+            source_items_save(items=items)  # re-run after a lost race (sales.locking.retry_transient)
         return Response([])  # Magento's answer to a void service method
 
 

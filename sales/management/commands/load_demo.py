@@ -16,10 +16,11 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from inventory.models import DEFAULT_SOURCE_CODE, SourceItemStatus
-from inventory.services import SourceItemData, source_items_save
+from inventory.services import SourceItemData
 from sales.demo.generator import DOWNLOADABLES, SIMPLES, VIRTUALS, demo_order_entity
 from sales.models import Order, Store
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order, order_import
+from sales.stock import source_items_save
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 SEED_ORDERS = ("seed_000_order.json", "seed_001_order.json")

@@ -51,10 +51,11 @@ def test_the_database_writes_an_invoice_document_byte_for_byte_as_python_does(in
 def test_the_api2_document_carries_the_orders_number_last_as_python_writes_it(invoices):
     key = "order_increment_id"
 
+    written = dumps(invoice_documents(invoices[:1], order_number_key=key))
+
     assert dumps(invoice_documents(invoices, order_number_key=key)) == python_written(invoices, order_number_key=key)
-    assert list(Invoice.objects.filter(pk=invoices[0]).values_list("order__increment_id", flat=True)) == [
-        json.loads(dumps(invoice_documents(invoices[:1], order_number_key=key)))[0][key]
-    ]
+    order_number = Invoice.objects.values_list("order__increment_id", flat=True).get(pk=invoices[0])
+    assert written.endswith(f',"{key}":"{order_number}"}}]')
 
 
 def test_comments_with_awkward_text_are_escaped_as_python_escapes_them(default_store):

@@ -20,7 +20,8 @@ def test_an_invoice_read_as_rows_or_as_instances_is_written_alike(import_order):
     made = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="noted", is_visible_on_front=True))
     invoice = Invoice.objects.get(pk=made.pk)
 
-    from_rows = invoice_dict(selectors.invoice_get(invoice_id=invoice.pk, fields=INVOICE_READ_FIELDS))
+    (rows,) = selectors.invoices_with_rows(invoice_ids=[invoice.pk], fields=INVOICE_READ_FIELDS)
+    from_rows = invoice_dict(rows)
     from_instances = INVOICE.from_instance(invoice)
     from_instances["items"] = [INVOICE_ITEM.from_instance(row) for row in invoice.items.order_by("id")]
     from_instances["comments"] = [INVOICE_COMMENT.from_instance(comment) for comment in invoice.comments.all()]
