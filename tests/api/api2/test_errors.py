@@ -179,6 +179,18 @@ def test_email_for_unknown_invoice_is_404(v1, body):
     assert answer(post(v1, EMAIL, body)) == (404, INVOICE_NOT_FOUND)
 
 
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+@pytest.mark.parametrize("url", ["/api2/", "/api2/orders", "/api2/invoice/void", "/api2/invoice/create/"])
+def test_an_unknown_path_is_404_in_api2s_shape_with_or_without_a_token(api_client, admin_token, method, url):
+    # Not Django's HTML page: an integration parses every answer of this door as {"error": ...}.
+    anonymous = getattr(api_client, method)(url)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token}")
+    with_token = getattr(api_client, method)(url)
+
+    assert anonymous["Content-Type"] == with_token["Content-Type"] == "application/json"
+    assert answer(anonymous) == answer(with_token) == (404, {"error": "Not found"})
+
+
 # -- 500 Payment gateway error ---------------------------------------------------------------------------
 
 
