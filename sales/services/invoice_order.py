@@ -16,12 +16,13 @@ from decimal import Decimal
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from inventory.quantity import qty_fits
 from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
 from sales.grid import invoice_grid_write
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order, retry_transient
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory, SalesSequence
-from sales.money import QTY_MAX, QTY_PRECISION, ZERO
+from sales.money import ZERO
 from sales.numbering import next_increment_id
 from sales.order_state import STATES_THAT_REFUSE_INVOICES, apply_state, state_after_invoice
 from sales.registration import REGISTERED_ORDER_FIELDS, register_invoice, registered_items_save
@@ -202,8 +203,7 @@ def _check_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> None:
     """
     for item_id, qty in requested.items():
         item = tree.by_id[item_id]
-        unholdable = not qty.is_finite() or abs(qty) > QTY_MAX or qty != qty.quantize(QTY_PRECISION)
-        if unholdable or qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
+        if not qty_fits(qty) or qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
             raise DomainError(INVALID_QTY, [item.name or item.sku], code="invalid_qty")
 
 

@@ -6,7 +6,6 @@ The same services and selectors as /V1; this door only speaks its own parameters
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.idempotency import IdempotencyKeyMixin
+from inventory.quantity import as_number
 from sales import selectors
 from sales.api import schema as doc
 from sales.api import throttling
@@ -190,13 +190,8 @@ def _items(raw) -> list[InvoiceLineRequest]:
             raise Api2Error(INVALID_ITEM)
         if sku is not None and not isinstance(sku, str):
             raise Api2Error(INVALID_ITEM)
-        try:
-            if isinstance(qty, bool) or not isinstance(qty, int | Decimal | str):
-                raise InvalidOperation
-            qty = Decimal(str(qty))
-        except (InvalidOperation, ValueError):
-            raise Api2Error(INVALID_ITEM) from None
-        if not qty.is_finite() or qty <= 0:
+        qty = as_number(qty)
+        if qty is None or qty <= 0:
             raise Api2Error(INVALID_ITEM)
         lines.append(
             InvoiceLineRequest(order_item_id=order_item_id, sku=sku if order_item_id is None else None, qty=qty)

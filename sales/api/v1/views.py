@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,6 +9,7 @@ from rest_framework.response import Response
 from integrations.exceptions import CredentialsMissing, InvalidCredentials
 from integrations.idempotency import IdempotencyKeyMixin
 from integrations.services import admin_token_create
+from inventory.quantity import as_number
 from payments.selectors import transaction_get, transactions_with_children
 from sales import selectors
 from sales.api import schema as doc
@@ -206,17 +205,11 @@ def parse_invoice_items(raw) -> list[InvoiceLineRequest]:
             continue
         try:
             order_item_id = parse_positive_int(entry["order_item_id"], f"items[{index}].order_item_id")
-            qty = entry["qty"]
-            if isinstance(qty, bool) or not isinstance(qty, int | Decimal | str):
-                raise InputError.invalid_value(f"items[{index}].qty", qty)
-            qty = Decimal(str(qty).strip())
-            if not qty.is_finite():
+            qty = as_number(entry["qty"])
+            if qty is None:
                 raise InputError.invalid_value(f"items[{index}].qty", entry["qty"])
         except InputError as problem:
             problems.append(problem)
-            continue
-        except ArithmeticError:
-            problems.append(InputError.invalid_value(f"items[{index}].qty", entry["qty"]))
             continue
         lines.append(InvoiceLineRequest(order_item_id=order_item_id, qty=qty))
     if problems:
