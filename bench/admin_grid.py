@@ -20,7 +20,8 @@ What it does:
 
 Exits 1 when a case's p95 is over ``--limit-ms`` (300; the CSV export is reported in rows/s and not
 held to it), a query counts more than 10,001 rows, a response is not 200, or a case's condition is
-missing from its SQL. Refuses any database whose name does not contain ``bench``.
+missing from its SQL. Refuses any database whose name does not contain ``bench``. Replaces its section
+of ``bench/RESULTS.md`` (machine, table, the plans of slow cases) unless ``--no-results`` or ``--only``.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
+from results import write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 GRID = "/admin/sales/invoice/"
+RESULTS_SECTION = "Admin Sales > Invoices grid (admin_grid.py)"
 BENCH_USERNAME = "bench-admin"
 BENCH_PASSWORD = "bench-admin-Passw0rd!"  # a local superuser of a throwaway database
 COUNT_CAP = 10_001  # NoFullCountPaginator.CAP + 1
@@ -281,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only the cases whose name contains this text")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN every case's slowest query, not only slow ones")
     parser.add_argument("--report", help="also write the report (machine, table, plans) to this file")
+    parser.add_argument("--no-results", action="store_true", help="do not write its section of bench/RESULTS.md")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.warmup < 0 or args.export_requests < 1:
         parser.error("--requests >= 1, --export-requests >= 1 and --warmup >= 0")
@@ -341,10 +345,15 @@ def main(argv: list[str] | None = None) -> int:
     if plans:
         print()
         print(plans)
+    header = "\n".join(f"- {name}: {value}" for name, value in about)
     if args.report:
-        header = "\n".join(f"- {name}: {value}" for name, value in about)
         Path(args.report).write_text(f"{header}\n\n{report}\n\n{plans}\n")
     failed = [case for case in all_cases if case.problems]
+    if not args.no_results and not args.only:  # a partial run does not replace the whole grid's figures
+        verdict = (f"Target, p95 <= {args.limit_ms:.0f} ms in every case (the CSV export excepted): "
+                   + (f"**MISSED** by {', '.join(case.name for case in failed)}" if failed else "met"))  # fmt: skip
+        body = f"{header}\n\n{report}\n\n{verdict}\n\n{plans}\n"
+        write_section(RESULTS_SECTION, body.replace("\n### ", "\n#### "))
     if failed:
         print(f"\nFAILED: {', '.join(case.name for case in failed)}", file=sys.stderr)
         return 1

@@ -17,7 +17,10 @@ What it does, in a bounded time (about a minute at 100k invoices):
 4. replays each scenario in this process with Django's test client to split the server time
    into SQL and Python (query count, SQL ms), and captures ``EXPLAIN (ANALYZE, BUFFERS)`` of
    every query the list scenarios run;
-5. stops gunicorn (always, in a ``finally``).
+5. stops gunicorn (always, in a ``finally``);
+6. replaces its section of ``bench/RESULTS.md`` with the machine and the table (the plans go to
+   ``--report`` only; ``--no-results`` leaves RESULTS.md alone). No target is held here: the
+   issue's /api2 figures at 1 and 8 clients are ``http_bench.py``'s.
 
 Only the standard library is used for the HTTP client. Refuses any database whose name does not
 contain ``bench``.
@@ -43,9 +46,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
+from results import write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+RESULTS_SECTION = "/api2/invoice, one client, every list scenario (api2_list.py)"
 BENCH_USERNAME = "bench-staff"
 FILTER_MONTH = ("2025-06-01", "2025-06-30")
 STARTUP_TIMEOUT_SECONDS = 30
@@ -282,8 +287,8 @@ def staff_token() -> tuple[str, object]:
     return raw, AccessToken.objects.get(token_hash=token_hash_of(raw))
 
 
-def report(scenarios: list[Scenario], info: dict, data: dict, args) -> str:
-    lines = ["# /api2/invoice benchmark run", ""]
+def report(scenarios: list[Scenario], info: dict, data: dict, args, *, plans: bool = True) -> str:
+    lines = ["# /api2/invoice benchmark run", ""] if plans else []
     lines += [f"- {key}: {value}" if "\n" not in str(value) else f"- {key}:\n\n```\n{value}\n```\n"
               for key, value in info.items()]  # fmt: skip
     lines += [
@@ -301,7 +306,7 @@ def report(scenarios: list[Scenario], info: dict, data: dict, args) -> str:
             f"{s.per_second():.0f} | {s.response_bytes} | {s.queries} | {s.server_ms:.1f} | {s.sql_ms:.1f} |"
         )
     for s in scenarios:
-        if not s.plans:
+        if not s.plans or not plans:
             continue
         lines += ["", f"## Plans: {s.name} (`{s.path}`)"]
         for sql, plan in s.plans:
@@ -318,6 +323,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--report", type=Path, help="also write the full report (table and plans) to this file")
     parser.add_argument("--no-explain", action="store_true", help="skip EXPLAIN ANALYZE of the queries")
+    parser.add_argument("--no-results", action="store_true", help="do not write its section of bench/RESULTS.md")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests >= 1 and --warmup >= 0")
@@ -393,6 +399,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"report written to {args.report}")
     print()
     print(text)
+    if not args.no_results:  # the table; the plans only in --report
+        write_section(RESULTS_SECTION, report(scenarios, info, data, args, plans=False))
 
 
 if __name__ == "__main__":

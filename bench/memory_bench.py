@@ -21,6 +21,8 @@ from ``--clients`` client threads. The worker's VmRSS (``/proc/<pid>/status``) i
 
 Growth = (last sample - sample after ``--warmup``) / sample after warm-up, per process.
 ``--budget`` seconds stops a part early (what was reached is reported, with growth per 10,000).
+Each part replaces its section of ``bench/RESULTS.md`` (``--no-results`` to leave it alone) and exits 1
+when a process grew 10 % or more, or fewer than 100,000 invoices were reached (issue 9's bar).
 """
 
 from __future__ import annotations
@@ -43,11 +45,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import email_bench  # noqa: E402 - the bench folder is not a package
 from benchdb import bench_database_url  # noqa: E402
 from email_bench import REPO, children_of, free_port, rss_kb  # noqa: E402
+from results import machine_text, write_section  # noqa: E402
 
 WEB_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
 HOST = "127.0.0.1"
 USERNAME = "bench-memory-admin"
 HIGH_RATE = "100000000/min"
+TARGET_GROWTH, TARGET_INVOICES = 10.0, 100_000  # issue 9: growth under 10 % over 100,000 invoices
+
+
+def growths(samples: list[tuple[int, list[int]]], warmup: int) -> list[float]:
+    """Growth in % per process: last sample over the first sample at or after ``warmup``."""
+    base = next((values for done, values in samples if done >= warmup), samples[0][1])
+    return [100 * (after - before) / before for before, after in zip(base, samples[-1][1], strict=True) if before]
+
+
+def report(part: str, samples, warmup: int, names: list[str], invoices: int, table: str, summary: str, args) -> int:
+    """Print the verdict, write the part's section of RESULTS.md; 0 when every process grew less than 10 %
+    over at least 100,000 invoices (rendered by the web worker, e-mailed by the Celery worker)."""
+    grown = growths(samples, warmup)
+    short = invoices < TARGET_INVOICES
+    met = bool(grown) and max(grown) < TARGET_GROWTH and not short
+    verdict = (f"Target, growth < {TARGET_GROWTH:.0f} % over {TARGET_INVOICES:,} invoices, every process: "
+               + ", ".join(f"{name} {value:+.2f} %" for name, value in zip(names, grown, strict=True))
+               + (f" (only {invoices:,} invoices)" if short else "")
+               + f": {'met' if met else '**MISSED**'}")  # fmt: skip
+    print(verdict, flush=True)
+    if not args.no_results:
+        write_section(f"Worker memory: {part} (memory_bench.py {part})",
+                      f"{machine_text()}\n- {summary}\n\n{table}\n\n{verdict}")  # fmt: skip
+    return 0 if met else 1
 
 
 def growth_table(samples: list[tuple[int, list[int]]], warmup: int, names: list[str], unit: str,
@@ -117,7 +144,7 @@ def get(port: int, path: str, token: str) -> int:
         conn.close()
 
 
-def run_web(args) -> None:
+def run_web(args) -> int:
     url = bench_database_url(WEB_DATABASE_URL, "memory_bench")
     env = web_env(url)
     os.environ.update(env)
@@ -195,11 +222,14 @@ def run_web(args) -> None:
             thread.join()
         if children_of(process.pid) != [worker]:
             print("WARNING: the gunicorn worker was replaced during the run", flush=True)
-        print(f"\nweb: {state['done']:,} requests ({state['invoices']:,} invoices rendered) in"
-              f" {time.monotonic() - started:.0f} s, {state['errors']} non-200; samples every {args.sample_every:,}\n",
-              flush=True)  # fmt: skip
-        print(growth_table(samples, args.warmup, ["gunicorn worker"], "requests", ("invoices", invoices_at)),
-              flush=True)  # fmt: skip
+        summary = (f"web: {state['done']:,} requests ({state['invoices']:,} invoices rendered) in"
+                   f" {time.monotonic() - started:.0f} s, {state['errors']} non-200; samples every"
+                   f" {args.sample_every:,}; one gunicorn sync worker, {args.clients} client threads, 9 in 10"
+                   " requests GET /V1/invoices/{id}, 1 in 10 an /api2 page of 50")  # fmt: skip
+        table = growth_table(samples, args.warmup, ["gunicorn worker"], "requests", ("invoices", invoices_at))
+        print(f"\n{summary}\n\n{table}", flush=True)
+        failed = report("web", samples, args.warmup, ["gunicorn worker"], state["invoices"], table, summary, args)
+        return failed or (1 if state["errors"] else 0)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -218,7 +248,7 @@ def now_over(started: float, budget: float) -> bool:
 # -- celery ----------------------------------------------------------------------------------------------
 
 
-def run_celery(args) -> None:
+def run_celery(args) -> int:
     url = bench_database_url(email_bench.DEFAULT_DATABASE_URL, "memory_bench")
     email_bench.ensure_database(url)
     workdir = Path(tempfile.mkdtemp(prefix="memory-bench-celery-"))
@@ -248,8 +278,12 @@ def run_celery(args) -> None:
                   f" {result['rate']:.0f}/s", flush=True)  # fmt: skip
         if worker.pids() != pids:
             print(f"WARNING: pool processes changed: {pids} -> {worker.pids()}", flush=True)
-        print(f"\ncelery: {done:,} e-mails in {time.monotonic() - started:.0f} s\n", flush=True)
-        print(growth_table(samples, args.warmup, names, "e-mails"), flush=True)
+        summary = (f"celery: {done:,} e-mails (one per invoice) in {time.monotonic() - started:.0f} s;"
+                   f" `celery -A config worker --pool=prefork --concurrency={args.concurrency}`, rounds of"
+                   f" {len(email_ids):,} outbox rows to an aiosmtpd server, RSS after each round")  # fmt: skip
+        table = growth_table(samples, args.warmup, names, "e-mails")
+        print(f"\n{summary}\n\n{table}", flush=True)
+        return report("celery", samples, args.warmup, names, done, table, summary, args)
     finally:
         if worker is not None:
             worker.stop()
@@ -257,7 +291,7 @@ def run_celery(args) -> None:
         redis.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parts = parser.add_subparsers(dest="part", required=True)
     web = parts.add_parser("web", help="a gunicorn sync worker reading invoices")
@@ -272,10 +306,12 @@ def main(argv: list[str] | None = None) -> None:
     celery.add_argument("--concurrency", type=int, default=2, help="prefork pool processes (default 2)")
     celery.add_argument("--warmup", type=int, default=1_000, help="growth counted from this many e-mails (1000)")
     celery.add_argument("--budget", type=float, default=0, help="stop after this many seconds (default: none)")
+    for part in (web, celery):
+        part.add_argument("--no-results", action="store_true", help="do not write its section of bench/RESULTS.md")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally: stop the children
-    run_web(args) if args.part == "web" else run_celery(args)
+    return run_web(args) if args.part == "web" else run_celery(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
