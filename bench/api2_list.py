@@ -9,7 +9,7 @@ What it does, in a bounded time (about a minute at 100k invoices):
 
 1. sets up Django in this process with the production settings (a throwaway secret key,
    ``SECURE_SSL_REDIRECT=0``, ``DJANGO_DEBUG=0``) on the bench database, and creates a staff
-   user ``bench-staff`` and an admin token for it (revoked at the end);
+   superuser ``bench-staff`` and an admin token for it (revoked at the end);
 2. starts ``gunicorn config.wsgi:application`` with 2 sync workers on 127.0.0.1 and a free port;
 3. for each scenario sends ``--warmup`` then ``--requests`` sequential GETs with ``http.client``
    (a new connection each, as the sync worker closes it), at most ``--budget`` seconds of them,
@@ -284,7 +284,7 @@ def staff_token() -> tuple[str, object]:
     password = secrets.token_urlsafe(24)
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(username=BENCH_USERNAME, defaults={"email": "bench@example.com"})
-    user.is_staff = True
+    user.is_staff = user.is_superuser = True  # every ACL resource, as the other benches' users
     user.is_active = True
     user.set_password(password)
     user.save()
