@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -486,28 +485,6 @@ def parse_pools(text: str) -> list[tuple[str, int]]:
     return pools
 
 
-def machine() -> dict[str, str]:
-    import celery
-    import django
-    import kombu
-
-    def run(*command):
-        try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=10).stdout.strip()
-        except OSError:
-            return "?"
-
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "nproc": str(os.cpu_count()),
-        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "python": platform.python_version(),
-        "django/celery/kombu": f"{django.__version__} / {celery.__version__} / {kombu.__version__}",
-        "redis-server": run("redis-server", "--version"),
-        "git": run("git", "-C", str(REPO), "rev-parse", "--short", "HEAD"),
-    }
-
-
 def target_verdict(results: list) -> str:
     """Issue 9's bar, on the Procfile's pool (prefork, 2 processes): at least 200 e-mails/s, none lost or doubled."""
     procfile = next((entry for entry in results if entry[0] == TARGET_POOL), None)
@@ -558,11 +535,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         setup_django(url, redis.url)
-        info = machine()
+        about = machine_text()  # before the runs: the load average is the machine's, not ours
         email_ids = seed(args.emails, args.orders)
         redis.client().flushdb()  # the service's on-commit publishes: each run publishes its own
         print(f"redis :{redis.port}, smtp :{smtp.port}, logs in {workdir}", flush=True)
-        print(" | ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+        print(about, flush=True)
         env = celery_env(database_url=url, redis_url=redis.url, smtp_port=smtp.port)
         for pool, concurrency in parse_pools(args.pools):
             name = f"{pool}:{concurrency}"
@@ -611,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{args.warmup} warm-up, the median counts; real `celery -A config worker`, a dedicated "
                       "redis-server, an aiosmtpd server in the bench process; every run checked: each outbox "
                       "row sent once, Message-IDs unique")  # fmt: skip
-            write_section(RESULTS_SECTION, f"{machine_text()}\n- {method}\n\n" + "\n".join(lines) + f"\n\n{verdict}")
+            write_section(RESULTS_SECTION, f"{about}\n- {method}\n\n" + "\n".join(lines) + f"\n\n{verdict}")
         return 0 if verdict.endswith(": met") else 1
     finally:
         if worker is not None:

@@ -60,7 +60,8 @@ def growths(samples: list[tuple[int, list[int]]], warmup: int) -> list[float]:
     return [100 * (after - before) / before for before, after in zip(base, samples[-1][1], strict=True) if before]
 
 
-def report(part: str, samples, warmup: int, names: list[str], invoices: int, table: str, summary: str, args) -> int:
+def report(part: str, about: str, samples, warmup: int, names: list[str], invoices: int, table: str, summary: str,
+           args) -> int:  # fmt: skip
     """Print the verdict, write the part's section of RESULTS.md; 0 when every process grew less than 10 %
     over at least 100,000 invoices (rendered by the web worker, e-mailed by the Celery worker)."""
     grown = growths(samples, warmup)
@@ -73,7 +74,7 @@ def report(part: str, samples, warmup: int, names: list[str], invoices: int, tab
     print(verdict, flush=True)
     if not args.no_results:
         write_section(f"Worker memory: {part} (memory_bench.py {part})",
-                      f"{machine_text()}\n- {summary}\n\n{table}\n\n{verdict}")  # fmt: skip
+                      f"{about}\n- {summary}\n\n{table}\n\n{verdict}")  # fmt: skip
     return 0 if met else 1
 
 
@@ -145,6 +146,7 @@ def get(port: int, path: str, token: str) -> int:
 
 
 def run_web(args) -> int:
+    about = machine_text()  # before the run: the load average is the machine's, not the run's
     url = bench_database_url(WEB_DATABASE_URL, "memory_bench")
     env = web_env(url)
     os.environ.update(env)
@@ -228,7 +230,8 @@ def run_web(args) -> int:
                    " requests GET /V1/invoices/{id}, 1 in 10 an /api2 page of 50")  # fmt: skip
         table = growth_table(samples, args.warmup, ["gunicorn worker"], "requests", ("invoices", invoices_at))
         print(f"\n{summary}\n\n{table}", flush=True)
-        failed = report("web", samples, args.warmup, ["gunicorn worker"], state["invoices"], table, summary, args)
+        names = ["gunicorn worker"]
+        failed = report("web", about, samples, args.warmup, names, state["invoices"], table, summary, args)
         return failed or (1 if state["errors"] else 0)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -249,6 +252,7 @@ def now_over(started: float, budget: float) -> bool:
 
 
 def run_celery(args) -> int:
+    about = machine_text()
     url = bench_database_url(email_bench.DEFAULT_DATABASE_URL, "memory_bench")
     email_bench.ensure_database(url)
     workdir = Path(tempfile.mkdtemp(prefix="memory-bench-celery-"))
@@ -283,7 +287,7 @@ def run_celery(args) -> int:
                    f" {len(email_ids):,} outbox rows to an aiosmtpd server, RSS after each round")  # fmt: skip
         table = growth_table(samples, args.warmup, names, "e-mails")
         print(f"\n{summary}\n\n{table}", flush=True)
-        return report("celery", samples, args.warmup, names, done, table, summary, args)
+        return report("celery", about, samples, args.warmup, names, done, table, summary, args)
     finally:
         if worker is not None:
             worker.stop()

@@ -28,6 +28,7 @@ logger = logging.getLogger("counterfoil.api.api2")
 
 INVALID_ITEM = "Invalid item"
 CANNOT_CREATE = "Cannot create invoice"
+NOT_FOUND = "Not found"  # a route this door does not have
 IDEMPOTENCY_ERRORS = {
     IdempotencyKeyInvalid: (400, "Invalid Idempotency-Key: expected 1 to 255 characters"),
     IdempotencyKeyReused: (422, "Idempotency-Key is already used for a different request"),
@@ -77,7 +78,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error("Method not allowed", 405)
     if isinstance(exc, Http404 | exceptions.NotFound):
-        return error("Not found", 404)
+        return error(NOT_FOUND, 404)
     if isinstance(exc, exceptions.APIException):
         return error(str(exc.detail), exc.status_code)
     logger.exception("unhandled error in /api2 %s", type(context.get("view")).__name__)

@@ -3,11 +3,12 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from sales.api.api2 import views
+from sales.api.api2.errors import NOT_FOUND
 
 
 @csrf_exempt  # a token API: a POST to no route is this door's 404, not Django's CSRF page
 def no_route(request, *args, **kwargs):
-    return JsonResponse({"error": "Not found"}, status=404)
+    return JsonResponse({"error": NOT_FOUND}, status=404)
 
 
 urlpatterns = [
