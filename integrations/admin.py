@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from integrations.acl import acl_resource_choices, acl_resources_of_user
 from integrations.models import AccessToken, AdminTokenRequestLog, IdempotencyKey, token_hash_of
@@ -46,7 +47,7 @@ _LISTED_FIELDS = ("user", "kind", "name", "created_at", "expires_at", "revoked_a
 class AccessTokenAdmin(admin.ModelAdmin):
     """Admin tokens come from the API; staff issue and revoke integration tokens here.
 
-    A token is stored as its hash only, so the raw token is shown once, right after it is issued.
+    A token is stored as its hash only, so the raw token is shown once, on the page answering its issue.
     """
 
     list_display = _LISTED_FIELDS
@@ -81,16 +82,23 @@ class AccessTokenAdmin(admin.ModelAdmin):
         issued = AccessToken.objects.get(token_hash=token_hash_of(raw_token))
         obj.pk, obj.kind, obj.created_at = issued.pk, issued.kind, issued.created_at
         obj._state.adding = False
-        messages.warning(
-            request, f"Integration token for {obj.name or form.cleaned_data['name']}: {raw_token} - copy it now, "
-            "it is shown only this once.",
-        )  # fmt: skip
+        obj.raw_token = raw_token  # for response_add's page only; never saved, never in a message
         lacking = sorted(set(resources) - set(acl_resources_of_user(user)))
         if lacking:
             messages.warning(
                 request, f"{user} lacks the permissions of {', '.join(lacking)}: the token is refused there "
                 "until the user is given them.",
             )  # fmt: skip
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The issued token on this response's page, once: not in a message (the messages cookie is signed,
+        not encrypted), the session or a redirect URL. Only its hash is stored, so nothing can show it again."""
+        return TemplateResponse(
+            request,
+            "admin/integrations/accesstoken/issued.html",
+            {**self.admin_site.each_context(request), "opts": self.opts, "title": "Integration token issued",
+             "token": obj, "raw_token": obj.raw_token},
+        )  # fmt: skip
 
     @admin.action(permissions=["change"], description="Revoke selected tokens")
     def revoke_selected_tokens(self, request: HttpRequest, queryset) -> None:

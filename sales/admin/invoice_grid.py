@@ -8,7 +8,6 @@ row links to the invoice page.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.contrib import admin, messages
@@ -24,6 +23,7 @@ from payments.gateways import gateways
 from payments.methods import OFFLINE_METHODS, method_get
 from sales.admin.base import NoFullCountPaginator, ReadOnlyAdmin, pdf_response
 from sales.admin.filters import AmountRangeFilter, DateRangeFilter
+from sales.csv_export import csv_lines
 from sales.grid import keyword_words
 from sales.models import Invoice, InvoiceGrid
 from sales.money import format_price, round_price
@@ -307,7 +307,7 @@ def csv_rows(queryset: QuerySet[InvoiceGrid]) -> Iterator[list]:
             if value is None:
                 row.append("")
             elif name in money:
-                row.append(str(round_price(value)))
+                row.append(round_price(value))  # a Decimal: written as a number, never neutralised as text
             elif name in dates:
                 row.append(value.astimezone(zone).isoformat(timespec="seconds"))
             elif name == "state":
@@ -317,13 +317,7 @@ def csv_rows(queryset: QuerySet[InvoiceGrid]) -> Iterator[list]:
         yield row
 
 
-class Echo:
-    def write(self, value):
-        return value
-
-
 def csv_response(queryset: QuerySet[InvoiceGrid]) -> StreamingHttpResponse:
-    writer = csv.writer(Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in csv_rows(queryset)), content_type="text/csv")
+    response = StreamingHttpResponse(csv_lines(csv_rows(queryset)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="invoice_{timezone.now():%Y-%m-%d_%H-%M-%S}.csv"'
     return response

@@ -25,6 +25,7 @@ from integrations.services import (
     admin_token_create,
     integration_token_create,
 )
+from tests.integrations.test_admin_token_shown_once import shown_token
 
 PASSWORD = "correct horse battery staple"
 
@@ -332,8 +333,7 @@ def test_staff_issue_an_integration_token_in_the_admin_and_see_it_once(admin_cli
     token = AccessToken.objects.get(user=erp)
     assert token.kind == AccessToken.Kind.INTEGRATION and token.name == "ERP-XYZ" and token.expires_at is None
     assert token.acl_resources == ["Magento_Sales::sales_invoice"]
-    shown = [str(message) for message in response.context["messages"]]
-    raw = shown[0].split(": ")[1].split(" - ")[0]
+    raw = shown_token(response)
     assert token_hash_of(raw) == token.token_hash  # the one shown is the one stored (as a hash)
     assert raw not in admin_client.get(f"/admin/integrations/accesstoken/{token.pk}/change/").content.decode()
 
