@@ -176,6 +176,20 @@ def test_check_deploy_still_warns_when_a_deploy_turns_a_protection_off(variable,
     assert check_id in result.stderr
 
 
+def test_production_settings_ignore_a_client_sent_x_forwarded_for_by_default():
+    code = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "from sales.api.throttling import AnonymousRateThrottle; "
+        "request = RequestFactory().get('/', REMOTE_ADDR='203.0.113.50', HTTP_X_FORWARDED_FOR='198.51.100.1'); "
+        "print(AnonymousRateThrottle().get_ident(request))"
+    )
+
+    result = run_python(code, DJANGO_SETTINGS_MODULE="config.settings.production", **PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "203.0.113.50"
+
+
 def test_production_https_hardening_assumes_a_tls_terminating_proxy():
     settings = load_settings(
         "config.settings.production",

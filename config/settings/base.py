@@ -151,6 +151,9 @@ IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
 API_THROTTLE_RATE_USER = env("API_THROTTLE_RATE_USER", "600/min")
 API_THROTTLE_RATE_ANON = env("API_THROTTLE_RATE_ANON", "60/min")
 API_THROTTLE_RATE_TOKEN = env("API_THROTTLE_RATE_TOKEN", "30/min")
+# Proxies in front of the app whose X-Forwarded-For entries are believed (integrations/client_address.py): the
+# client is the Nth entry from the right. 0: the header is ignored, the connection's peer is the client.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Most requests of a rate limit a web process takes from Redis at once (1% of the limit, at least 1) and spends
 # without a round trip; a process may hold that many minus one while another is refused. 1: count each request.
 API_THROTTLE_LEASE_MAX = env_int("API_THROTTLE_LEASE_MAX", 50)

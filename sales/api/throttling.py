@@ -30,9 +30,10 @@ use), which DRF refuses before it checks the rate limits: the door's exception h
 has its tokens refused before they are looked up (``integrations.authentication`` asks
 ``AnonymousRateThrottle.wait_before_authentication``), so trying tokens costs no query once over,
 in each process from its first refusal past the budget on; its requests with a valid token are
-refused too until the window ends. The client address is DRF's (``REST_FRAMEWORK["NUM_PROXIES"]``
-behind a proxy). If the cache cannot be reached the request is let through and a warning logged: a
-rate limit must not take the API down with it.
+refused too until the window ends. The client address is ``integrations.client_address``'s: the
+connection's peer, or X-Forwarded-For's entry from the ``TRUSTED_PROXY_COUNT`` proxies in front. If the
+cache cannot be reached the request is let through and a warning logged: a rate limit must not take the
+API down with it.
 
 Refused requests answer 429 with ``Retry-After`` (whole seconds until the window ends), in each
 door's envelope, rendered here and only here: /V1 Magento's ``{"message": "Too Many Requests"}``
@@ -59,6 +60,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from integrations.client_address import client_address
 from integrations.idempotency import request_principal
 from sales.api.api2 import errors as api2_errors
 from sales.api.v1 import errors as v1_errors
@@ -246,6 +248,10 @@ class WindowRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.remaining_seconds
+
+    def get_ident(self, request) -> str:
+        # Not DRF's: it believes X-Forwarded-For from anyone unless NUM_PROXIES is set, and then still a client's.
+        return client_address(request)
 
 
 def redis_count(cache: RedisCache, key: str, *, timeout: int, amount: int = 1) -> int:
