@@ -139,9 +139,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Magento's oauth/access_token_lifetime/admin: hours an admin token stays valid.
 ADMIN_TOKEN_LIFETIME_HOURS = env_int("ADMIN_TOKEN_LIFETIME_HOURS", 4)
-# Magento's oauth/authentication_lock: failed admin token requests per username, and the lock.
-ADMIN_TOKEN_MAX_FAILURES = env_int("ADMIN_TOKEN_MAX_FAILURES", 6)
-ADMIN_TOKEN_LOCK_SECONDS = env_int("ADMIN_TOKEN_LOCK_SECONDS", 1800)
+# Magento's oauth/authentication_lock: failed staff sign-ins per username, the admin login and admin token
+# requests counted together, and how long the lock lasts. Beside it, admin login attempts per client address.
+SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 6)
+SIGN_IN_LOCK_SECONDS = env_int("SIGN_IN_LOCK_SECONDS", 1800)
+ADMIN_LOGIN_THROTTLE_RATE = env("ADMIN_LOGIN_THROTTLE_RATE", "30/min")
 # Idempotency-Key records: kept at least this long, then purged; an in-progress key older than
 # IDEMPOTENCY_KEY_STALE_SECONDS belongs to a dead request and is taken over.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)

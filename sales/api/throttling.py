@@ -7,6 +7,8 @@
   refused, ``API_THROTTLE_RATE_ANON`` (default 60/min).
 - ``TokenRequestRateThrottle``: ``POST /V1/integration/admin/token`` per client address, stricter,
   ``API_THROTTLE_RATE_TOKEN`` (default 30/min); the per-username lockout still applies beside it.
+- ``AdminLoginRateThrottle``: the admin login form's attempts per client address, ``ADMIN_LOGIN_THROTTLE_RATE``
+  (default 30/min), asked by ``sales.admin.login``; the same per-username lockout applies beside it.
 
 A rate is ``"<requests>/<s|min|hour|day>"``; None or "" switches that limit off. Counts are fixed
 windows, atomic, so with ``CACHES`` on Redis two gunicorn workers never both let the last request of
@@ -319,6 +321,15 @@ class AnonymousRateThrottle(WindowRateThrottle):
 class TokenRequestRateThrottle(WindowRateThrottle):
     scope = "token"
     rate_setting = "API_THROTTLE_RATE_TOKEN"
+    default_rate = "30/min"
+
+    def identity(self, request, view) -> str | None:
+        return self.get_ident(request)
+
+
+class AdminLoginRateThrottle(WindowRateThrottle):
+    scope = "admin_login"
+    rate_setting = "ADMIN_LOGIN_THROTTLE_RATE"
     default_rate = "30/min"
 
     def identity(self, request, view) -> str | None:
