@@ -101,7 +101,7 @@ def server_environment(url: str) -> dict[str, str]:
         "API_THROTTLE_RATE_USER": rate,
         "API_THROTTLE_RATE_ANON": rate,
         "API_THROTTLE_RATE_TOKEN": rate,
-        "ADMIN_TOKEN_MAX_FAILURES": "1000000",
+        "SIGN_IN_MAX_FAILURES": "1000000",
         "ADMIN_TOKEN_LIFETIME_HOURS": "24",
         "PYTHONUNBUFFERED": "1",
     }

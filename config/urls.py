@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import HealthView
+from sales.admin.login import StaffAuthenticationForm
 
 admin.site.site_header = "Counterfoil"
 admin.site.site_title = "Counterfoil"
 admin.site.index_title = "Back office"
+admin.site.login_form = StaffAuthenticationForm  # the staff sign-in lockout and a per-address rate limit
 
 urlpatterns = [
     path("admin/", admin.site.urls),

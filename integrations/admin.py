@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from integrations.acl import acl_resource_choices, acl_resources_of_user
-from integrations.models import AccessToken, AdminTokenRequestLog, IdempotencyKey, token_hash_of
+from integrations.models import AccessToken, IdempotencyKey, SignInFailureLog, token_hash_of
 from integrations.services import access_token_revoke, integration_token_create
 
 
@@ -109,9 +109,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {revoked} token(s).")
 
 
-@admin.register(AdminTokenRequestLog)
-class AdminTokenRequestLogAdmin(admin.ModelAdmin):
-    """Usernames with failed admin token requests; staff may lift a lock before it runs out."""
+@admin.register(SignInFailureLog)
+class SignInFailureLogAdmin(admin.ModelAdmin):
+    """Usernames with failed sign-ins (admin login or admin token); staff may lift a lock before it runs out."""
 
     list_display = ("username", "failures_count", "lock_expires_at", "updated_at")
     search_fields = ("username",)

@@ -33,9 +33,13 @@ class CredentialsMissing(IntegrationError):
 
 
 class InvalidCredentials(IntegrationError):
-    """Wrong username/password, or an account that may not have an admin token (401)."""
+    """Wrong username/password, or an account that may not have an admin token (401) or use the admin."""
 
     code = "invalid_credentials"
+    # Magento's one text for a refused sign-in, in its admin and on its token route alike.
+    message = (
+        "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
+    )
 
 
 class SignInLocked(InvalidCredentials):

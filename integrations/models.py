@@ -60,16 +60,17 @@ def is_integration(token) -> bool:
 
 
 def username_throttle_key(username: str) -> str:
-    """The username as the sign-in throttle counts it: Unicode-normalised like Django's
+    """The username as the sign-in lockout counts it: Unicode-normalised like Django's
     ``normalize_username`` (NFKC), then case-folded, so ``Admin`` and ``admin`` share one count."""
     return unicodedata.normalize("NFKC", username).casefold()
 
 
-class AdminTokenRequestLog(models.Model):
-    """Failed ``POST /V1/integration/admin/token`` attempts per username (Magento's oauth_token_request_log).
+class SignInFailureLog(models.Model):
+    """Failed staff sign-ins per username, through either door: the admin login and
+    ``POST /V1/integration/admin/token`` count together (Magento's oauth_token_request_log and admin lock).
 
     A row exists only after a failure; a successful sign-in deletes it. ``lock_expires_at`` is set when
-    the count reaches ``ADMIN_TOKEN_MAX_FAILURES``; until then every attempt for that username is refused.
+    the count reaches ``SIGN_IN_MAX_FAILURES``; until then every sign-in of that username is refused.
     """
 
     username = models.CharField(max_length=255, unique=True, help_text="Normalised (NFKC) and case-folded.")
@@ -78,8 +79,8 @@ class AdminTokenRequestLog(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "admin token sign-in failure"
-        verbose_name_plural = "admin token sign-in failures"
+        verbose_name = "staff sign-in failure"
+        verbose_name_plural = "staff sign-in failures"
 
     def __str__(self) -> str:
         return f"{self.username}: {self.failures_count} failure(s)"

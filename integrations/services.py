@@ -1,4 +1,4 @@
-"""Writes and the authentication read for API tokens (admin and integration).
+"""Writes and the authentication read for API tokens (admin and integration), and the staff sign-in lockout.
 
 Raw tokens leave these functions once, as return values; the database only ever holds their
 sha256, so a leaked database dump does not leak usable credentials.
@@ -43,6 +43,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest
 from django.utils import timezone
 
 from integrations.exceptions import (
@@ -52,11 +53,11 @@ from integrations.exceptions import (
     TokenExpired,
     TokenInvalid,
 )
-from integrations.models import AccessToken, AdminTokenRequestLog, token_hash_of, username_throttle_key
+from integrations.models import AccessToken, SignInFailureLog, token_hash_of, username_throttle_key
 
 DEFAULT_ADMIN_TOKEN_LIFETIME_HOURS = 4  # Magento's oauth/access_token_lifetime/admin
-DEFAULT_ADMIN_TOKEN_MAX_FAILURES = 6  # Magento's oauth/authentication_lock/max_failures_count
-DEFAULT_ADMIN_TOKEN_LOCK_SECONDS = 1800  # Magento's oauth/authentication_lock/timeout
+DEFAULT_SIGN_IN_MAX_FAILURES = 6  # Magento's oauth/authentication_lock/max_failures_count
+DEFAULT_SIGN_IN_LOCK_SECONDS = 1800  # Magento's oauth/authentication_lock/timeout
 DEFAULT_API_TOKEN_CACHE_SECONDS = 10
 TOKEN_CACHE_MAX_ENTRIES = 1024  # tokens in use at once per process; the least recently used goes first
 
@@ -83,22 +84,20 @@ _NO_FAILURES = object()
 
 def _sign_in_lock_of(key: str):
     """The username's ``lock_expires_at`` (None: failures but no lock), or _NO_FAILURES without a row."""
-    row = AdminTokenRequestLog.objects.filter(username=key).values_list("lock_expires_at", flat=True)
+    row = SignInFailureLog.objects.filter(username=key).values_list("lock_expires_at", flat=True)
     return next(iter(row), _NO_FAILURES)
 
 
-def admin_token_failure_record(*, username: str) -> AdminTokenRequestLog:
-    """Count one failed sign-in of ``username``; the ``ADMIN_TOKEN_MAX_FAILURES``-th locks it.
+def sign_in_failure_record(*, username: str) -> SignInFailureLog:
+    """Count one failed sign-in of ``username``; the ``SIGN_IN_MAX_FAILURES``-th locks it.
 
     The row is created or locked (SELECT ... FOR UPDATE) and updated in one transaction, so parallel
     failures each count: none reads a stale count and overwrites another's increment.
     """
-    max_failures = getattr(settings, "ADMIN_TOKEN_MAX_FAILURES", DEFAULT_ADMIN_TOKEN_MAX_FAILURES)
-    lock_seconds = getattr(settings, "ADMIN_TOKEN_LOCK_SECONDS", DEFAULT_ADMIN_TOKEN_LOCK_SECONDS)
+    max_failures = getattr(settings, "SIGN_IN_MAX_FAILURES", DEFAULT_SIGN_IN_MAX_FAILURES)
+    lock_seconds = getattr(settings, "SIGN_IN_LOCK_SECONDS", DEFAULT_SIGN_IN_LOCK_SECONDS)
     with transaction.atomic():
-        log, _ = AdminTokenRequestLog.objects.select_for_update().get_or_create(
-            username=username_throttle_key(username)
-        )
+        log, _ = SignInFailureLog.objects.select_for_update().get_or_create(username=username_throttle_key(username))
         now = timezone.now()
         if log.lock_expires_at is not None and log.lock_expires_at <= now:
             # The lock ran out: the username starts a fresh count, as in Magento.
@@ -110,29 +109,39 @@ def admin_token_failure_record(*, username: str) -> AdminTokenRequestLog:
     return log
 
 
+def staff_sign_in(*, username: str, password: str, request: HttpRequest | None = None) -> AbstractBaseUser:
+    """The active staff user these credentials name, for both doors: the admin login and the admin token route.
+
+    One count per username whichever door it comes through: ``SIGN_IN_MAX_FAILURES`` consecutive
+    failures lock it for ``SIGN_IN_LOCK_SECONDS`` (Magento's 6 and 1800 s). While locked the password is
+    not even checked (SignInLocked, which every door answers like wrong credentials); a success resets
+    the count. ``request`` goes to the authentication backends, as Django's login passes it.
+    """
+    key = username_throttle_key(username)
+    lock_expires_at = _sign_in_lock_of(key)
+    if lock_expires_at not in (None, _NO_FAILURES) and lock_expires_at > timezone.now():
+        raise SignInLocked()
+    user = authenticate(request=request, username=username, password=password)
+    # ModelBackend already refuses inactive users; checked again for other backends.
+    if user is None or not user.is_active or not user.is_staff:
+        sign_in_failure_record(username=username)
+        raise InvalidCredentials()
+    if lock_expires_at is not _NO_FAILURES:
+        SignInFailureLog.objects.filter(username=key).delete()  # a success resets the count
+    return user
+
+
 def admin_token_create(*, username: str, password: str) -> str:
     """Magento's ``POST /V1/integration/admin/token``: check credentials, return a new raw token.
 
-    ``ADMIN_TOKEN_MAX_FAILURES`` consecutive failures for a username lock it for
-    ``ADMIN_TOKEN_LOCK_SECONDS`` (Magento's 6 and 1800 s): while locked the password is not even
-    checked (SignInLocked, answered like wrong credentials); a success resets the count.
+    Blank fields are refused before they are counted; the rest goes through ``staff_sign_in`` and its
+    lockout, shared with the admin login.
     """
     missing = [name for name, value in (("username", username), ("password", password)) if _is_blank(value)]
     if missing:
         raise CredentialsMissing(*missing)
 
-    key = username_throttle_key(username)
-    lock_expires_at = _sign_in_lock_of(key)
-    if lock_expires_at not in (None, _NO_FAILURES) and lock_expires_at > timezone.now():
-        raise SignInLocked()
-    user = authenticate(request=None, username=username, password=password)
-    # ModelBackend already refuses inactive users; checked again for other backends.
-    if user is None or not user.is_active or not user.is_staff:
-        admin_token_failure_record(username=username)
-        raise InvalidCredentials()
-    if lock_expires_at is not _NO_FAILURES:
-        AdminTokenRequestLog.objects.filter(username=key).delete()  # a success resets the count
-
+    user = staff_sign_in(username=username, password=password)
     raw_token = _new_raw_token()
     AccessToken.objects.create(
         user=user,

@@ -176,6 +176,25 @@ def test_check_deploy_still_warns_when_a_deploy_turns_a_protection_off(variable,
     assert check_id in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("proxies", "client"),
+    [({}, "203.0.113.50"), ({"TRUSTED_PROXY_COUNT": "1"}, "198.51.100.1")],
+    ids=["by default the header is ignored", "behind one trusted proxy its entry is the client"],
+)
+def test_production_settings_believe_x_forwarded_for_only_from_trusted_proxies(proxies, client):
+    code = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "from sales.api.throttling import AnonymousRateThrottle; "
+        "request = RequestFactory().get('/', REMOTE_ADDR='203.0.113.50', HTTP_X_FORWARDED_FOR='198.51.100.1'); "
+        "print(AnonymousRateThrottle().get_ident(request))"
+    )
+
+    result = run_python(code, DJANGO_SETTINGS_MODULE="config.settings.production", **PRODUCTION_ENV, **proxies)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == client
+
+
 def test_production_https_hardening_assumes_a_tls_terminating_proxy():
     settings = load_settings(
         "config.settings.production",

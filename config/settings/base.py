@@ -139,9 +139,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Magento's oauth/access_token_lifetime/admin: hours an admin token stays valid.
 ADMIN_TOKEN_LIFETIME_HOURS = env_int("ADMIN_TOKEN_LIFETIME_HOURS", 4)
-# Magento's oauth/authentication_lock: failed admin token requests per username, and the lock.
-ADMIN_TOKEN_MAX_FAILURES = env_int("ADMIN_TOKEN_MAX_FAILURES", 6)
-ADMIN_TOKEN_LOCK_SECONDS = env_int("ADMIN_TOKEN_LOCK_SECONDS", 1800)
+# Magento's oauth/authentication_lock: failed staff sign-ins per username, the admin login and admin token
+# requests counted together, and how long the lock lasts. Beside it, admin login attempts per client address.
+SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 6)
+SIGN_IN_LOCK_SECONDS = env_int("SIGN_IN_LOCK_SECONDS", 1800)
+ADMIN_LOGIN_THROTTLE_RATE = env("ADMIN_LOGIN_THROTTLE_RATE", "30/min")
 # Idempotency-Key records: kept at least this long, then purged; an in-progress key older than
 # IDEMPOTENCY_KEY_STALE_SECONDS belongs to a dead request and is taken over.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
@@ -151,6 +153,9 @@ IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
 API_THROTTLE_RATE_USER = env("API_THROTTLE_RATE_USER", "600/min")
 API_THROTTLE_RATE_ANON = env("API_THROTTLE_RATE_ANON", "60/min")
 API_THROTTLE_RATE_TOKEN = env("API_THROTTLE_RATE_TOKEN", "30/min")
+# Proxies in front of the app whose X-Forwarded-For entries are believed (integrations/client_address.py): the
+# client is the Nth entry from the right. 0: the header is ignored, the connection's peer is the client.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Most requests of a rate limit a web process takes from Redis at once (1% of the limit, at least 1) and spends
 # without a round trip; a process may hold that many minus one while another is refused. 1: count each request.
 API_THROTTLE_LEASE_MAX = env_int("API_THROTTLE_LEASE_MAX", 50)

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, REST_FRAMEWORK, env, env_bool, env_int, env_list
+from .base import LOGGING, env, env_bool, env_int, env_list
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 if SECRET_KEY is None:
@@ -57,7 +57,3 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stdout"},
     },
 }
-
-# The proxies in front of gunicorn: rate limits per address read the client's address this many hops
-# back in X-Forwarded-For (trusting the whole header would let a client pick its own address).
-REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env_int("NUM_PROXIES", 1)}

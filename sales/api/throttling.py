@@ -7,6 +7,8 @@
   refused, ``API_THROTTLE_RATE_ANON`` (default 60/min).
 - ``TokenRequestRateThrottle``: ``POST /V1/integration/admin/token`` per client address, stricter,
   ``API_THROTTLE_RATE_TOKEN`` (default 30/min); the per-username lockout still applies beside it.
+- ``AdminLoginRateThrottle``: the admin login form's attempts per client address, ``ADMIN_LOGIN_THROTTLE_RATE``
+  (default 30/min), asked by ``sales.admin.login``; the same per-username lockout applies beside it.
 
 A rate is ``"<requests>/<s|min|hour|day>"``; None or "" switches that limit off. Counts are fixed
 windows, atomic, so with ``CACHES`` on Redis two gunicorn workers never both let the last request of
@@ -30,9 +32,10 @@ use), which DRF refuses before it checks the rate limits: the door's exception h
 has its tokens refused before they are looked up (``integrations.authentication`` asks
 ``AnonymousRateThrottle.wait_before_authentication``), so trying tokens costs no query once over,
 in each process from its first refusal past the budget on; its requests with a valid token are
-refused too until the window ends. The client address is DRF's (``REST_FRAMEWORK["NUM_PROXIES"]``
-behind a proxy). If the cache cannot be reached the request is let through and a warning logged: a
-rate limit must not take the API down with it.
+refused too until the window ends. The client address is ``integrations.client_address``'s: the
+connection's peer, or X-Forwarded-For's entry from the ``TRUSTED_PROXY_COUNT`` proxies in front. If the
+cache cannot be reached the request is let through and a warning logged: a rate limit must not take the
+API down with it.
 
 Refused requests answer 429 with ``Retry-After`` (whole seconds until the window ends), in each
 door's envelope, rendered here and only here: /V1 Magento's ``{"message": "Too Many Requests"}``
@@ -59,6 +62,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from integrations.client_address import client_address
 from integrations.idempotency import request_principal
 from sales.api.api2 import errors as api2_errors
 from sales.api.v1 import errors as v1_errors
@@ -247,6 +251,10 @@ class WindowRateThrottle(BaseThrottle):
     def wait(self) -> float | None:
         return self.remaining_seconds
 
+    def get_ident(self, request) -> str:
+        # Not DRF's: it believes X-Forwarded-For from anyone unless NUM_PROXIES is set, and then still a client's.
+        return client_address(request)
+
 
 def redis_count(cache: RedisCache, key: str, *, timeout: int, amount: int = 1) -> int:
     """``key``'s counter in ``cache``'s Redis after adding ``amount``: a single round trip to the write server
@@ -313,6 +321,15 @@ class AnonymousRateThrottle(WindowRateThrottle):
 class TokenRequestRateThrottle(WindowRateThrottle):
     scope = "token"
     rate_setting = "API_THROTTLE_RATE_TOKEN"
+    default_rate = "30/min"
+
+    def identity(self, request, view) -> str | None:
+        return self.get_ident(request)
+
+
+class AdminLoginRateThrottle(WindowRateThrottle):
+    scope = "admin_login"
+    rate_setting = "ADMIN_LOGIN_THROTTLE_RATE"
     default_rate = "30/min"
 
     def identity(self, request, view) -> str | None:

@@ -45,7 +45,7 @@ CHECKS = (
 )
 SERVER_SETTINGS = {
     # Generated usernames fail to sign in by the hundred: no lockout of the schema's example admin.
-    "ADMIN_TOKEN_MAX_FAILURES": "1000000",
+    "SIGN_IN_MAX_FAILURES": "1000000",
     "ORDER_LOCK_TIMEOUT_SECONDS": "5",
     # Thousands of calls a minute from one token: a throttled run would test the 429 and little else.
     "API_THROTTLE_RATE_USER": "1000000/min",

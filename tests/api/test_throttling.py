@@ -196,6 +196,59 @@ def test_the_token_request_has_its_own_stricter_limit_per_client_address(
     assert other_address.status_code == 200
 
 
+# -- the client's address: X-Forwarded-For only from trusted proxies -----------------------------------------
+
+CLIENT, PROXY = "203.0.113.50", "10.0.0.2"
+
+
+def spoofed(number: int) -> str:
+    return f"198.51.100.{number}"
+
+
+@pytest.mark.django_db
+def test_a_client_sent_x_forwarded_for_gives_no_fresh_budget_for_anonymous_calls(client, default_store, settings):
+    settings.API_THROTTLE_RATE_ANON = "2/min"  # TRUSTED_PROXY_COUNT is left at its default: none
+    url = "/rest/default/V1/anonymous-probe"
+
+    answers = [client.get(url, REMOTE_ADDR=CLIENT, HTTP_X_FORWARDED_FOR=spoofed(n)).status_code for n in range(3)]
+
+    assert answers == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_a_client_sent_x_forwarded_for_gives_no_fresh_budget_on_the_token_route(
+    client, django_user_model, default_store, settings
+):
+    settings.API_THROTTLE_RATE_TOKEN = "2/min"
+    body = {"username": "nobody", "password": "guess"}
+    url = "/rest/default/V1/integration/admin/token"
+
+    answers = [
+        client.post(url, body, content_type="application/json", REMOTE_ADDR=CLIENT, HTTP_X_FORWARDED_FOR=spoofed(n))
+        for n in range(3)
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401, 429]
+
+
+@pytest.mark.django_db
+def test_behind_one_trusted_proxy_its_entry_is_the_client_and_a_prepended_spoof_is_ignored(
+    client, default_store, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.API_THROTTLE_RATE_ANON = "2/min"
+    url = "/rest/default/V1/anonymous-probe"
+
+    # the client writes an entry of its own; the proxy appends the address it was reached from
+    from_client = [
+        client.get(url, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{spoofed(n)}, {CLIENT}").status_code for n in range(3)
+    ]
+    another_client = client.get(url, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.51").status_code
+
+    assert from_client == [200, 200, 429]
+    assert another_client == 200  # the proxy's address is not one budget for everyone behind it
+
+
 def test_rates_read_drfs_notation_and_none_switches_a_limit_off(settings):
     assert parse_rate("600/min") == (600, 60)
     assert parse_rate("30/m") == (30, 60)

@@ -14,7 +14,7 @@ from integrations.acl import (
     acl_resources_of_user,
     view_acl_resources,
 )
-from integrations.models import AccessToken, AdminTokenRequestLog, is_integration
+from integrations.models import AccessToken, SignInFailureLog, is_integration
 from integrations.services import integration_token_create
 
 pytestmark = pytest.mark.django_db
@@ -253,12 +253,12 @@ def test_revoking_needs_the_change_permission(client, staff):
 
 
 def test_staff_unlock_a_locked_username(admin_client):
-    AdminTokenRequestLog.objects.create(username="ops", failures_count=6, lock_expires_at=timezone.now())
-    log_pk = AdminTokenRequestLog.objects.get().pk
+    SignInFailureLog.objects.create(username="ops", failures_count=6, lock_expires_at=timezone.now())
+    log_pk = SignInFailureLog.objects.get().pk
 
     admin_client.post(
-        "/admin/integrations/admintokenrequestlog/",
+        "/admin/integrations/signinfailurelog/",
         {"action": "unlock_selected_usernames", "_selected_action": [log_pk]},
     )
 
-    assert not AdminTokenRequestLog.objects.exists()
+    assert not SignInFailureLog.objects.exists()

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.exceptions import InvalidCredentials, SignInLocked
-from integrations.models import AccessToken, AdminTokenRequestLog
+from integrations.models import AccessToken, SignInFailureLog
 from integrations.services import admin_token_create
 from sales.api.json import dumps
 
@@ -52,7 +52,7 @@ def test_six_failures_lock_the_username_and_even_the_right_password_is_refused(a
     assert response.status_code == 401
     assert json.loads(response.content) == SIGN_IN_FAILED  # the same text as wrong credentials
     assert not AccessToken.objects.exists()
-    log = AdminTokenRequestLog.objects.get()
+    log = SignInFailureLog.objects.get()
     assert log.failures_count == 6
     assert timedelta(seconds=1790) < log.lock_expires_at - timezone.now() <= timedelta(seconds=1800)
 
@@ -69,10 +69,10 @@ def test_the_username_signs_in_again_once_the_lock_has_expired(api_client, staff
     fail(api_client, 6)
     assert request_token(api_client, USERNAME, PASSWORD).status_code == 401
 
-    AdminTokenRequestLog.objects.update(lock_expires_at=timezone.now() - timedelta(seconds=1))
+    SignInFailureLog.objects.update(lock_expires_at=timezone.now() - timedelta(seconds=1))
 
     assert is_token(request_token(api_client, USERNAME, PASSWORD))
-    assert not AdminTokenRequestLog.objects.exists()
+    assert not SignInFailureLog.objects.exists()
 
 
 @pytest.mark.django_db
@@ -80,12 +80,12 @@ def test_a_failure_after_an_expired_lock_starts_a_fresh_count(staff_user):
     for _ in range(6):
         with pytest.raises(InvalidCredentials):
             admin_token_create(username=USERNAME, password="wrong")
-    AdminTokenRequestLog.objects.update(lock_expires_at=timezone.now() - timedelta(seconds=1))
+    SignInFailureLog.objects.update(lock_expires_at=timezone.now() - timedelta(seconds=1))
 
     with pytest.raises(InvalidCredentials):
         admin_token_create(username=USERNAME, password="wrong")
 
-    log = AdminTokenRequestLog.objects.get()
+    log = SignInFailureLog.objects.get()
     assert (log.failures_count, log.lock_expires_at) == (1, None)
     assert admin_token_create(username=USERNAME, password=PASSWORD)
 
@@ -94,7 +94,7 @@ def test_a_failure_after_an_expired_lock_starts_a_fresh_count(staff_user):
 def test_a_success_resets_the_count(api_client, staff_user):
     fail(api_client, 5)
     assert is_token(request_token(api_client, USERNAME, PASSWORD))
-    assert not AdminTokenRequestLog.objects.exists()
+    assert not SignInFailureLog.objects.exists()
 
     fail(api_client, 5)
 
@@ -116,7 +116,7 @@ def test_usernames_are_counted_case_insensitively(api_client, staff_user):
         fail(api_client, 2, username=username)
 
     assert request_token(api_client, USERNAME, PASSWORD).status_code == 401
-    assert AdminTokenRequestLog.objects.get().username == "integration-admin"
+    assert SignInFailureLog.objects.get().username == "integration-admin"
 
 
 @pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_while_locked_the_password_is_not_checked_nor_counted(staff_user, monkey
         admin_token_create(username=USERNAME, password=PASSWORD)
 
     assert checked == []
-    assert AdminTokenRequestLog.objects.get().failures_count == 6
+    assert SignInFailureLog.objects.get().failures_count == 6
 
 
 @pytest.mark.django_db
@@ -149,18 +149,18 @@ def test_blank_fields_are_not_counted_as_failures(api_client, staff_user):
     for _ in range(7):
         assert request_token(api_client, USERNAME, "").status_code == 400
 
-    assert not AdminTokenRequestLog.objects.exists()
+    assert not SignInFailureLog.objects.exists()
     assert is_token(request_token(api_client, USERNAME, PASSWORD))
 
 
 @pytest.mark.django_db
 def test_the_limits_come_from_settings(api_client, staff_user, settings):
-    settings.ADMIN_TOKEN_MAX_FAILURES = 2
-    settings.ADMIN_TOKEN_LOCK_SECONDS = 60
+    settings.SIGN_IN_MAX_FAILURES = 2
+    settings.SIGN_IN_LOCK_SECONDS = 60
     fail(api_client, 2)
 
     assert request_token(api_client, USERNAME, PASSWORD).status_code == 401
-    remaining = AdminTokenRequestLog.objects.get().lock_expires_at - timezone.now()
+    remaining = SignInFailureLog.objects.get().lock_expires_at - timezone.now()
     assert timedelta(seconds=50) < remaining <= timedelta(seconds=60)
 
 
@@ -198,11 +198,11 @@ def test_parallel_failures_are_all_counted(django_user_model):
         thread.join(timeout=60)
 
     assert outcomes == [InvalidCredentials] * attempts
-    log = AdminTokenRequestLog.objects.get()
+    log = SignInFailureLog.objects.get()
     assert (log.failures_count, log.lock_expires_at) == (attempts, None)
     with pytest.raises(InvalidCredentials):
         admin_token_create(username=USERNAME, password="wrong")  # the sixth
-    assert AdminTokenRequestLog.objects.get().failures_count == 6
+    assert SignInFailureLog.objects.get().failures_count == 6
     with pytest.raises(SignInLocked):
         admin_token_create(username=USERNAME, password=PASSWORD)
 
@@ -231,7 +231,7 @@ def test_a_parallel_burst_past_the_limit_counts_every_failure_and_locks(django_u
         thread.join(timeout=60)
 
     assert len(outcomes) == attempts and set(outcomes) <= {InvalidCredentials, SignInLocked}
-    log = AdminTokenRequestLog.objects.get()
+    log = SignInFailureLog.objects.get()
     # attempts that saw the lock were refused before the password check and not counted
     assert log.failures_count == outcomes.count(InvalidCredentials) >= 6
     assert log.is_locked()

@@ -40,9 +40,7 @@ from sales.services import (
     order_import,
 )
 
-SIGN_IN_FAILED = (
-    "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
-)
+SIGN_IN_FAILED = InvalidCredentials.message
 
 
 class AdminTokenView(MagentoView):
