@@ -15,6 +15,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -315,11 +316,23 @@ def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[Order
     return items
 
 
+def _check_item_count(raw_items) -> None:
+    """At most ``ORDER_MAX_ITEMS`` items (Magento has no limit), checked before any item is read."""
+    limit = settings.ORDER_MAX_ITEMS
+    if isinstance(raw_items, list) and len(raw_items) > limit:
+        raise InputError(
+            "An order may have at most %limit items; this one has %count.",
+            {"limit": limit, "count": len(raw_items)},
+            code="too_many_items",
+        )
+
+
 @retry_transient()
 def order_import(*, entity: dict, store_id: int) -> Order:
     """Validate and store an order; returns it saved, state new, status pending."""
     if not isinstance(entity, dict):
         raise InputError.required("entity")
+    _check_item_count(entity.get("items"))
     problems = _Problems()
     header = _fields(entity, ORDER_FIELDS, "", problems)
     if entity.get("store_id") is not None:

@@ -1,17 +1,21 @@
-"""Order import refuses what it cannot store (issue 17).
+"""Order import refuses what it cannot store and bounds its size (issue 17).
 
 Every string the import stores is held to its model field's ``max_length``, every integer to its
 column's range and every date to what UTC can hold: a value that does not fit is Magento's 400 naming
-the field, and nothing is written (PostgreSQL would refuse it with a 500).
+the field, and nothing is written (PostgreSQL would refuse it with a 500). An order has at most
+``ORDER_MAX_ITEMS`` items, checked before any item is read.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from payments.models import Payment
 from sales.api.json import dumps
@@ -24,6 +28,7 @@ pytestmark = pytest.mark.django_db
 IMPORT = "/rest/default/V1/orders"
 INVALID_VALUE = 'Invalid value of "%value" provided for the %fieldName field.'
 SHIPPING_METHOD = "extension_attributes.shipping_assignments[0].shipping.method"
+TOO_MANY_ITEMS = "An order may have at most %limit items; this one has %count."
 
 
 def seed_entity(name: str = "000") -> dict:
@@ -182,3 +187,48 @@ def test_names_and_streets_as_long_as_their_columns_can_be_invoiced(v1):
     grid = Invoice.objects.select_related("grid_row").get(pk=invoice.pk).grid_row
     assert grid.customer_name.startswith("F" * 128 + " L")
     assert len(grid.billing_name) == 255 and len(grid.billing_address) == 1024
+
+
+# -- the number of items -------------------------------------------------------------------------------
+
+
+def test_an_order_of_more_items_than_order_max_items_is_refused_naming_the_limit(v1, settings):
+    settings.ORDER_MAX_ITEMS = 2
+    entity = seed_entity("001")  # three items
+
+    assert send(v1, entity) == (
+        400, {"message": TOO_MANY_ITEMS, "parameters": {"limit": 2, "count": 3}},
+    )  # fmt: skip
+    assert stored_rows() == (0, 0, 0, 0)
+
+
+def test_an_order_of_as_many_items_as_order_max_items_is_stored(v1, settings):
+    settings.ORDER_MAX_ITEMS = 3
+    status, body = send(v1, seed_entity("001"))
+    assert status == 200, body
+
+
+def test_an_order_may_have_1000_items_by_default(v1):
+    entity = seed_entity("001")
+    entity["items"] = [{} for _ in range(1001)]
+
+    assert send(v1, entity) == (
+        400, {"message": TOO_MANY_ITEMS, "parameters": {"limit": 1000, "count": 1001}},
+    )  # fmt: skip
+
+
+def test_a_100000_item_order_is_refused_before_any_item_is_read(v1):
+    """Each item is a null that per-item validation would report: the answer is the limit alone, no
+    query runs for the order, and it comes back fast (8.5 s of a worker before the limit)."""
+    entity = seed_entity("001")
+    entity["items"] = [None] * 100_000
+    send(v1, {})  # the first request of the process imports the URL modules: not the import's time
+
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        status, body = send(v1, entity)
+    elapsed = time.perf_counter() - started
+
+    assert (status, body) == (400, {"message": TOO_MANY_ITEMS, "parameters": {"limit": 1000, "count": 100_000}})
+    assert not [query for query in queries.captured_queries if "sales_" in query["sql"]], queries.captured_queries
+    assert elapsed < 1, f"{elapsed:.2f} s"
