@@ -53,6 +53,11 @@ INVOICE_COLUMNS = {
 }
 
 GRID_FIELDS = [field.attname for field in InvoiceGrid._meta.concrete_fields if not field.primary_key]
+# Columns the grid joins from several order fields (names, address lines): the join can outgrow its column.
+JOINED_LENGTHS = {
+    name: InvoiceGrid._meta.get_field(name).max_length
+    for name in ("customer_name", "billing_name", "billing_address", "shipping_address")
+}
 # The same paths as attribute chains, for an invoice whose order, payment and addresses are in hand.
 INVOICE_ATTRIBUTES = {column: tuple(path.split("__")) for column, path in INVOICE_COLUMNS.items()}
 
@@ -68,14 +73,19 @@ def address_line(row: dict, kind: str) -> str | None:
     return ", ".join(part for part in parts if part) or None
 
 
+def _fit(value: str | None, column: str) -> str | None:
+    """A joined value cut to its grid column, as a display and search column may be; the order keeps it whole."""
+    return value[: JOINED_LENGTHS[column]] if value else value
+
+
 def grid_row(row: dict) -> InvoiceGrid:
     grid = InvoiceGrid(
         invoice_id=row["invoice_id"],
         **{name: row[name] for name in INVOICE_COLUMNS if name in GRID_FIELDS},
-        customer_name=full_name(row["customer_firstname"], row["customer_lastname"]),
-        billing_name=full_name(row["billing_firstname"], row["billing_lastname"]),
-        billing_address=address_line(row, "billing"),
-        shipping_address=address_line(row, "shipping"),
+        customer_name=_fit(full_name(row["customer_firstname"], row["customer_lastname"]), "customer_name"),
+        billing_name=_fit(full_name(row["billing_firstname"], row["billing_lastname"]), "billing_name"),
+        billing_address=_fit(address_line(row, "billing"), "billing_address"),
+        shipping_address=_fit(address_line(row, "shipping"), "shipping_address"),
     )
     grid.keywords = " ".join(str(getattr(grid, column) or "") for column in KEYWORD_COLUMNS).lower()
     return grid

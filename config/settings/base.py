@@ -277,6 +277,9 @@ PAYMENT_GATEWAY_TIMEOUT_SECONDS = env_int("PAYMENT_GATEWAY_TIMEOUT_SECONDS", 10)
 # Longest wait for another request's lock on an order before answering 409 (PostgreSQL).
 ORDER_LOCK_TIMEOUT_SECONDS = env_int("ORDER_LOCK_TIMEOUT_SECONDS", 5)
 
+# Most items one imported order may have (Magento has none): bounds the work one request can ask for.
+ORDER_MAX_ITEMS = env_int("ORDER_MAX_ITEMS", 1000)
+
 # Magento's oauth/consumer/enable_integration_as_bearer: integration tokens on /V1 (always on /api2).
 INTEGRATION_TOKENS_AS_BEARER = env_bool("INTEGRATION_TOKENS_AS_BEARER", False)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -41,7 +42,7 @@ from sales.models import (
     OrderStatusHistory,
     ProductType,
 )
-from sales.services.order_import import ADDRESS_FIELDS, ITEM_FIELDS, ORDER_FIELDS
+from sales.services.order_import import ADDRESS_FIELDS, ITEM_FIELDS, ORDER_FIELDS, PAYMENT_FIELDS
 
 BEARER = "bearerAuth"
 MAGENTO_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
@@ -530,14 +531,15 @@ ImportItemSerializer = import_serializer(
 
 
 class ImportPaymentSerializer(serializers.Serializer):
-    method = serializers.CharField(help_text="`checkmo`, `banktransfer`, `cashondelivery`, `purchaseorder`, `free`, "
+    method = serializers.CharField(max_length=PAYMENT_FIELDS["method"].max_length,
+                                   help_text="`checkmo`, `banktransfer`, `cashondelivery`, `purchaseorder`, `free`, "
                                    "or an online method such as `sandbox`.")  # fmt: skip
     additional_information = serializers.DictField(required=False, help_text='e.g. `{"sandbox_outcome": "approve"}`')
-    po_number = serializers.CharField(required=False, allow_null=True)
+    po_number = request_field(PAYMENT_FIELDS["po_number"])
 
 
 class ImportShippingSerializer(serializers.Serializer):
-    method = serializers.CharField(required=False)
+    method = serializers.CharField(required=False, max_length=ORDER_FIELDS["shipping_method"].max_length)
     address = ImportAddressSerializer()
 
 
@@ -556,7 +558,7 @@ ImportOrderSerializer = import_serializer(
         "subtotal": serializers.DecimalField(22, 6, coerce_to_string=False),
         "grand_total": serializers.DecimalField(22, 6, coerce_to_string=False),
         "store_id": serializers.IntegerField(required=False, min_value=0),
-        "items": ImportItemSerializer(many=True, min_length=1),
+        "items": ImportItemSerializer(many=True, min_length=1, max_length=settings.ORDER_MAX_ITEMS),
         "billing_address": ImportAddressSerializer(),
         "payment": ImportPaymentSerializer(),
         "extension_attributes": ImportExtensionAttributesSerializer(

@@ -15,12 +15,14 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from inventory.quantity import as_number, qty_fits
 from inventory.services import reservations_place_for_order, stock_resolve
+from payments.models import Payment
 from payments.services import PaymentGatewayFailure, is_gateway_method, payment_create
 from sales.errors import DomainError, InputError
 from sales.items import ItemTree
@@ -100,18 +102,28 @@ def _writable_fields(model, read_only: set[str]) -> dict[str, models.Field]:
 ORDER_FIELDS = _writable_fields(Order, _ORDER_READ_ONLY)
 ITEM_FIELDS = _writable_fields(OrderItem, _ITEM_READ_ONLY)
 ADDRESS_FIELDS = _writable_fields(OrderAddress, _ADDRESS_READ_ONLY)
+PAYMENT_FIELDS = {name: Payment._meta.get_field(name) for name in ("method", "po_number", "additional_information")}
 
 
 class _Problems(list):
+    """Every problem found, in order; a field refused for its value is not also reported missing."""
+
+    def __init__(self):
+        super().__init__()
+        self.refused: set[str] = set()
+
     def required(self, name: str) -> None:
-        self.append(InputError.required(name))
+        if name not in self.refused:
+            self.append(InputError.required(name))
 
     def invalid(self, name: str, value) -> None:
+        self.refused.add(name)
         self.append(InputError.invalid_value(name, value))
 
 
 def _coerce(field: models.Field, value: Any, name: str, problems: _Problems):
-    """A JSON value as the model field's Python value; a wrong type is reported, not guessed."""
+    """A JSON value as the model field's Python value; a wrong type, or a value its column cannot hold
+    (a string past ``max_length``, an integer out of range, too many digits), is reported, not guessed."""
     if value is None:
         return None
     try:
@@ -133,14 +145,16 @@ def _coerce(field: models.Field, value: Any, name: str, problems: _Problems):
             if isinstance(value, bool):
                 raise TypeError
             number = int(value) if not isinstance(value, Decimal) or value == value.to_integral_value() else None
-            if number is None or (number < 0 and field.get_internal_type().startswith("Positive")):
+            lowest, highest = connection.ops.integer_field_range(field.get_internal_type())
+            if number is None or not lowest <= number <= highest:
                 raise ValueError
             return number
         if isinstance(field, models.DateTimeField):
             parsed = parse_datetime(str(value))
             if parsed is None:
                 raise ValueError
-            return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=datetime.UTC)
+            parsed = parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=datetime.UTC)
+            return parsed.astimezone(datetime.UTC)  # stored in UTC: past year 9999 there is an OverflowError
         if isinstance(field, models.JSONField):
             if not isinstance(value, dict | list):
                 raise TypeError
@@ -151,7 +165,7 @@ def _coerce(field: models.Field, value: Any, name: str, problems: _Problems):
         if field.max_length and len(text) > field.max_length:
             raise ValueError
         return text
-    except (TypeError, ValueError, InvalidOperation):
+    except (TypeError, ValueError, InvalidOperation, OverflowError):
         problems.invalid(name, value if not isinstance(value, dict | list) else type(value).__name__)
         return None
 
@@ -189,6 +203,15 @@ def _address(data, path: str, problems: _Problems) -> dict | None:
         if not values.get(required):
             problems.required(f"{path}{required}")
     return values
+
+
+def _payment(data, problems: _Problems) -> dict:
+    """The payment's method, purchase order number and additional information, each held to its column."""
+    if not isinstance(data, dict) or not data.get("method") or not isinstance(data["method"], str):
+        problems.required("payment.method")
+        return {}
+    data = {**data, "additional_information": data.get("additional_information") or {}}
+    return _fields(data, PAYMENT_FIELDS, "payment.", problems)
 
 
 def _near(actual: Decimal, expected: Decimal) -> bool:
@@ -293,11 +316,23 @@ def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[Order
     return items
 
 
+def _check_item_count(raw_items) -> None:
+    """At most ``ORDER_MAX_ITEMS`` items (Magento has no limit), checked before any item is read."""
+    limit = settings.ORDER_MAX_ITEMS
+    if isinstance(raw_items, list) and len(raw_items) > limit:
+        raise InputError(
+            "An order may have at most %limit items; this one has %count.",
+            {"limit": limit, "count": len(raw_items)},
+            code="too_many_items",
+        )
+
+
 @retry_transient()
 def order_import(*, entity: dict, store_id: int) -> Order:
     """Validate and store an order; returns it saved, state new, status pending."""
     if not isinstance(entity, dict):
         raise InputError.required("entity")
+    _check_item_count(entity.get("items"))
     problems = _Problems()
     header = _fields(entity, ORDER_FIELDS, "", problems)
     if entity.get("store_id") is not None:
@@ -318,12 +353,7 @@ def order_import(*, entity: dict, store_id: int) -> Order:
     billing = _address(entity.get("billing_address"), "billing_address.", problems)
     if billing is None:
         problems.required("billing_address")
-    payment = entity.get("payment")
-    method = payment.get("method") if isinstance(payment, dict) else None
-    if not method or not isinstance(method, str):
-        problems.required("payment.method")
-    elif not isinstance(payment.get("additional_information") or {}, dict | list):
-        problems.invalid("payment.additional_information", type(payment["additional_information"]).__name__)
+    payment = _payment(entity.get("payment"), problems)
 
     shipping = None
     is_virtual = bool(items) and all(item.is_virtual for item in items)
@@ -339,7 +369,10 @@ def order_import(*, entity: dict, store_id: int) -> Order:
             shipping_data = {}
         shipping = _address(shipping_data.get("address"), "shipping_assignments[0].shipping.address.", problems)
         if shipping_data.get("method") and not header.get("shipping_method"):
-            header["shipping_method"] = str(shipping_data["method"])
+            header["shipping_method"] = _coerce(
+                ORDER_FIELDS["shipping_method"], shipping_data["method"],
+                "extension_attributes.shipping_assignments[0].shipping.method", problems,
+            )  # fmt: skip
     if shipping is None and not is_virtual:
         problems.required("extension_attributes.shipping_assignments[0].shipping.address")
 
@@ -419,7 +452,7 @@ def _save(header, items, billing, shipping, payment, *, store_id: int, is_virtua
                 order_reference=order.increment_id,
                 method=payment["method"],
                 currency=order.base_currency_code,
-                additional_information=payment.get("additional_information") or {},
+                additional_information=payment["additional_information"],
                 po_number=payment.get("po_number"),
                 amount_ordered=order.grand_total,
                 base_amount_ordered=order.base_grand_total,

@@ -145,9 +145,10 @@ def test_list_routes_document_search_criteria_and_posts_the_idempotency_key(docu
     assert "searchCriteria[pageSize]" in parameters["/rest/V1/orders", "get"]
     assert {"state", "created_from", "include_pagination", "increment_id"} <= parameters["/api2/invoice", "get"]
     for route in (("/rest/V1/order/{order_id}/invoice", "post"), ("/rest/V1/invoices/{invoice_id}/emails", "post"),
+                  ("/rest/V1/orders", "post"), ("/rest/V1/orders/create", "put"),
                   ("/api2/invoice/create", "post"), ("/api2/invoice/email", "post")):  # fmt: skip
         assert "Idempotency-Key" in parameters[route], route
-    assert "Idempotency-Key" not in parameters["/rest/V1/orders", "post"]  # the import takes none
+    assert "Idempotency-Key" not in parameters["/rest/V1/orders", "get"]  # reads take none
 
 
 def test_the_bearer_token_secures_every_route_but_the_admin_token(document):

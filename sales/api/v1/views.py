@@ -92,13 +92,15 @@ def import_order_response(view: MagentoView) -> Response:
 
 IMPORT_ORDER_SCHEMA = extend_schema(
     summary="Import an order",
-    description="Stores the order sent in the shape `GET /V1/orders/{id}` returns and answers it as stored.",
+    description="Stores the order sent in the shape `GET /V1/orders/{id}` returns and answers it as stored. "
+    "At most `ORDER_MAX_ITEMS` items (1,000 unless configured).",
+    parameters=[doc.IDEMPOTENCY_KEY],
     request=doc.OrderImportSerializer,
-    responses={200: doc.OrderSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    responses={200: doc.OrderSerializer, **doc.v1_errors(400, 401, 404, 409, 422, 429)},
 )
 
 
-class OrderCollectionView(MagentoView):
+class OrderCollectionView(IdempotencyKeyMixin, MagentoView):
     """``GET /V1/orders`` (searchCriteria) and ``POST /V1/orders`` (import)."""
 
     acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::create"}
@@ -124,10 +126,11 @@ class OrderCollectionView(MagentoView):
         return import_order_response(self)
 
 
-class OrderCreateView(MagentoView):
+class OrderCreateView(IdempotencyKeyMixin, MagentoView):
     """``PUT /V1/orders/create``: Magento's other import route (its only method)."""
 
     default_acl_resource = "Magento_Sales::create"
+    idempotent_methods = frozenset({"PUT"})  # a PUT that creates: a repeat must not make a second order
 
     @IMPORT_ORDER_SCHEMA
     def put(self, request, **kwargs):
