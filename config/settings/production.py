@@ -37,6 +37,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
+# Static files: `collectstatic` writes them to STATIC_ROOT with a content hash in each name and gzip copies, and
+# WhiteNoise serves them with far-future caching. Development and tests keep Django's plain storage (no collectstatic).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
 # HTTPS hardening; TLS ends at the proxy, which sets X-Forwarded-Proto: requests it forwards as https
 # count as secure (so the SSL redirect and secure cookies work behind it) and are never redirected.
 # No deploy check is silenced: `manage.py check --deploy` passes as is (CI asserts it), and turning

@@ -14,6 +14,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
+# No collectstatic before a test run: WhiteNoise looks a file up when asked instead of indexing a STATIC_ROOT
+# that does not exist (which warns in every test that builds the middleware).
+WHITENOISE_AUTOREFRESH = True
+
 # Rate limits out of the way of the suite; the tests of each limit set low ones where they mean to.
 API_THROTTLE_RATE_USER = "1000000/min"
 API_THROTTLE_RATE_ANON = "1000000/min"

@@ -1,0 +1,85 @@
+"""Seed 004's error table for /api2: ``{"error": "..."}`` with its status codes.
+
+A throttled request's 429 is ``sales.api.throttling.api2_exception_handler``'s, which hands the rest to this one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from sales.errors import (
+    ConflictError,
+    DocumentValidationError,
+    DomainError,
+    InputError,
+    NoSuchEntityError,
+    PaymentError,
+    PaymentGatewayFailed,
+)
+from sales.services.invoice_order import NOTHING_TO_INVOICE, ORDER_STATUS_REFUSES
+
+logger = logging.getLogger("counterfoil.api.api2")
+
+INVALID_ITEM = "Invalid item"
+CANNOT_CREATE = "Cannot create invoice"
+NOT_FOUND = "Not found"  # a route this door does not have
+IDEMPOTENCY_ERRORS = {
+    IdempotencyKeyInvalid: (400, "Invalid Idempotency-Key: expected 1 to 255 characters"),
+    IdempotencyKeyReused: (422, "Idempotency-Key is already used for a different request"),
+    IdempotencyKeyInProgress: (409, "A request with this Idempotency-Key is in progress"),
+}
+
+
+class Api2Error(Exception):
+    """A door-level refusal with its exact /api2 body."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def error(message: str, status: int) -> Response:
+    return Response({"error": message}, status=status)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Api2Error):
+        return error(exc.message, exc.status)
+    if type(exc) in IDEMPOTENCY_ERRORS:
+        status, message = IDEMPOTENCY_ERRORS[type(exc)]
+        return error(message, status)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed | exceptions.PermissionDenied):
+        return error("Unauthorized", 401)
+    if isinstance(exc, NoSuchEntityError):
+        return error("Order not found" if exc.entity == "order" else "Invoice not found", 404)
+    if isinstance(exc, ConflictError | IntegrityError):
+        return error("Conflict on save", 409)
+    if isinstance(exc, PaymentGatewayFailed | PaymentError):
+        return error("Payment gateway error", 500)  # the one documented 500
+    if isinstance(exc, DocumentValidationError):
+        refused = {ORDER_STATUS_REFUSES, NOTHING_TO_INVOICE} & set(exc.reasons)
+        return error(CANNOT_CREATE if refused else INVALID_ITEM, 400)
+    if isinstance(exc, DomainError) and exc.code == "invalid_qty":
+        return error(INVALID_ITEM, 400)
+    if isinstance(exc, InputError):
+        messages = [problem.message for problem in exc.errors] or [exc.message]
+        return error("; ".join(messages), 400)
+    if isinstance(exc, DomainError):
+        return error(exc.message, exc.http_status)
+    if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
+        return error("The body must be a JSON object", 400)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return error("Method not allowed", 405)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return error(NOT_FOUND, 404)
+    if isinstance(exc, exceptions.APIException):
+        return error(str(exc.detail), exc.status_code)
+    logger.exception("unhandled error in /api2 %s", type(context.get("view")).__name__)
+    return error("Internal error", 500)

@@ -1,0 +1,71 @@
+"""Magento's error envelope for /V1: ``{"message", "parameters"}`` (parameters only when present).
+
+A throttled request's 429 is ``sales.api.throttling.v1_exception_handler``'s, which hands the rest to this one.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from sales.errors import DomainError, InputError, NoSuchEntityError
+
+logger = logging.getLogger("counterfoil.api.v1")
+
+UNAUTHORIZED = "The consumer isn't authorized to access %resources."
+TOKEN_EXPIRED = "Consumer key has expired"
+NO_ROUTE = "Request does not match any route."
+INTERNAL = "Internal Error. Details are available in Magento log file. Report ID: %1"
+# Idempotency-Key refusals (Counterfoil's; Magento has no such header), by status.
+IDEMPOTENCY_ERRORS = {
+    IdempotencyKeyInvalid: (400, "The Idempotency-Key header must be 1 to 255 characters."),
+    IdempotencyKeyReused: (422, "Idempotency-Key is already used for a different request."),
+    IdempotencyKeyInProgress: (409, "A request with this Idempotency-Key is still being processed. Retry later."),
+}
+
+
+def envelope(template: str, parameters=None) -> dict:
+    body = {"message": template}
+    if parameters:
+        body["parameters"] = parameters
+    return body
+
+
+def domain_error_body(error: DomainError) -> dict:
+    if isinstance(error, InputError) and error.errors:
+        return {
+            "message": error.template,
+            "errors": [envelope(problem.template, problem.parameters) for problem in error.errors],
+        }
+    return envelope(error.template, error.parameters)
+
+
+def exception_handler(exc, context):
+    view = context.get("view")
+    resource = getattr(view, "acl_resource", None) or "Magento_Sales::sales"
+    if isinstance(exc, DomainError):
+        return Response(domain_error_body(exc), status=exc.http_status)
+    if type(exc) in IDEMPOTENCY_ERRORS:
+        status, message = IDEMPOTENCY_ERRORS[type(exc)]
+        return Response(envelope(message), status=status)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return Response(envelope(NoSuchEntityError.DEFAULT), status=404)
+    if isinstance(exc, exceptions.AuthenticationFailed) and exc.get_codes() == "token_expired":
+        return Response(envelope(TOKEN_EXPIRED), status=401)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed | exceptions.PermissionDenied):
+        return Response(envelope(UNAUTHORIZED, {"resources": resource}), status=401)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return Response(envelope(NO_ROUTE), status=404)  # Magento routes by method and path together
+    if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
+        return Response(envelope("Decoding error: %1", [str(exc.detail)]), status=400)
+    if isinstance(exc, exceptions.APIException):
+        return Response(envelope(str(exc.detail)), status=exc.status_code)
+    # A bug: logged with a report id, answered in Magento's envelope rather than an HTML page.
+    report_id = uuid.uuid4().hex[:12]
+    logger.exception("unhandled error in %s (report %s)", type(view).__name__ if view else "?", report_id)
+    return Response(envelope(INTERNAL, [report_id]), status=500)

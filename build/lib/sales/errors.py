@@ -1,0 +1,141 @@
+"""Domain errors: a Magento message template, its parameters, and what kind of failure it is.
+
+Services raise these; each door renders them in its own envelope (/V1: ``{"message",
+"parameters"}`` with Magento's status codes, /api2: ``{"error"}``). A template keeps Magento's
+placeholders (``%1`` or ``%name``) so that /V1 can return it exactly as Magento does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+_PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def render_template(template: str, parameters: Sequence | Mapping | None) -> str:
+    """Fill ``%1``-style (positional) or ``%name``-style (named) placeholders."""
+    if not parameters:
+        return template
+
+    def substitute(match: re.Match) -> str:
+        key = match.group(1)
+        if isinstance(parameters, Mapping):
+            return str(parameters.get(key, match.group(0)))
+        if key.isdigit() and 0 < int(key) <= len(parameters):
+            return str(parameters[int(key) - 1])
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(substitute, template)
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose.
+
+    ``code`` is a stable machine name the doors map to their own status and envelope.
+    """
+
+    code = "domain_error"
+    http_status = 400
+
+    def __init__(self, template: str, parameters: Sequence | Mapping | None = None, *, code: str | None = None):
+        self.template = template
+        self.parameters = parameters if parameters is not None else []
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return render_template(self.template, self.parameters)
+
+
+class InputError(DomainError):
+    """Bad input (Magento's InputException): one or more field problems, 400."""
+
+    code = "invalid_input"
+
+    def __init__(self, template: str, parameters=None, *, errors: list[InputError] | None = None, code=None):
+        super().__init__(template, parameters, code=code)
+        self.errors = errors or []
+
+    @classmethod
+    def required(cls, field_name: str) -> InputError:
+        return cls('"%fieldName" is required. Enter and try again.', {"fieldName": field_name}, code="required")
+
+    @classmethod
+    def invalid_value(cls, field_name: str, value) -> InputError:
+        return cls(
+            'Invalid value of "%value" provided for the %fieldName field.',
+            {"value": value, "fieldName": field_name},
+            code="invalid_value",
+        )
+
+    @classmethod
+    def collect(cls, problems: list[InputError]) -> InputError:
+        """One error for one problem; Magento's aggregate for several."""
+        if len(problems) == 1:
+            return problems[0]
+        return cls("One or more input exceptions have occurred.", errors=problems, code="invalid_input")
+
+
+class NoSuchEntityError(DomainError):
+    """An id that names nothing (Magento's NoSuchEntityException), 404."""
+
+    code = "no_such_entity"
+    http_status = 404
+    DEFAULT = "The entity that was requested doesn't exist. Verify the entity and try again."
+
+    def __init__(self, template: str = DEFAULT, parameters=None, *, entity: str = "", code=None):
+        super().__init__(template, parameters, code=code)
+        self.entity = entity
+
+
+class DocumentValidationError(DomainError):
+    """An invoice that may not be created: Magento's joined validation messages, 400."""
+
+    code = "document_validation"
+    HEADER = "Invoice Document Validation Error(s):"
+
+    def __init__(self, messages: list[str], *, reasons: list[str] | None = None):
+        self.messages = messages
+        # Machine names of the failed rules, parallel to messages; /api2 maps them to its table.
+        self.reasons = reasons or []
+        super().__init__("\n".join([self.HEADER, *messages]))
+
+
+class CouldNotInvoiceError(DomainError):
+    """A failure while paying or saving an invoice (Magento's CouldNotInvoiceException), 400."""
+
+    code = "could_not_invoice"
+    DEFAULT = "Could not save an invoice, see error log for details"
+
+    def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
+        super().__init__(template, parameters, code=code)
+
+
+class PaymentError(DomainError):
+    """The payment method refused or failed an operation, 400 on /V1."""
+
+    code = "payment_error"
+
+
+class PaymentGatewayFailed(CouldNotInvoiceError):
+    """The payment gateway declined or timed out; the whole operation was rolled back.
+
+    /V1 answers Magento's 400 ``Could not save an invoice, see error log for details``; /api2
+    answers its documented 500 ``Payment gateway error``.
+    """
+
+    code = "payment_gateway_error"
+
+
+class ConflictError(DomainError):
+    """A concurrent write won (lock wait timed out, serialization failure, deadlock); nothing written."""
+
+    code = "conflict"
+    http_status = 409
+    DEFAULT = "The order is being changed by another request. Try again."
+
+    def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
+        super().__init__(template, parameters, code=code)
