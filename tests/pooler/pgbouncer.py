@@ -25,8 +25,10 @@ STOP_TIMEOUT = 5.0
 
 
 def pgbouncer_path() -> str | None:
-    """``PGBOUNCER_PATH``, else pgbouncer on PATH or where Debian installs it (/usr/sbin, off a user's PATH)."""
-    return os.environ.get("PGBOUNCER_PATH") or shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    """``PGBOUNCER_PATH``, else pgbouncer on PATH or where Debian installs it (/usr/sbin, off a user's PATH);
+    None unless it is an executable."""
+    path = os.environ.get("PGBOUNCER_PATH") or shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    return path if path and os.access(path, os.X_OK) else None
 
 
 class PgBouncer:
