@@ -12,7 +12,11 @@ PROTECTED_DATABASES = {"counterfoil", "test_counterfoil", "postgres", "template0
 
 def bench_database_url(default: str = DEFAULT_DATABASE_URL, script: str = "bench") -> str:
     """``DATABASE_URL`` (else ``default``); the script stops unless it names a PostgreSQL database with
-    ``bench`` in its name, so a developer's or the test suite's database is never written to."""
+    ``bench`` in its name, so a developer's or the test suite's database is never written to.
+
+    The benchmarks reach PostgreSQL directly, so ``DATABASE_SESSION_FEATURES`` is on (unless set) for the
+    script and the servers it starts: prepared statements, as the figures in RESULTS.md were taken with."""
+    os.environ.setdefault("DATABASE_SESSION_FEATURES", "1")
     url = os.environ.get("DATABASE_URL") or default
     name = urlsplit(url).path.lstrip("/")
     if not url.startswith(("postgres://", "postgresql://")):

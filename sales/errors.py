@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from django.db import InterfaceError, OperationalError
+
 _PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -139,3 +141,15 @@ class ConflictError(DomainError):
 
     def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
         super().__init__(template, parameters, code=code)
+
+
+# -- the database failing, which is never the client's doing ------------------------------------------------
+
+DATABASE_RETRY_AFTER_SECONDS = 5  # the Retry-After of a 503: a lost connection is replaced on the next request
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not serve the request: the connection is lost or refused, or the server stopped the
+    statement (a timeout, a shutdown). Each door answers 503 with Retry-After; any other database error the
+    services let through is a 500. A lost race is not this: the services raise ConflictError (409) for it."""
+    return isinstance(error, OperationalError | InterfaceError)

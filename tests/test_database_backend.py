@@ -1,6 +1,7 @@
 """config.db.postgresql: an idle reused connection is health-checked by looking at its socket, and Django's
 ``SELECT 1`` runs only when the server has said something (its goodbye, when it closed the connection) or
-the connection is not idle (a failed or open transaction)."""
+the connection is not idle (a failed or open transaction). Statements are prepared, and results read in chunks
+through server-side cursors, only with ``DATABASE_SESSION_FEATURES``."""
 
 import contextlib
 import os
@@ -9,9 +10,14 @@ import time
 
 import psycopg
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 from django.db.backends.postgresql import base as django_postgresql
 from psycopg.pq import TransactionStatus
+
+from config.db.postgresql.base import DatabaseWrapper
+from config.settings.base import database_config
+from tests.notifications.realworker import database_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -121,14 +127,55 @@ def test_a_connection_that_is_not_idle_gets_the_real_check(select_ones, other_co
     assert select_ones == [usable]
 
 
-def test_statements_run_again_are_prepared_by_the_server(other_connection):
-    if not other_connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-        pytest.skip("DATABASE_PREPARED_STATEMENTS=0")
+@pytest.fixture
+def connection_as_configured(monkeypatch):
+    """``connection_as_configured(session_features)``: a connection to the test database with the DATABASES
+    entry ``database_config`` makes from its URL when ``DATABASE_SESSION_FEATURES`` is on or off."""
+    opened = []
+
+    def connect(session_features: bool):
+        monkeypatch.setenv("DATABASE_SESSION_FEATURES", "1" if session_features else "0")
+        configured = database_config(database_url(connection.settings_dict))  # the test database's URL
+        settings_dict = {**connection.settings_dict, "OPTIONS": {}, "DISABLE_SERVER_SIDE_CURSORS": False, **configured}
+        wrapper = DatabaseWrapper(settings_dict, alias="configured")
+        wrapper.ensure_connection()
+        opened.append(wrapper)
+        return wrapper
+
+    yield connect
+    for wrapper in opened:
+        wrapper.close()
+
+
+def prepared_statements(wrapper) -> int:
     for _ in range(6):
-        with other_connection.cursor() as cursor:
+        with wrapper.cursor() as cursor:
             cursor.execute("SELECT %s::int + 1", [41])
             assert cursor.fetchone()[0] == 42
-
-    with other_connection.cursor() as cursor:
+    with wrapper.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["SELECT $1::int + 1%"])
-        assert cursor.fetchone()[0] == 1
+        return cursor.fetchone()[0]
+
+
+def server_side_cursors(wrapper) -> int:
+    """How many cursors PostgreSQL holds for this connection while ``.iterator()`` (the CSV export's way)
+    reads a result in chunks."""
+    connections[wrapper.alias] = wrapper  # what .using() looks up, for this thread
+    try:
+        rows = ContentType.objects.using(wrapper.alias).iterator(chunk_size=1)
+        assert next(rows) is not None
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors WHERE statement LIKE %s", ["DECLARE%"])
+            return cursor.fetchone()[0]
+    finally:
+        del connections[wrapper.alias]
+
+
+def test_statements_run_again_are_prepared_by_the_server_only_with_session_features(connection_as_configured):
+    assert prepared_statements(connection_as_configured(session_features=True)) == 1
+    assert prepared_statements(connection_as_configured(session_features=False)) == 0
+
+
+def test_results_read_in_chunks_use_a_server_side_cursor_only_with_session_features(connection_as_configured):
+    assert server_side_cursors(connection_as_configured(session_features=True)) == 1
+    assert server_side_cursors(connection_as_configured(session_features=False)) == 0

@@ -246,16 +246,25 @@ def test_postgres_database_url_selects_postgresql_with_persistent_health_checked
     assert config["CONN_MAX_AGE"] == 60
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["ATOMIC_REQUESTS"] is False
-    assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
 
 
-def test_prepared_statements_can_be_switched_off_for_a_pooler_in_transaction_mode(monkeypatch):
-    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
+def test_by_default_postgresql_keeps_no_session_state_so_a_transaction_mode_pooler_is_safe(monkeypatch):
+    monkeypatch.delenv("DATABASE_SESSION_FEATURES", raising=False)
 
     config = database_config("postgres://counterfoil:secret@db.internal:5433/counterfoil")
 
     assert "server_side_binding" not in config.get("OPTIONS", {})
     assert "prepare_threshold" not in config.get("OPTIONS", {})
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+def test_session_features_prepare_statements_and_keep_server_side_cursors_when_the_deploy_says_so(monkeypatch):
+    monkeypatch.setenv("DATABASE_SESSION_FEATURES", "1")
+
+    config = database_config("postgres://counterfoil:secret@db.internal:5433/counterfoil")
+
+    assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert config.get("DISABLE_SERVER_SIDE_CURSORS", False) is False
 
 
 def test_sqlite_database_url_keeps_per_request_connections():

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.quantity import qty_fits
@@ -169,7 +169,11 @@ def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: boo
 @contextmanager
 def could_not_invoice_on_failure(order: Order):
     """Magento's step 7: a failure while paying or saving is logged and answered as
-    ``Could not save an invoice, see error log for details`` (400), never as a crash."""
+    ``Could not save an invoice, see error log for details`` (400), never as a crash.
+
+    That is the invoice's failure: the payment or the stock refused it, or the database refused its data (a
+    constraint, a value out of range). A database that failed (connection lost, statement timeout, a statement
+    the server refused) is not the client's doing: it goes to the door, which answers 503 or 500."""
     try:
         yield
     except DomainError:
@@ -177,6 +181,8 @@ def could_not_invoice_on_failure(order: Order):
     except DatabaseError as error:
         if is_conflict(error):
             raise ConflictError() from error
+        if not isinstance(error, IntegrityError | DataError):
+            raise
         logger.exception("could not save an invoice of order #%s", order.increment_id)
         raise CouldNotInvoiceError() from error
     except Exception as error:

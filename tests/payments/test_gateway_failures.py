@@ -11,7 +11,7 @@ import importlib
 import logging
 
 import pytest
-from django.db import DatabaseError
+from django.db import OperationalError
 
 import payments.gateways
 import payments.services
@@ -145,15 +145,16 @@ def test_a_void_the_gateway_does_not_answer_leaves_the_paid_invoice_untouched(
 # -- a failure after the gateway captured: rolled back, and the retry charges once -------------------
 
 
-def fail_once(monkeypatch, target, name: str) -> list[int]:
-    """Make ``target.name`` raise a database error on its first call only; returns the call counter."""
+def fail_once(monkeypatch, target, name: str, error: Exception | None = None) -> list[int]:
+    """Make ``target.name`` raise ``error`` (the database connection lost, as Django raises it) on its first call
+    only; returns the call counter."""
     original = getattr(target, name)
     calls: list[int] = []
 
     def failing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            raise DatabaseError("simulated loss of the database connection")
+            raise error or OperationalError("simulated loss of the database connection")
         return original(*args, **kwargs)
 
     monkeypatch.setattr(target, name, failing)
@@ -204,19 +205,35 @@ def test_a_save_failing_after_the_gateway_captured_rolls_back_and_the_retry_char
     assert OrderStatusHistory.objects.filter(order=order, comment__startswith="Captured amount").count() == 1
 
 
-def test_a_save_failing_after_the_gateway_captured_answers_magentos_could_not_save_an_invoice(
+def test_a_step_failing_after_the_gateway_captured_answers_magentos_could_not_save_an_invoice(
     v1, seed_order, sandbox_ledger, monkeypatch, caplog
 ):
-    # Magento's InvoiceOrder (reference 2.1 step 7): any exception while paying or saving is logged
+    # Magento's InvoiceOrder (reference 2.1 step 7): an exception while paying or saving is logged
     # and rethrown as CouldNotInvoiceException, a 400 with this message, not an internal error.
+    order = seed_order()
+    fail_once(monkeypatch, *FAILURE_POINTS["numbering"](), error=ValueError("simulated failure of a step"))
+
+    with caplog.at_level(logging.WARNING):
+        failed = post_json(v1, f"{BASE}/order/{order.pk}/invoice", {"capture": True})
+
+    assert (failed.status_code, parse(failed)) == (400, {"message": COULD_NOT_SAVE}), failed.content
+    assert any("could not save an invoice" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_the_database_failing_after_the_gateway_captured_is_503_not_the_clients_could_not_save(
+    v1, seed_order, sandbox_ledger, monkeypatch, caplog
+):
+    # The database failing is not the request's fault (a 400 would also be kept for its Idempotency-Key):
+    # 503, retry shortly, and the retry charges once (test above).
     order = seed_order()
     fail_once(monkeypatch, *FAILURE_POINTS["numbering"]())
 
     with caplog.at_level(logging.WARNING):
         failed = post_json(v1, f"{BASE}/order/{order.pk}/invoice", {"capture": True})
 
-    assert (failed.status_code, parse(failed)) == (400, {"message": COULD_NOT_SAVE}), failed.content
-    assert any("simulated loss of the database connection" in r.getMessage() or r.exc_info for r in caplog.records)
+    assert failed.status_code == 503 and failed["Retry-After"], failed.content
+    assert parse(failed)["message"] != COULD_NOT_SAVE
+    assert any("database unavailable" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
 # -- idempotency keys ------------------------------------------------------------------------------------

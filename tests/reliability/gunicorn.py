@@ -74,15 +74,15 @@ def has_control_socket() -> bool:
 
 
 class GunicornServer:
-    """``gunicorn config.wsgi:application`` with one sync worker on a free port."""
+    """``gunicorn config.wsgi:application`` with one sync worker (or ``workers``) on a free port."""
 
-    def __init__(self, *, env: dict[str, str], log_path: Path, timeout_seconds: int = 60):
+    def __init__(self, *, env: dict[str, str], log_path: Path, timeout_seconds: int = 60, workers: int = 1):
         self.env = env
         self.log_path = log_path
         self.port = free_port()
         self.argv = [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--worker-class", "sync",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", "sync",
             # The master's own watchdog must not fire first: the test is the one killing the worker.
             "--timeout", str(timeout_seconds), "--graceful-timeout", "5",
             "--access-logfile", "-", "--error-logfile", "-", "--log-level", "info",

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
 from sales.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
     ConflictError,
     DocumentValidationError,
     DomainError,
@@ -21,6 +22,7 @@ from sales.errors import (
     NoSuchEntityError,
     PaymentError,
     PaymentGatewayFailed,
+    database_unavailable,
 )
 from sales.services.invoice_order import NOTHING_TO_INVOICE, ORDER_STATUS_REFUSES
 
@@ -29,6 +31,7 @@ logger = logging.getLogger("counterfoil.api.api2")
 INVALID_ITEM = "Invalid item"
 CANNOT_CREATE = "Cannot create invoice"
 NOT_FOUND = "Not found"  # a route this door does not have
+UNAVAILABLE = "Service unavailable, try again later"  # the database, not the request
 IDEMPOTENCY_ERRORS = {
     IdempotencyKeyInvalid: (400, "Invalid Idempotency-Key: expected 1 to 255 characters"),
     IdempotencyKeyReused: (422, "Idempotency-Key is already used for a different request"),
@@ -81,5 +84,15 @@ def exception_handler(exc, context):
         return error(NOT_FOUND, 404)
     if isinstance(exc, exceptions.APIException):
         return error(str(exc.detail), exc.status_code)
+    if database_unavailable(exc):
+        return unavailable(context)
     logger.exception("unhandled error in /api2 %s", type(context.get("view")).__name__)
     return error("Internal error", 500)
+
+
+def unavailable(context) -> Response:
+    """The database could not serve the request: logged (the error being handled), 503 with Retry-After."""
+    logger.exception("database unavailable in /api2 %s", type(context.get("view")).__name__)
+    response = error(UNAVAILABLE, 503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response

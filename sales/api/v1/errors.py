@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
-from sales.errors import DomainError, InputError, NoSuchEntityError
+from sales.errors import DATABASE_RETRY_AFTER_SECONDS, DomainError, InputError, NoSuchEntityError, database_unavailable
 
 logger = logging.getLogger("counterfoil.api.v1")
 
@@ -21,6 +21,7 @@ UNAUTHORIZED = "The consumer isn't authorized to access %resources."
 TOKEN_EXPIRED = "Consumer key has expired"
 NO_ROUTE = "Request does not match any route."
 INTERNAL = "Internal Error. Details are available in Magento log file. Report ID: %1"
+UNAVAILABLE = "The service is temporarily unavailable. Try again later. Report ID: %1"  # the database, not the request
 # Idempotency-Key refusals (Counterfoil's; Magento has no such header), by status.
 IDEMPOTENCY_ERRORS = {
     IdempotencyKeyInvalid: (400, "The Idempotency-Key header must be 1 to 255 characters."),
@@ -65,7 +66,17 @@ def exception_handler(exc, context):
         return Response(envelope("Decoding error: %1", [str(exc.detail)]), status=400)
     if isinstance(exc, exceptions.APIException):
         return Response(envelope(str(exc.detail)), status=exc.status_code)
+    if database_unavailable(exc):
+        return unavailable(view)
     # A bug: logged with a report id, answered in Magento's envelope rather than an HTML page.
     report_id = uuid.uuid4().hex[:12]
     logger.exception("unhandled error in %s (report %s)", type(view).__name__ if view else "?", report_id)
     return Response(envelope(INTERNAL, [report_id]), status=500)
+
+
+def unavailable(view) -> Response:
+    """The database could not serve the request: logged (the error being handled) with a report id, 503."""
+    report_id = uuid.uuid4().hex[:12]
+    logger.exception("database unavailable in %s (report %s)", type(view).__name__ if view else "?", report_id)
+    return Response(envelope(UNAVAILABLE, [report_id]), status=503,
+                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})  # fmt: skip
