@@ -158,7 +158,7 @@ def prepared_statements(wrapper) -> int:
 
 
 def server_side_cursors(wrapper) -> int:
-    """How many cursors PostgreSQL holds for this connection while ``.iterator()`` (the CSV export's way)
+    """How many cursors PostgreSQL holds for this connection while ``.iterator()``
     reads a result in chunks."""
     connections[wrapper.alias] = wrapper  # what .using() looks up, for this thread
     try:
