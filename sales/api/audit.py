@@ -5,7 +5,7 @@ unsafe methods do (``audit_actions``); the hook records the token's user, the to
 token's name), the action, the object (from the URL, the answer or the body) and the outcome from the status,
 once the answer is final. One INSERT per write and no read: the user and token are those the request was
 authenticated with, content types come from Django's cache. A replayed ``Idempotency-Key`` answer did nothing
-again and records nothing; the first request's entry stands for it.
+again and records nothing (the first request's entry stands for it); nor does a throttled request.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import SAFE_METHODS
 
 from audit.models import AuditAction, AuditChannel, AuditOutcome
@@ -75,9 +76,9 @@ class AuditedWrites:
         request = self.request
         action = self.audit_actions.get(request.method)
         token = request.__dict__.get("_auth")  # the authenticated token; never authenticate here
-        if request.method in SAFE_METHODS or action is None or token is None:
-            return
         error = self.audit_error
+        if request.method in SAFE_METHODS or action is None or token is None or isinstance(error, Throttled):
+            return  # a throttled request did nothing, and must not cost an INSERT each: the limit caps load
         if status < 400:
             outcome = AuditOutcome.SUCCEEDED
         elif status >= 500:

@@ -9,6 +9,7 @@ from audit.models import AuditAction, AuditChannel, AuditEntry, AuditOutcome, Au
 from integrations.services import integration_token_create
 from inventory.models import Source, Stock, StockSourceLink
 from payments.gateways.sandbox import SandboxGateway
+from sales.api.throttling import spent_budgets
 from sales.models import Invoice, InvoiceState, Order
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
@@ -204,3 +205,16 @@ def test_api2_email_records_the_invoice(v1, order):
         AuditChannel.API2, AuditAction.INVOICE_EMAIL_RESEND, AuditOutcome.SUCCEEDED,
     )  # fmt: skip
     assert about(entry, Invoice, invoice.pk)
+
+
+def test_a_refused_write_is_recorded_but_a_throttled_one_costs_no_insert(v1, order, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "audit"}}
+    spent_budgets.clear()
+    settings.API_THROTTLE_RATE_USER = "1/min"
+    invoice = invoice_order(order_id=order.pk)  # paid offline: a void is refused
+
+    answers = [post_json(v1, f"{V1}/invoices/{invoice.pk}/void").status_code for _ in range(3)]
+
+    spent_budgets.clear()
+    assert answers == [400, 429, 429]
+    assert the_entry().outcome == AuditOutcome.REFUSED
