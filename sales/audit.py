@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from audit.models import AuditOutcome
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from audit.models import AuditAction, AuditOutcome
 from audit.services import admin_action_record
 from payments.services import PaymentGatewayFailure
 from sales.errors import ConflictError, DomainError, PaymentGatewayFailed
@@ -31,8 +34,16 @@ def error_message_of(error: BaseException | None) -> str:
     return message
 
 
-def admin_sales_action_record(request, *, action, error: BaseException | None = None, **target) -> None:
-    """A Sales admin action, after its service returned (``error`` None) or raised ``error``."""
-    admin_action_record(
-        request, action=action, outcome=outcome_of(error), error_message=error_message_of(error), **target
-    )
+@contextmanager
+def admin_action_recorded(request, *, action: AuditAction, **target) -> Iterator[dict]:
+    """Records the Sales admin action the block runs, however it ends: succeeded, or refused or failed with the
+    error it raised (raised on, for the view to report). ``target`` names the object as ``audit_record`` takes
+    it; the block may name the one it made instead (``target.update(obj=invoice, detail=...)``)."""
+    target = dict(target)
+    try:
+        yield target
+    except Exception as error:
+        admin_action_record(request, action=action, outcome=outcome_of(error), error_message=error_message_of(error),
+                            **target)  # fmt: skip
+        raise
+    admin_action_record(request, action=action, **target)

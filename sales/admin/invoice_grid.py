@@ -25,7 +25,7 @@ from payments.gateways import gateways
 from payments.methods import OFFLINE_METHODS, method_get
 from sales.admin.base import NoFullCountPaginator, ReadOnlyAdmin, pdf_response
 from sales.admin.filters import AmountRangeFilter, DateRangeFilter
-from sales.audit import admin_sales_action_record
+from sales.audit import admin_action_recorded
 from sales.errors import DomainError
 from sales.grid import keyword_words
 from sales.models import Invoice, InvoiceGrid
@@ -270,15 +270,14 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
         invoices = list(queryset.values_list("pk", "increment_id"))
         queued = 0
         for invoice_id, increment_id in invoices:
-            target = {"model": Invoice, "object_id": invoice_id, "object_repr": f"#{increment_id}"}  # as str(invoice)
             try:
-                invoice_email_send(invoice_id=invoice_id)
+                with admin_action_recorded(request, action=AuditAction.INVOICE_EMAIL_RESEND, model=Invoice,
+                                           object_id=invoice_id, object_repr=f"#{increment_id}",  # as str(invoice)
+                                           detail="grid action"):  # fmt: skip
+                    invoice_email_send(invoice_id=invoice_id)
             except DomainError as refused:
-                admin_sales_action_record(request, action=AuditAction.INVOICE_EMAIL_RESEND, error=refused, **target)
                 self.message_user(request, f"#{increment_id}: {refused.message}", messages.ERROR)
             else:
-                admin_sales_action_record(request, action=AuditAction.INVOICE_EMAIL_RESEND, detail="grid action",
-                                          **target)  # fmt: skip
                 queued += 1
         self.message_user(request, f"Queued the e-mail of {queued} invoice(s).", messages.SUCCESS)
 

@@ -15,7 +15,7 @@ from sales.admin.base import ReadOnlyAdmin, pdf_response
 from sales.admin.invoice_grid import InvoiceGridAdmin
 from sales.admin.invoice_page import invoice_page_context
 from sales.admin.orders import order_payment_method, price
-from sales.audit import admin_sales_action_record
+from sales.audit import admin_action_recorded
 from sales.errors import DomainError, NoSuchEntityError
 from sales.models import Invoice, InvoiceGrid
 from sales.pdf import invoices_pdf
@@ -126,12 +126,11 @@ class InvoiceAdmin(AuditHistoryMixin, ReadOnlyAdmin):
             }
             return TemplateResponse(request, self.operation_confirm_template, context)
         try:
-            service(invoice_id=invoice.pk)
+            with admin_action_recorded(request, action=action, obj=invoice):
+                service(invoice_id=invoice.pk)
         except DomainError as refused:
-            admin_sales_action_record(request, action=action, obj=invoice, error=refused)
             self.message_user(request, refused.message, messages.ERROR)
         else:
-            admin_sales_action_record(request, action=action, obj=invoice)
             self.message_user(request, done, messages.SUCCESS)
         return redirect(page)
 
@@ -168,12 +167,11 @@ class InvoiceAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         invoice = get_object_or_404(Invoice, pk=invoice_id)
         if request.method == "POST":
             try:
-                invoice_email_send(invoice_id=invoice.pk)
+                with admin_action_recorded(request, action=AuditAction.INVOICE_EMAIL_RESEND, obj=invoice):
+                    invoice_email_send(invoice_id=invoice.pk)
             except DomainError as refused:
-                admin_sales_action_record(request, action=AuditAction.INVOICE_EMAIL_RESEND, obj=invoice, error=refused)
                 self.message_user(request, refused.message, messages.ERROR)
             else:
-                admin_sales_action_record(request, action=AuditAction.INVOICE_EMAIL_RESEND, obj=invoice)
                 self.message_user(request, "You sent the message.", messages.SUCCESS)  # Magento's words
         return redirect(reverse("admin:sales_invoice_change", args=[invoice.pk]))
 
@@ -188,26 +186,22 @@ class InvoiceAdmin(AuditHistoryMixin, ReadOnlyAdmin):
             self.message_user(request, "The comment is missing. Enter and try again.", messages.ERROR)  # Magento's
             return redirect(reverse("admin:sales_invoice_change", args=[invoice_id]))
         notify = bool(request.POST.get("is_customer_notified"))
+        invoice = Invoice.objects.only("increment_id").filter(pk=invoice_id).first()  # its number names it in the log
+        if invoice is None:
+            raise Http404
         try:
-            invoice_comment_add(
-                invoice_id=invoice_id,
-                comment=comment,
-                is_customer_notified=notify,
-                is_visible_on_front=bool(request.POST.get("is_visible_on_front")),
-            )
+            with admin_action_recorded(request, action=AuditAction.INVOICE_COMMENT_ADD, obj=invoice,
+                                       detail="customer notified" if notify else ""):  # fmt: skip
+                invoice_comment_add(
+                    invoice_id=invoice_id,
+                    comment=comment,
+                    is_customer_notified=notify,
+                    is_visible_on_front=bool(request.POST.get("is_visible_on_front")),
+                )
         except NoSuchEntityError:
             raise Http404 from None
         except DomainError as refused:
-            self.record_comment(request, invoice_id, notify, error=refused)
             self.message_user(request, refused.message, messages.ERROR)
         else:
-            self.record_comment(request, invoice_id, notify)
             self.message_user(request, "You added the comment.", messages.SUCCESS)
         return redirect(reverse("admin:sales_invoice_change", args=[invoice_id]))
-
-    @staticmethod
-    def record_comment(request, invoice_id: int, notify: bool, error: DomainError | None = None) -> None:
-        invoice = Invoice.objects.only("increment_id").filter(pk=invoice_id).first()  # its number names it in the log
-        target = {"obj": invoice} if invoice is not None else {"model": Invoice, "object_id": invoice_id}
-        admin_sales_action_record(request, action=AuditAction.INVOICE_COMMENT_ADD, error=error,
-                                  detail="customer notified" if notify else "", **target)  # fmt: skip

@@ -17,7 +17,7 @@ from payments.methods import is_offline, method_get
 from payments.services import is_gateway_method
 from sales.admin.base import ReadOnlyAdmin, pdf_response
 from sales.admin.invoice_page import item_row
-from sales.audit import admin_sales_action_record
+from sales.audit import admin_action_recorded
 from sales.documents import invoice_totals, qty_text
 from sales.errors import DocumentValidationError, DomainError, InputError, NoSuchEntityError, render_template
 from sales.items import ItemTree
@@ -354,23 +354,23 @@ class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     def submit_invoice(self, request, order: Order, form: InvoiceCreateForm) -> Invoice | None:
         """The one service call; a refusal is told in Magento's words and has written nothing."""
         comment_text = form.cleaned_data["comment_text"]
+        capture = dict(CAPTURE_CHOICES)[form.capture_case().value]
         try:
-            invoice = invoice_order(
-                order_id=order.pk,
-                capture_case=form.capture_case(),
-                items=form.invoice_lines(),
-                notify=form.cleaned_data["send_email"],
-                append_comment=form.cleaned_data["comment_customer_notify"],
-                comment=InvoiceCommentRequest(comment_text) if comment_text else None,
-            )
+            # A refusal is recorded against the order; the invoice made, against the invoice.
+            with admin_action_recorded(request, action=AuditAction.INVOICE_CREATE, obj=order, detail=capture) as made:
+                invoice = invoice_order(
+                    order_id=order.pk,
+                    capture_case=form.capture_case(),
+                    items=form.invoice_lines(),
+                    notify=form.cleaned_data["send_email"],
+                    append_comment=form.cleaned_data["comment_customer_notify"],
+                    comment=InvoiceCommentRequest(comment_text) if comment_text else None,
+                )
+                made.update(obj=invoice, detail=f"order #{order.increment_id}, {capture}")
         except DomainError as refused:
-            admin_sales_action_record(request, action=AuditAction.INVOICE_CREATE, obj=order, error=refused)
             for reason in refusal_messages(refused):
                 self.message_user(request, reason, messages.ERROR)
             return None
-        capture = dict(CAPTURE_CHOICES)[form.capture_case().value]
-        admin_sales_action_record(request, action=AuditAction.INVOICE_CREATE, obj=invoice,
-                                  detail=f"order #{order.increment_id}, {capture}")  # fmt: skip
         return invoice
 
     def preview_invoice(self, request, order: Order, form: InvoiceCreateForm) -> InvoiceDraft | None:

@@ -7,6 +7,7 @@ from django.test import Client
 from audit.models import AuditAction, AuditChannel, AuditEntry, AuditOutcome
 from integrations.models import AccessToken, AdminTokenRequestLog
 from notifications.models import EmailOutbox
+from payments.gateways.sandbox import SandboxGateway
 from sales.models import Invoice, InvoiceComment, InvoiceState, OrderItem
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
@@ -154,6 +155,22 @@ def test_a_declined_capture_is_recorded_as_failed_and_its_entry_outlives_the_rol
     entry = the_entry()
     assert (entry.action, entry.outcome) == (AuditAction.INVOICE_CAPTURE, AuditOutcome.FAILED)
     assert entry.error_message.startswith("Could not save an invoice") and "declined" in entry.error_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unexpected_gateway_error_is_recorded_as_failed_before_the_500(client, django_user_model, import_order,
+                                                                           monkeypatch):  # fmt: skip
+    client.force_login(django_user_model.objects.create_superuser("clerk", "c@example.com", "clerk-Passw0rd!"))
+    order = import_order(seed_entity(method="sandbox"))
+    invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
+    monkeypatch.setattr(SandboxGateway, "capture", lambda self, request: 1 / 0)  # the edge: a gateway library
+    client.raise_request_exception = False
+
+    assert client.post(f"/admin/sales/invoice/{invoice.pk}/capture/").status_code == 500
+
+    entry = the_entry()
+    assert (entry.action, entry.outcome) == (AuditAction.INVOICE_CAPTURE, AuditOutcome.FAILED)
+    assert entry.error_message == "ZeroDivisionError: division by zero"
 
 
 # -- invoice create, e-mail, comments ------------------------------------------------------------------
