@@ -67,7 +67,7 @@ def audit_record(
         token_name=printable(token_name),
         action=action,
         content_type=ContentType.objects.get_for_model(model, for_concrete_model=False) if model else None,
-        object_id="" if object_id is None else str(object_id),
+        object_id="" if object_id is None else str(object_id)[:64],
         object_repr=printable(object_repr)[:REPR_MAX],
         outcome=outcome,
         http_status=http_status,

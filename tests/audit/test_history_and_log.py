@@ -123,6 +123,16 @@ def test_the_log_page_lists_entries_newest_first_and_filters_them(clerk, entries
     assert listed(clerk, query) == actions
 
 
+def test_the_log_page_links_each_object_to_its_page_in_a_fixed_number_of_queries(
+    clerk, entries, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):  # session, user, the page's count and rows, the actor filter's users
+        page = clerk.get(LOG).content.decode()
+
+    assert f'<a href="/admin/sales/invoice/{entries.pk}/change/">#{entries.increment_id}</a>' in page
+    assert "#000000999" in page  # no object id: its text, unlinked
+
+
 def test_the_log_page_filters_by_actor_through_its_sidebar(clerk, entries, django_user_model):
     erp = django_user_model.objects.get(username="erp")
     page = clerk.get(LOG).content.decode()
