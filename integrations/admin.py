@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from audit.models import AuditAction
+from audit.services import admin_action_record
 from integrations.acl import acl_resource_choices, acl_resources_of_user
 from integrations.models import AccessToken, IdempotencyKey, SignInFailureLog, token_hash_of
 from integrations.services import access_token_revoke, integration_token_create
@@ -82,6 +84,8 @@ class AccessTokenAdmin(admin.ModelAdmin):
         issued = AccessToken.objects.get(token_hash=token_hash_of(raw_token))
         obj.pk, obj.kind, obj.created_at = issued.pk, issued.kind, issued.created_at
         obj._state.adding = False
+        admin_action_record(request, action=AuditAction.TOKEN_ISSUE, obj=issued,
+                            detail=f"as {user.get_username()}: {', '.join(resources)}")  # fmt: skip
         obj.raw_token = raw_token  # for response_add's page only; never saved, never in a message
         lacking = sorted(set(resources) - set(acl_resources_of_user(user)))
         if lacking:
@@ -105,6 +109,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
         revoked = 0
         for token in queryset.filter(revoked_at__isnull=True):
             access_token_revoke(token=token)
+            admin_action_record(request, action=AuditAction.TOKEN_REVOKE, obj=token)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s).")
 
@@ -127,7 +132,12 @@ class SignInFailureLogAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["delete"], description="Unlock selected usernames (reset their failures)")
     def unlock_selected_usernames(self, request: HttpRequest, queryset) -> None:
+        released = list(queryset)
         unlocked, _ = queryset.delete()
+        for entry in released:
+            locked = f", locked until {entry.lock_expires_at:%Y-%m-%d %H:%M:%S}" if entry.lock_expires_at else ""
+            admin_action_record(request, action=AuditAction.TOKEN_LOCK_RELEASE, obj=entry,
+                                detail=f"{entry.failures_count} failure(s){locked}")  # fmt: skip
         self.message_user(request, f"Unlocked {unlocked} username(s).")
 
 

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "notifications",
     "inventory",
     "integrations",
+    "audit",  # the audit trail of staff actions and API writes; a leaf app
 ]
 
 MIDDLEWARE = [

@@ -20,12 +20,15 @@ from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditAction
 from notifications.models import EmailOutbox
 from payments.gateways import gateways
 from payments.methods import OFFLINE_METHODS, method_get
 from sales.admin.base import NoFullCountPaginator, ReadOnlyAdmin, pdf_response
 from sales.admin.filters import AmountRangeFilter, DateRangeFilter
+from sales.audit import admin_action_recorded
 from sales.csv_export import csv_lines
+from sales.errors import DomainError
 from sales.grid import keyword_words
 from sales.models import Invoice, InvoiceGrid
 from sales.money import format_price, round_price
@@ -267,10 +270,19 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
     def resend_invoice_email(self, request, queryset):
         if self.too_many(request, queryset, RESEND_ACTION_MAX, "Resend invoice e-mail"):
             return None
-        invoice_ids = list(queryset.values_list("pk", flat=True))
-        for invoice_id in invoice_ids:
-            invoice_email_send(invoice_id=invoice_id)
-        self.message_user(request, f"Queued the e-mail of {len(invoice_ids)} invoice(s).", messages.SUCCESS)
+        invoices = list(queryset.values_list("pk", "increment_id"))
+        queued = 0
+        for invoice_id, increment_id in invoices:
+            try:
+                with admin_action_recorded(request, action=AuditAction.INVOICE_EMAIL_RESEND, model=Invoice,
+                                           object_id=invoice_id, object_repr=f"#{increment_id}",  # as str(invoice)
+                                           detail="grid action"):  # fmt: skip
+                    invoice_email_send(invoice_id=invoice_id)
+            except DomainError as refused:
+                self.message_user(request, f"#{increment_id}: {refused.message}", messages.ERROR)
+            else:
+                queued += 1
+        self.message_user(request, f"Queued the e-mail of {queued} invoice(s).", messages.SUCCESS)
 
     # Columns
     @admin.display(description="Status", ordering="state")

@@ -11,10 +11,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from audit.admin import AuditHistoryMixin
+from audit.models import AuditAction
 from payments.methods import is_offline, method_get
 from payments.services import is_gateway_method
 from sales.admin.base import ReadOnlyAdmin, pdf_response
 from sales.admin.invoice_page import item_row
+from sales.audit import admin_action_recorded
 from sales.documents import invoice_totals, qty_text
 from sales.errors import DocumentValidationError, DomainError, InputError, NoSuchEntityError, render_template
 from sales.items import ItemTree
@@ -167,7 +170,7 @@ class InvoiceCreateForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     """Sales > Orders: Magento's default grid columns, newest first; the order page; New Invoice."""
 
     list_display = ("order_number", "store", "purchase_date", "bill_to_name", "ship_to_name", "grand_total_base",
@@ -269,6 +272,10 @@ class OrderAdmin(ReadOnlyAdmin):
             "invoices": [(invoice, price(invoice, "grand_total", order)) for invoice in order.invoices.all()],
         }
 
+    def audit_targets(self, order: Order) -> list[tuple[type, list]]:
+        """The order's History lists what was done to it and to each of its invoices."""
+        return [(Order, [order.pk]), (Invoice, [invoice.pk for invoice in order.invoices.all()])]
+
     # -- the Invoice button's page ----------------------------------------------------------------------
 
     def get_urls(self):
@@ -347,19 +354,24 @@ class OrderAdmin(ReadOnlyAdmin):
     def submit_invoice(self, request, order: Order, form: InvoiceCreateForm) -> Invoice | None:
         """The one service call; a refusal is told in Magento's words and has written nothing."""
         comment_text = form.cleaned_data["comment_text"]
+        capture = dict(CAPTURE_CHOICES)[form.capture_case().value]
         try:
-            return invoice_order(
-                order_id=order.pk,
-                capture_case=form.capture_case(),
-                items=form.invoice_lines(),
-                notify=form.cleaned_data["send_email"],
-                append_comment=form.cleaned_data["comment_customer_notify"],
-                comment=InvoiceCommentRequest(comment_text) if comment_text else None,
-            )
+            # A refusal is recorded against the order; the invoice made, against the invoice.
+            with admin_action_recorded(request, action=AuditAction.INVOICE_CREATE, obj=order, detail=capture) as made:
+                invoice = invoice_order(
+                    order_id=order.pk,
+                    capture_case=form.capture_case(),
+                    items=form.invoice_lines(),
+                    notify=form.cleaned_data["send_email"],
+                    append_comment=form.cleaned_data["comment_customer_notify"],
+                    comment=InvoiceCommentRequest(comment_text) if comment_text else None,
+                )
+                made.update(obj=invoice, detail=f"order #{order.increment_id}, {capture}")
         except DomainError as refused:
             for reason in refusal_messages(refused):
                 self.message_user(request, reason, messages.ERROR)
             return None
+        return invoice
 
     def preview_invoice(self, request, order: Order, form: InvoiceCreateForm) -> InvoiceDraft | None:
         """The invoice these quantities would make, unsaved; a refusal is told as a submit tells it."""

@@ -205,3 +205,25 @@ def test_a_sales_viewer_sees_no_send_email_nor_invoice_button(page, live_server,
     expect(page.locator("#content")).to_contain_text(paid_invoice.order.increment_id)
     expect(page.get_by_role("link", name="Invoice", exact=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Invoice", exact=True)).to_have_count(0)
+
+
+def test_capture_asks_first_then_captures_and_the_history_names_who_did_it(page, live_server, log_in, pending_invoice):
+    log_in("Sales manager")
+    invoice_url = f"{live_server.url}/admin/sales/invoice/{pending_invoice.pk}/change/"
+    page.goto(invoice_url)
+
+    page.get_by_role("link", name="Capture", exact=True).click()
+    expect(page.locator("#content")).to_contain_text(f"capture invoice #{pending_invoice.increment_id}?")
+    page.get_by_role("link", name="No, take me back").click()
+    expect(page).to_have_url(invoice_url)
+    assert Invoice.objects.get(pk=pending_invoice.pk).state == 1
+
+    page.get_by_role("link", name="Capture", exact=True).click()
+    page.get_by_role("button", name="Yes, capture it").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("The invoice has been captured.")
+    assert Invoice.objects.get(pk=pending_invoice.pk).state == 2
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("#audit-history")).to_contain_text("sales-manager")
+    expect(page.locator("#audit-history")).to_contain_text("Capture invoice")
+    expect(page.locator("#audit-history")).to_contain_text("Succeeded")

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
@@ -303,7 +304,10 @@ def test_admin_action_revokes_the_selected_live_tokens(magento_admin, monkeypatc
     model_admin = AccessTokenAdmin(AccessToken, admin.site)
     monkeypatch.setattr(model_admin, "message_user", lambda request, message: messages.append(message))
 
-    model_admin.revoke_selected_tokens(None, AccessToken.objects.all())
+    request = RequestFactory().post("/admin/integrations/accesstoken/")
+    request.user = magento_admin  # the staff member revoking: the audit trail names them
+
+    model_admin.revoke_selected_tokens(request, AccessToken.objects.all())
 
     assert not AccessToken.objects.filter(revoked_at__isnull=True).exists()
     assert messages == ["Revoked 1 token(s)."]

@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import AuditAction, AuditChannel
 from integrations.idempotency import IdempotencyKeyMixin
 from inventory.quantity import as_number
 from sales import selectors
@@ -19,6 +20,7 @@ from sales.api import schema as doc
 from sales.api import throttling
 from sales.api.api2.errors import INVALID_ITEM, Api2Error
 from sales.api.api2.filters import SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
+from sales.api.audit import AuditedWrites
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.v1.representations import invoice_documents
@@ -51,7 +53,7 @@ def nul_character_error(where: str) -> Api2Error:
     return Api2Error(f"Invalid {where}: a NUL character")
 
 
-class Api2View(APIView):
+class Api2View(AuditedWrites, APIView):
     """An /api2 route; its ACL resources are declared like /V1's (``default_acl_resource``, ``acl_resources``)."""
 
     acl_resources: dict[str, str | tuple[str, ...]] = {}
@@ -61,6 +63,7 @@ class Api2View(APIView):
     permission_classes = [IsApiConsumer]
     throttle_classes = throttling.DOOR_THROTTLES
     schema = doc.DoorSchema()
+    audit_channel = AuditChannel.API2  # writes are recorded in the audit trail (sales.api.audit)
 
     def get_exception_handler(self):
         return throttling.api2_exception_handler  # /api2's errors, and 429 with Retry-After
@@ -203,6 +206,7 @@ class InvoiceCreateView(IdempotencyKeyMixin, Api2View):
     """``POST /api2/invoice/create``: a full or partial invoice; 201 ``{"invoice": {...}}``."""
 
     default_acl_resource = "Magento_Sales::invoice"
+    audit_actions = {"POST": AuditAction.INVOICE_CREATE}
 
     @extend_schema(
         summary="Create an invoice",
@@ -244,6 +248,7 @@ class InvoiceCreateView(IdempotencyKeyMixin, Api2View):
             comment=InvoiceCommentRequest(comment=comment) if comment else None,
             comment_in_order_history=True,  # accounting traceability: the source system in the history
         )
+        self.audited_object = invoice  # the answer's document is written by the database: name it here
         [saved] = api2_invoices([invoice.pk])
         return Response({"invoice": saved}, status=status.HTTP_201_CREATED)
 
@@ -255,6 +260,10 @@ class InvoiceEmailView(IdempotencyKeyMixin, Api2View):
     """``POST /api2/invoice/email``: queue the invoice e-mail again; 202."""
 
     default_acl_resource = "Magento_Sales::emails"
+    audit_actions = {"POST": AuditAction.INVOICE_EMAIL_RESEND}
+
+    def answered_object(self, data):
+        return Invoice, data["invoice_id"], ""
 
     @extend_schema(
         summary="Send the invoice e-mail again",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
+from audit.models import AuditChannel
 from integrations.acl import view_acl_resources
 from sales.api import throttling
+from sales.api.audit import AuditedWrites
 from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.schema import DoorSchema
@@ -19,7 +21,7 @@ FIXED_STORE_CODES = {"all": Store.ADMIN_ID, "admin": Store.ADMIN_ID, "default": 
 STORE_NOT_FOUND = "The store that was requested wasn't found. Verify the store and try again."
 
 
-class MagentoView(APIView):
+class MagentoView(AuditedWrites, APIView):
     """A /V1 route. Its ACL resources (Magento's webapi.xml ``<resources>``) are declared on the class:
     ``default_acl_resource``, or ``acl_resources`` per HTTP method; a string or a tuple (all required).
     ``sales.api.auth`` enforces them; a refusal names them in Magento's 401."""
@@ -31,6 +33,7 @@ class MagentoView(APIView):
     permission_classes = [IsAdminConsumer]
     throttle_classes = throttling.DOOR_THROTTLES
     schema = DoorSchema()
+    audit_channel = AuditChannel.API_V1  # writes are recorded in the audit trail (sales.api.audit)
 
     @property
     def acl_resource(self) -> str:

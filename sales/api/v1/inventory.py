@@ -13,6 +13,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
+from audit.models import AuditAction
 from inventory import selectors
 from inventory.errors import InventoryNoSuchEntity
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
@@ -183,6 +184,16 @@ class SourceItemCollectionView(MagentoView):
     """``GET /V1/inventory/source-items`` (searchCriteria required) and ``POST`` (set quantities; answers ``[]``)."""
 
     acl_resources = {"GET": "Magento_InventoryApi::source", "POST": "Magento_InventoryApi::stock_source_item_assign"}
+    audit_actions = {"POST": AuditAction.SOURCE_ITEMS_SAVE}
+
+    def audit_detail(self) -> str:
+        """The quantities set, as far as the detail holds them: ``sku@source=qty``."""
+        body = self.request.__dict__.get("_full_data")
+        items = body.get("sourceItems") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return super().audit_detail()
+        shown = [f"{i.get('sku')}@{i.get('source_code')}={i.get('quantity')}" for i in items if isinstance(i, dict)]
+        return f"{len(items)} source item(s): {', '.join(shown)}"
 
     @extend_schema(
         summary="Search source items",

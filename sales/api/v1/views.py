@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from audit.models import AuditAction
 from integrations.exceptions import CredentialsMissing, InvalidCredentials
 from integrations.idempotency import IdempotencyKeyMixin
 from integrations.services import admin_token_create
@@ -25,7 +26,7 @@ from sales.api.v1.representations import (
 )
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
 from sales.errors import InputError, NoSuchEntityError
-from sales.models import Invoice
+from sales.models import Invoice, Order
 from sales.services import (
     CaptureCase,
     InvoiceCommentRequest,
@@ -90,6 +91,10 @@ def import_order_response(view: MagentoView) -> Response:
     return Response(order_dict(selectors.order_get(order_id=order.pk)))
 
 
+def imported_order(data: dict):
+    return Order, data["entity_id"], f"#{data['increment_id']}"
+
+
 IMPORT_ORDER_SCHEMA = extend_schema(
     summary="Import an order",
     description="Stores the order sent in the shape `GET /V1/orders/{id}` returns and answers it as stored. "
@@ -104,6 +109,8 @@ class OrderCollectionView(IdempotencyKeyMixin, MagentoView):
     """``GET /V1/orders`` (searchCriteria) and ``POST /V1/orders`` (import)."""
 
     acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::create"}
+    audit_actions = {"POST": AuditAction.ORDER_IMPORT}
+    answered_object = staticmethod(imported_order)
 
     @extend_schema(
         summary="Search orders",
@@ -131,6 +138,8 @@ class OrderCreateView(IdempotencyKeyMixin, MagentoView):
 
     default_acl_resource = "Magento_Sales::create"
     idempotent_methods = frozenset({"PUT"})  # a PUT that creates: a repeat must not make a second order
+    audit_actions = {"PUT": AuditAction.ORDER_IMPORT}
+    answered_object = staticmethod(imported_order)
 
     @IMPORT_ORDER_SCHEMA
     def put(self, request, **kwargs):
@@ -157,6 +166,7 @@ class OrderStatusView(MagentoView):
 
 class OrderCommentsView(IdempotencyKeyMixin, MagentoView):
     acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::comment"}
+    audit_actions = {"POST": AuditAction.ORDER_COMMENT_ADD}
 
     @extend_schema(summary="List an order's history", parameters=[doc.ORDER_ID],
                    responses={200: doc.OrderStatusHistoryListSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
@@ -236,6 +246,10 @@ class OrderInvoiceView(IdempotencyKeyMixin, MagentoView):
     """``POST /V1/order/{orderId}/invoice``: Magento's InvoiceOrder; answers the bare invoice id."""
 
     default_acl_resource = "Magento_Sales::invoice"
+    audit_actions = {"POST": AuditAction.INVOICE_CREATE}
+
+    def answered_object(self, data):
+        return Invoice, data, ""  # the new invoice's bare id; a refusal names the URL's order
 
     @extend_schema(
         summary="Invoice an order (Magento's InvoiceOrder)",
@@ -323,6 +337,10 @@ class InvoiceCommentCreateView(IdempotencyKeyMixin, MagentoView):
     """
 
     default_acl_resource = "Magento_Sales::comment"
+    audit_actions = {"POST": AuditAction.INVOICE_COMMENT_ADD}
+
+    def answered_object(self, data):
+        return Invoice, data["parent_id"], ""
 
     @extend_schema(
         summary="Add a comment to an invoice",
@@ -350,6 +368,7 @@ class InvoiceCaptureView(IdempotencyKeyMixin, MagentoView):
     """
 
     default_acl_resource = "Magento_Sales::capture"
+    audit_actions = {"POST": AuditAction.INVOICE_CAPTURE}
 
     @extend_schema(summary="Capture a Pending invoice", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
@@ -364,6 +383,7 @@ class InvoiceVoidView(IdempotencyKeyMixin, MagentoView):
     """
 
     default_acl_resource = "Counterfoil_Sales::void"
+    audit_actions = {"POST": AuditAction.INVOICE_VOID}
 
     @extend_schema(summary="Void an online-captured invoice", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
@@ -375,6 +395,7 @@ class InvoiceCancelView(IdempotencyKeyMixin, MagentoView):
     """``POST /V1/invoices/{id}/cancel``: Counterfoil's route for the admin's Cancel (Magento has no REST one)."""
 
     default_acl_resource = "Magento_Sales::cancel"
+    audit_actions = {"POST": AuditAction.INVOICE_CANCEL}
 
     @extend_schema(summary="Cancel a Pending invoice", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):
@@ -432,6 +453,7 @@ class InvoiceEmailsView(IdempotencyKeyMixin, MagentoView):
     """
 
     default_acl_resource = "Magento_Sales::emails"
+    audit_actions = {"POST": AuditAction.INVOICE_EMAIL_RESEND}
 
     @extend_schema(summary="Send the invoice e-mail again", **doc.INVOICE_ACTION)
     def post(self, request, invoice_id, **kwargs):

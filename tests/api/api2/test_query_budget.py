@@ -37,7 +37,8 @@ LOOKUP_BY_INCREMENT_ID_BUDGET = 3
 # (the test's transaction turns the service's atomic() into a savepoint); PostgreSQL adds SET LOCAL lock_timeout 1.
 # send_email queues the mail in the same transaction: SAVEPOINT 1 + store 1 + outbox key check 1 + outbox insert 1
 # + RELEASE 1 = 5, whatever the number of lines (the addresses and payment came with the order's lock).
-CREATE_BUDGET_SQLITE = 16 + 5
+# Then the audit trail's entry, after the service's transaction: 1 INSERT.
+CREATE_BUDGET_SQLITE = 16 + 5 + 1
 
 
 @pytest.fixture(autouse=True)

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 # + payment update 1 + number 1 + invoice insert 1 + invoice rows insert 1 + order rows update (one UPDATE ... FROM
 # VALUES for all rows) 1 + order update 1 + comment insert 1 + grid row upsert (written from the objects in hand,
 # no read) 1 + RELEASE SAVEPOINT 1 (the test's transaction turns the service's atomic() into a savepoint);
-# on PostgreSQL + SET LOCAL lock_timeout 1 (the bounded wait for the order lock).
-INVOICE_CREATE_BUDGET = 14
+# on PostgreSQL + SET LOCAL lock_timeout 1 (the bounded wait for the order lock); then the audit entry's INSERT 1.
+INVOICE_CREATE_BUDGET = 15
 LOCK_TIMEOUT_STATEMENT = 1
 # token 1 + the invoice with its rows and comments (JSON aggregates) in one query 1.
 INVOICE_DETAIL_BUDGET = 2
