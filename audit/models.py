@@ -26,7 +26,7 @@ class AuditAction(models.TextChoices):
     SOURCE_ITEMS_SAVE = "source_items_save", "Save source items"
     TOKEN_ISSUE = "token_issue", "Issue integration token"
     TOKEN_REVOKE = "token_revoke", "Revoke token"
-    TOKEN_LOCK_RELEASE = "token_lock_release", "Unlock username"
+    SIGN_IN_UNLOCK = "sign_in_unlock", "Unlock username"
 
 
 class AuditChannel(models.TextChoices):

@@ -136,7 +136,7 @@ class SignInFailureLogAdmin(admin.ModelAdmin):
         unlocked, _ = queryset.delete()
         for entry in released:
             locked = f", locked until {entry.lock_expires_at:%Y-%m-%d %H:%M:%S}" if entry.lock_expires_at else ""
-            admin_action_record(request, action=AuditAction.TOKEN_LOCK_RELEASE, obj=entry,
+            admin_action_record(request, action=AuditAction.SIGN_IN_UNLOCK, obj=entry,
                                 detail=f"{entry.failures_count} failure(s){locked}")  # fmt: skip
         self.message_user(request, f"Unlocked {unlocked} username(s).")
 

@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
 from audit.models import AuditAction, AuditChannel, AuditEntry, AuditOutcome
-from integrations.models import AccessToken, AdminTokenRequestLog
+from integrations.models import AccessToken, SignInFailureLog
 from notifications.models import EmailOutbox
 from payments.gateways.sandbox import SandboxGateway
 from sales.models import Invoice, InvoiceComment, InvoiceState, OrderItem
@@ -239,14 +239,14 @@ def test_issuing_and_revoking_an_integration_token_are_recorded(clerk, admin_use
 
 
 def test_unlocking_a_username_is_recorded(clerk):
-    locked = AdminTokenRequestLog.objects.create(username="erp", failures_count=6)
+    locked = SignInFailureLog.objects.create(username="erp", failures_count=6)
 
-    clerk.post("/admin/integrations/admintokenrequestlog/",
+    clerk.post("/admin/integrations/signinfailurelog/",
                {"action": "unlock_selected_usernames", "_selected_action": [locked.pk], "post": "yes"})  # fmt: skip
 
-    assert not AdminTokenRequestLog.objects.exists()
+    assert not SignInFailureLog.objects.exists()
     entry = the_entry()
-    assert (entry.action, entry.object_repr, entry.detail) == (AuditAction.TOKEN_LOCK_RELEASE, "erp: 6 failure(s)",
+    assert (entry.action, entry.object_repr, entry.detail) == (AuditAction.SIGN_IN_UNLOCK, "erp: 6 failure(s)",
                                                                "6 failure(s)")  # fmt: skip
 
 

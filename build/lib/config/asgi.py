@@ -1,9 +1,0 @@
-"""ASGI entry point; production sets DJANGO_SETTINGS_MODULE explicitly."""
-
-import os
-
-from django.core.asgi import get_asgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-
-application = get_asgi_application()

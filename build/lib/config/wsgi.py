@@ -1,9 +1,0 @@
-"""WSGI entry point (gunicorn config.wsgi); production sets DJANGO_SETTINGS_MODULE explicitly."""
-
-import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-
-application = get_wsgi_application()

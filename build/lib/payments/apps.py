@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class PaymentsConfig(AppConfig):
-    name = "payments"
-    verbose_name = "Payments"
