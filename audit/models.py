@@ -51,12 +51,12 @@ class AuditTokenKind(models.TextChoices):
 class AuditEntry(models.Model):
     """Who did what to which object, when, from where, and how it ended. Written only by ``audit_record``."""
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField("when", default=timezone.now, db_index=True)
     # The user may be deleted later: the entry keeps the name they acted under.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_username = models.CharField(max_length=150, blank=True)
+    actor_username = models.CharField("who", max_length=150, blank=True)
     channel = models.CharField(max_length=16, choices=AuditChannel.choices)
     token_kind = models.CharField(max_length=16, choices=AuditTokenKind.choices, blank=True)
     token_name = models.CharField(max_length=255, blank=True, help_text="An integration token's name.")
@@ -72,7 +72,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name_plural = "audit log entries"
         ordering = ("-created_at", "-id")
         default_permissions = ("view",)  # nobody adds, changes or deletes the trail
         indexes = [

@@ -20,8 +20,8 @@ class Migration(migrations.Migration):
             name='AuditEntry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
+                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
+                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='who')),
                 ('channel', models.CharField(choices=[('admin', 'Admin'), ('api_v1', '/V1 API'), ('api2', '/api2 API')], max_length=16)),
                 ('token_kind', models.CharField(blank=True, choices=[('admin', 'Admin token'), ('integration', 'Integration token')], max_length=16)),
                 ('token_name', models.CharField(blank=True, help_text="An integration token's name.", max_length=255)),
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit log',
+                'verbose_name_plural': 'audit log entries',
                 'ordering': ('-created_at', '-id'),
                 'default_permissions': ('view',),
                 'indexes': [models.Index(fields=['content_type', 'object_id', '-created_at'], name='audit_object_idx')],
