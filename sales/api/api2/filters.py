@@ -14,6 +14,7 @@ import django_filters as filters
 from sales.api.api2.errors import Api2Error
 from sales.api.validation import holds_nul_character
 from sales.models import Invoice, InvoiceState
+from sales.money import amount_fits
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -39,7 +40,13 @@ class InvoiceFilter(filters.FilterSet):
         return queryset.filter(**{f"{name}__gte": _day_start(value)})
 
     def filter_to(self, queryset, name, value):
+        if value == datetime.date.max:
+            return queryset  # the last day a date can name ends after every moment: no bound (no day after it)
         return queryset.filter(**{f"{name}__lt": _day_start(value + datetime.timedelta(days=1))})
+
+
+# Far past any list's last page, and small enough that its offset (at most 2e11 rows) fits a 64-bit integer.
+MAX_PAGE = 1_000_000_000
 
 
 # -- keyset paging ---------------------------------------------------------------------------------------------
@@ -113,8 +120,8 @@ def _cursor_value(sort: str, value):
             amount = Decimal(value)
         except ArithmeticError:
             raise invalid_cursor() from None
-        if not amount.is_finite():
-            raise invalid_cursor()
+        if not (amount.is_finite() and amount_fits(amount)):
+            raise invalid_cursor()  # 1e999999 overflows the database's numeric: no row holds it
         return amount
     try:
         moment = datetime.datetime.fromisoformat(value)
