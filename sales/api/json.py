@@ -114,8 +114,8 @@ class DecimalJSONRenderer(BaseRenderer):
         return dumps(data).encode("utf-8")
 
 
-# Deeper than any document either door takes (an order is 6 levels), and shallow enough that nothing that walks a
-# body recursively runs out of stack. Magento's limit is PHP json_decode's 512.
+# Far deeper than any document either door takes (a seed order nests 8 levels), and shallow enough that nothing
+# that walks a body recursively runs out of stack. Magento's limit is PHP json_decode's 512.
 MAX_NESTING = 64
 LONE_SURROGATE = "a string holds a lone surrogate (\\ud800 to \\udfff), which is not a character"
 TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
@@ -194,7 +194,7 @@ def read_within_limit(stream, request) -> bytes:
 def _nested_deeper_than(text: str, limit: int) -> bool:
     """Whether the document nests arrays and objects more than ``limit`` deep: the highest running count of its
     brackets, strings left out. Counted in C (regex, translate, accumulate), never by recursion; a document with
-    no more containers than ``limit`` is not even counted. 2.5 MB of ``[`` takes ~0.2 s, as long as parsing it."""
+    no more containers than ``limit`` is not even counted. 2.5 MB of brackets take ~0.3 s on 2 cores."""
     if text.count("[") + text.count("{") <= limit:
         return False
     brackets = _NOT_A_BRACKET.sub("", _STRING.sub("", text))
