@@ -241,12 +241,23 @@ def test_api2_a_lookup_by_an_id_no_row_can_have_is_not_found(v1, order, invoice_
 
 
 @pytest.mark.parametrize("name", ["created_to", "updated_to"])
-def test_api2_a_filter_to_the_last_representable_day_keeps_every_invoice(v1, order, name):
-    invoice = invoice_order(order_id=order.pk)
+def test_api2_a_filter_to_the_last_representable_day_is_400(v1, order, name):
+    invoice_order(order_id=order.pk)
 
     response = v1.get(f"/api2/invoice?{name}=9999-12-31")
 
-    status, body = answer(response)
+    assert answer(response) == (
+        400,
+        {"error": f"Invalid {name}: Ensure this value is less than or equal to 9999-12-30."},
+    )
+
+
+@pytest.mark.parametrize("query", ["created_to=9999-12-30", "updated_to=9999-12-30", "created_from=0001-01-01"])
+def test_api2_the_first_and_last_days_a_filter_takes_keep_every_invoice(v1, order, query):
+    invoice = invoice_order(order_id=order.pk)
+
+    status, body = answer(v1.get(f"/api2/invoice?{query}"))
+
     assert (status, [row["entity_id"] for row in body["invoices"]]) == (200, [invoice.pk])
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters as filters
+from django.core.validators import MaxValueValidator
 
 from sales.api.api2.errors import Api2Error
 from sales.api.validation import holds_nul_character
@@ -21,6 +22,10 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
 
+# A "to" day keeps rows before the next day's start: 9999-12-31 has none (a 500 before), so it is bad input.
+LAST_DAY_WITH_A_NEXT = MaxValueValidator(datetime.date.max - datetime.timedelta(days=1))
+
+
 class InvoiceFilter(filters.FilterSet):
     """Dates are whole UTC days, both ends included: ``created_to=2026-12-31`` keeps all of that day."""
 
@@ -28,9 +33,9 @@ class InvoiceFilter(filters.FilterSet):
     order_id = filters.NumberFilter(field_name="order_id")
     order_increment_id = filters.CharFilter(field_name="order__increment_id")
     created_from = filters.DateFilter(method="filter_from", field_name="created_at")
-    created_to = filters.DateFilter(method="filter_to", field_name="created_at")
+    created_to = filters.DateFilter(method="filter_to", field_name="created_at", validators=[LAST_DAY_WITH_A_NEXT])
     updated_from = filters.DateFilter(method="filter_from", field_name="updated_at")
-    updated_to = filters.DateFilter(method="filter_to", field_name="updated_at")
+    updated_to = filters.DateFilter(method="filter_to", field_name="updated_at", validators=[LAST_DAY_WITH_A_NEXT])
 
     class Meta:
         model = Invoice
@@ -40,8 +45,6 @@ class InvoiceFilter(filters.FilterSet):
         return queryset.filter(**{f"{name}__gte": _day_start(value)})
 
     def filter_to(self, queryset, name, value):
-        if value == datetime.date.max:
-            return queryset  # the last day a date can name ends after every moment: no bound (no day after it)
         return queryset.filter(**{f"{name}__lt": _day_start(value + datetime.timedelta(days=1))})
 
 
