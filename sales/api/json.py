@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from array import array
 from decimal import Decimal
 from itertools import accumulate
@@ -119,6 +120,10 @@ class DecimalJSONRenderer(BaseRenderer):
 MAX_NESTING = 64
 LONE_SURROGATE = "a string holds a lone surrogate (\\ud800 to \\udfff), which is not a character"
 TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
+# Python reads integers of at most this many digits from text; a JSON number is held to the same bound, since
+# turning 1e999999 into an integer (an id, a count) takes a worker 40 s.
+MAX_NUMBER_DIGITS = sys.get_int_max_str_digits()
+NUMBER_TOO_LONG = f"a number has more than {MAX_NUMBER_DIGITS} digits before or after its point"
 # A string's text, escapes included: its brackets do not nest. Unrolled, so a long string is one fast scan.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -165,7 +170,7 @@ class DecimalJSONParser(BaseParser):
         if _nested_deeper_than(text, MAX_NESTING):
             raise BodyRefused(TOO_DEEP)  # before json.loads, whose recursion would run out of stack
         try:
-            data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            data = json.loads(text, parse_float=_decimal, parse_constant=_reject_constant)
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from error
         if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(data):  # a pair escape is one character
@@ -209,6 +214,13 @@ def _holds_lone_surrogate(value) -> bool:
     if isinstance(value, list):
         return any(_holds_lone_surrogate(item) for item in value)
     return False
+
+
+def _decimal(text: str) -> Decimal:
+    number = Decimal(text)
+    if number and abs(number.adjusted()) > MAX_NUMBER_DIGITS:
+        raise BodyRefused(NUMBER_TOO_LONG)  # not a ValueError: json.loads lets it through as it is
+    return number
 
 
 def _reject_constant(name: str):

@@ -212,6 +212,41 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
     assert DecimalJSONParser().parse(io.BytesIO(text.encode()), parser_context={}) == json.loads(text)
 
 
+# -- numbers past what Python reads ---------------------------------------------------------------------------
+
+NUMBER_TOO_LONG = "a number has more than 4300 digits before or after its point"
+
+
+@pytest.mark.parametrize(
+    ("url", "text"),
+    [
+        pytest.param(f"{V1}/invoices/comments", '{"entity": {"parent_id": 1e999999, "comment": "Noted"}}',
+                     id="invoice-comment-parent-id"),
+        pytest.param(f"{V1}/orders", lone_surrogate_in(import_entity(customer_group_id="@@")).replace(
+            '"\\ud800"', "-1e999999"), id="order-import-customer-group-id"),
+        pytest.param(f"{V1}/order/{{order}}/invoice", '{"items": [{"order_item_id": 1, "qty": 1e-5000}]}',
+                     id="invoice-qty"),
+    ],
+)  # fmt: skip
+def test_v1_a_number_with_more_digits_than_python_reads_is_a_decoding_error(v1, order, url, text):
+    """Made an integer, 1e999999 took a worker 40 s (then a 404 or a 400)."""
+    before = written()
+
+    response = post_text(v1, url.format(order=order.pk), text)
+
+    assert answer(response) == (400, v1_decoding_error(f"JSON parse error - {NUMBER_TOO_LONG}"))
+    assert written() == before
+
+
+def test_api2_a_number_with_more_digits_than_python_reads_is_400(v1, order):
+    before = written()
+
+    response = post_text(v1, "/api2/invoice/email", '{"invoice_id": 1e999999}')
+
+    assert answer(response) == (400, {"error": f"Invalid body: {NUMBER_TOO_LONG}"})
+    assert written() == before
+
+
 # -- /api2's list: numbers, dates and cursors no column can hold ---------------------------------------------
 
 
