@@ -5,7 +5,8 @@ written. /V1 and the token route answer in Magento's envelope (``{"message", "pa
 - A JSON body is read only up to ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (Django's own setting, which also
   bounds the admin's forms): a longer one is 413 before it is parsed.
 - A JSON string holding a lone surrogate (``"\\ud800"``: half of a UTF-16 pair, not a character, which
-  PostgreSQL cannot store) and a body nested deeper than ``sales.api.json.MAX_NESTING`` are decoding errors.
+  PostgreSQL cannot store), a body nested deeper than ``sales.api.json.MAX_NESTING`` and a number with more
+  digits than Python reads into an integer (4300) are decoding errors.
 - Numbers and dates that no column can hold are refused where they are read.
 """
 
