@@ -79,10 +79,9 @@ def canonical_body(raw: bytes) -> bytes:
     if not raw.strip():
         return b""
     try:
-        data = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
-    except ValueError:
-        return raw  # not JSON: the bytes themselves
-    return _canonical(data).encode("utf-8")
+        return _canonical(json.loads(raw, parse_float=Decimal, parse_int=Decimal)).encode("utf-8")
+    except (ValueError, RecursionError):
+        return raw  # not JSON, or nested too deep to walk (the door refuses it): the bytes themselves
 
 
 def request_fingerprint(request) -> str:

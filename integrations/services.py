@@ -118,6 +118,9 @@ def staff_sign_in(*, username: str, password: str, request: HttpRequest | None =
     the count. ``request`` goes to the authentication backends, as Django's login passes it.
     """
     key = username_throttle_key(username)
+    if len(key) > SignInFailureLog._meta.get_field("username").max_length:
+        # No account has a name this long (Django's are at most 150 characters), and the log could not count it.
+        raise InvalidCredentials()
     lock_expires_at = _sign_in_lock_of(key)
     if lock_expires_at not in (None, _NO_FAILURES) and lock_expires_at > timezone.now():
         raise SignInLocked()

@@ -14,6 +14,8 @@ from inventory.quantity import QTY_MAX, QTY_PRECISION  # noqa: F401 - re-exporte
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+AMOUNT_PRECISION = Decimal("0.0001")  # a money column is Magento's DECIMAL(20,4)
+AMOUNT_BOUND = Decimal(10) ** 16  # ... so it holds less than 1e16 either sign
 
 
 def as_decimal(value) -> Decimal:
@@ -25,6 +27,12 @@ def as_decimal(value) -> Decimal:
     if isinstance(value, bool | float):
         raise TypeError(f"money must not be {type(value).__name__}: {value!r}")
     return Decimal(value)
+
+
+def amount_fits(amount: Decimal) -> bool:
+    """A money column holds it as it is: finite, under 1e16 either sign, at most 4 decimals."""
+    # The magnitude first: quantizing 1e999999 to 4 places would overflow the decimal context.
+    return amount.is_finite() and abs(amount) < AMOUNT_BOUND and amount == amount.quantize(AMOUNT_PRECISION)
 
 
 def round_price(amount: Decimal) -> Decimal:

@@ -92,6 +92,14 @@ def test_production_settings_share_the_rate_limit_counters_through_redis():
     assert settings["CELERY_BROKER_URL"] == "redis://redis.internal:6379/0"
 
 
+def test_the_request_body_limit_is_djangos_setting_read_from_the_environment():
+    name = "DATA_UPLOAD_MAX_MEMORY_SIZE"
+    default = load_settings("config.settings.production", [name], **PRODUCTION_ENV)
+    raised = load_settings("config.settings.production", [name], **PRODUCTION_ENV, **{name: "10485760"})
+
+    assert (default[name], raised[name]) == (2_621_440, 10_485_760)
+
+
 def test_production_settings_load_with_secret_key_and_allowed_hosts_and_debug_off():
     settings = load_settings(
         "config.settings.production",

@@ -24,6 +24,7 @@ from rest_framework import serializers
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from payments.models import Payment, Transaction
+from sales.api.api2.filters import MAX_PAGE
 from sales.api.v1.representations import (
     INVOICE_COMMENT_FIELDS,
     INVOICE_FIELDS,
@@ -709,7 +710,7 @@ def api2_list_parameters(filter_names) -> list[OpenApiParameter]:
     return [
         OpenApiParameter("id", {"type": "integer", "minimum": 1}, description="Look one invoice up by its id."),
         OpenApiParameter("increment_id", str, description="Look one invoice up by its number."),
-        OpenApiParameter("page", {"type": "integer", "minimum": 1},
+        OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
                          description="Default 1. Counts past (page - 1) x limit rows: slow deep in a large list, "
                                      "where `cursor` is the way to page."),
         OpenApiParameter("cursor", str,

@@ -8,23 +8,34 @@ operation requests generated from it (the schema's examples, its boundary values
 requests), path ids drawn mostly from the seeded rows, and checks each answer: no 5xx, a documented status,
 a documented content type, a body and headers that match the schema. The run is seeded (the same requests
 every time) and bounded (``MAX_EXAMPLES`` per operation and phase).
+
+A second run sends every operation hostile variants of the requests schemathesis generates for it: bodies nested
+thousands deep, strings holding lone surrogates (``"\\ud800"``), integers past 64 bits and decimals past any
+column (``1e999999``) in the body, the query and the path. Each answer must be a 4xx (or a 2xx) in the door's own
+shape, never a 5xx but the documented ``Payment gateway error``, and within ``HOSTILE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from decimal import Decimal
 
 import pytest
+import requests
 import schemathesis
 from django.db import connection
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.core import NOT_SET
 from schemathesis.engine import Status, events
 
 from integrations.services import admin_token_create
 from inventory.models import Source, Stock, StockSourceLink
 from inventory.services import SourceItemData, source_items_save
 from payments.models import Transaction
+from sales.api.json import dumps
 from sales.models import Invoice, Order, OrderItem, Store
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
@@ -241,3 +252,153 @@ def test_every_operation_answers_as_its_schema_says(gunicorn, seeded, schemathes
     assert len(operations) >= 60
     untested = sorted(label for label in operations if not calls[label])
     assert not untested, f"operations never called: {untested}"
+
+
+# -- hostile input ----------------------------------------------------------------------------------------------
+
+HOSTILE_EXAMPLES = 10  # per operation: ~60 operations, about 15 s
+HOSTILE_SECONDS = 5  # longest answer: 1e999999 made an integer held a worker 40 s
+HOLE = "@@hostile@@"  # where the hostile JSON text goes in a body written as JSON
+HUGE_INTEGERS = st.integers(min_value=2**63, max_value=2**256).map(str) | st.sampled_from(
+    ["18446744073709551616", "99999999999999999999", "9" * 1000]
+)
+PAST_ANY_COLUMN = st.sampled_from(["1e999999", "-1e999999", "1e-999999", "1E+400", "12345678901234567890.5"])
+HUGE_NUMBERS = HUGE_INTEGERS | HUGE_INTEGERS.map(lambda digits: "-" + digits) | PAST_ANY_COLUMN
+# In a body only: 5000 digits, past what int() reads from text (a URL that long is gunicorn's 414).
+HUGE_BODY_NUMBERS = HUGE_NUMBERS | st.just("9" * 5000)
+LONE_SURROGATES = st.sampled_from(["\\ud800", "\\udfff", "\\uDC00x", "x\\ude00\\ud83d", "\\udbff"])
+
+
+def nested(depth: int, shape: str, inner: str) -> str:
+    if shape == "arrays":
+        return "[" * depth + inner + "]" * depth
+    return '{"a":' * depth + inner + "}" * depth
+
+
+DEEP_VALUES = st.builds(nested, st.integers(min_value=65, max_value=5000), st.sampled_from(["arrays", "objects"]),
+                        st.sampled_from(["1", '"x"', "[]", "{}"]))  # fmt: skip
+
+
+def leaves(value, path=()):
+    """``(path, value)`` of every value in a JSON-like document, containers included (the root's path is ``()``)."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, (*path, index))
+
+
+def with_hole(document, path):
+    """The document with the value at ``path`` replaced by ``HOLE`` (a new key when ``path`` is the root)."""
+    if not path:
+        return {"hostile": HOLE} if isinstance(document, dict) else HOLE
+    copy = json.loads(dumps(document), parse_float=Decimal)
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = HOLE
+    return copy
+
+
+def hostile_body(draw, body) -> str:
+    """The body as JSON text with one value (or a new key) made hostile: nested too deep, a string with a lone
+    surrogate (also as a key), or a number no column holds."""
+    kind = draw(st.sampled_from(["deep", "surrogate", "surrogate-key", "number"]))
+    hole = json.dumps(HOLE)
+    paths = [path for path, _ in leaves(body)]
+    if kind == "number":  # a number where the door reads one (an id, a quantity), when the body has any
+        paths = [path for path, value in leaves(body) if type(value) in (int, Decimal)] or paths
+    text = dumps(with_hole(body, draw(st.sampled_from(paths))))
+    if kind == "deep":
+        return text.replace(hole, draw(DEEP_VALUES))
+    if kind == "number":
+        return text.replace(hole, draw(HUGE_BODY_NUMBERS))
+    surrogate = '"' + draw(LONE_SURROGATES) + '"'
+    if kind == "surrogate-key":
+        return text.replace(hole, "{" + surrogate + ": 1}")
+    return text.replace(hole, surrogate)
+
+
+def hostile_request(draw, case) -> tuple[str, dict, str | None]:
+    """The case's path, query and body (JSON text or None), with one of them made hostile."""
+    operation = case.operation
+    path_parameters = dict(case.path_parameters or {})
+    query = {name: str(value) for name, value in (case.query or {}).items()}
+    body = None if case.body is NOT_SET or case.body is None else case.body
+    targets = ["query"] if len(operation.query) else []
+    targets += ["path"] if [name for name in path_parameters if name != "store_code"] else []
+    targets += ["body"] * 3 if body is not None or operation.method.upper() in ("POST", "PUT") else []
+    target = draw(st.sampled_from(targets or ["query"]))
+    if target == "body":
+        return case.formatted_path, query, hostile_body(draw, {} if body is None else body)
+    text = None if body is None else dumps(body)
+    if target == "path":
+        name = draw(st.sampled_from(sorted(name for name in path_parameters if name != "store_code")))
+        path_parameters[name] = draw(HUGE_INTEGERS)
+        return operation.path.format(**path_parameters), query, text
+    names = sorted(parameter.name for parameter in operation.query) or ["page"]
+    name = draw(st.sampled_from(names))
+    # No surrogate here: a URL carries bytes, which Django decodes as UTF-8, an invalid sequence as U+FFFD.
+    query[name] = draw(HUGE_NUMBERS | st.sampled_from(["9999-12-31", "0001-01-01", "²", "١٢"]))
+    return case.formatted_path, query, text
+
+
+def door_shaped(path: str, status: int, content: bytes) -> bool:
+    """A 4xx body in the door's own shape: Magento's envelope under /rest, ``{"error": ...}`` under /api2."""
+    if status < 400:
+        return True
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return False
+    key = "message" if path.startswith("/rest/") else "error"
+    return isinstance(body, dict) and isinstance(body.get(key), str)
+
+
+def test_hostile_input_answers_a_4xx_in_the_doors_shape_never_a_5xx(gunicorn, seeded, schemathesis_token):
+    started = time.monotonic()
+    config = run_config(gunicorn, schemathesis_token, seeded)
+    schema = schemathesis.openapi.from_url(f"{gunicorn.url}/api/schema/", config=config, headers=PROXY_HEADERS)
+    session = requests.Session()
+    session.headers.update({**PROXY_HEADERS, "Authorization": f"Bearer {schemathesis_token}"})
+    statuses, failures = Counter(), {}
+    operations = [result.ok() for result in schema.get_all_operations()]
+
+    for operation in operations:
+
+        @settings(max_examples=HOSTILE_EXAMPLES, derandomize=True, database=None, deadline=None,
+                  phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(case=operation.as_strategy(), data=st.data())
+        def send(case, data):
+            path, query, text = hostile_request(data.draw, case)
+            headers = {"Content-Type": "application/json"} if text is not None else {}
+            if data.draw(st.booleans()):  # the key's fingerprint reads the body before the door parses it
+                headers["Idempotency-Key"] = f"hostile-{sum(statuses.values())}"
+            label, sent = case.operation.label, time.monotonic()
+            request = f"  request: {case.method} {path} {query} {(text or '')[:300]}"
+            try:
+                response = session.request(case.method, gunicorn.url + path, params=query, headers=headers,
+                                           data=None if text is None else text.encode("utf-8"), timeout=30)  # fmt: skip
+            except requests.Timeout:
+                failures.setdefault((label, "timeout"), f"{label}: no answer in 30 s\n{request}")
+                return
+            status, content = response.status_code, response.content
+            statuses[status] += 1
+            slow = time.monotonic() - sent > HOSTILE_SECONDS
+            gateway_error = status == 500 and content == b'{"error":"Payment gateway error"}'
+            if (status >= 500 and not gateway_error) or slow or not door_shaped(path, status, content):
+                failures.setdefault(
+                    (label, status), f"{label}: {status}{' (slow)' * slow} {content[:300]!r}\n{request}"
+                )
+
+        send()
+    elapsed = time.monotonic() - started
+
+    print(f"\nhostile input: {len(operations)} operations, {sum(statuses.values())} calls in {elapsed:.0f} s; "
+          f"statuses {dict(sorted(statuses.items()))}")  # fmt: skip
+    for failure in failures.values():
+        print(failure)
+    assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures.values()) + "\n" + gunicorn.describe()
+    assert statuses[400] > len(operations)  # the hostile part reached the doors' checks, not only their 404s

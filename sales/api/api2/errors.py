@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from sales.api.json import BodyRefused, RequestBodyTooLarge
 from sales.errors import (
     DATABASE_RETRY_AFTER_SECONDS,
     ConflictError,
@@ -76,6 +79,10 @@ def exception_handler(exc, context):
         return error("; ".join(messages), 400)
     if isinstance(exc, DomainError):
         return error(exc.message, exc.http_status)
+    if isinstance(exc, RequestBodyTooLarge | RequestDataTooBig):  # the parser's, or Django's own reading the body
+        return error(f"Request body too large: the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes", 413)
+    if isinstance(exc, BodyRefused):
+        return error(f"Invalid body: {exc.reason}", 400)
     if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
         return error("The body must be a JSON object", 400)
     if isinstance(exc, exceptions.MethodNotAllowed):

@@ -10,14 +10,20 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters as filters
+from django.core.validators import MaxValueValidator
 
 from sales.api.api2.errors import Api2Error
 from sales.api.validation import holds_nul_character
 from sales.models import Invoice, InvoiceState
+from sales.money import amount_fits
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+# A "to" day keeps rows before the next day's start: 9999-12-31 has none (a 500 before), so it is bad input.
+LAST_DAY_WITH_A_NEXT = MaxValueValidator(datetime.date.max - datetime.timedelta(days=1))
 
 
 class InvoiceFilter(filters.FilterSet):
@@ -27,9 +33,9 @@ class InvoiceFilter(filters.FilterSet):
     order_id = filters.NumberFilter(field_name="order_id")
     order_increment_id = filters.CharFilter(field_name="order__increment_id")
     created_from = filters.DateFilter(method="filter_from", field_name="created_at")
-    created_to = filters.DateFilter(method="filter_to", field_name="created_at")
+    created_to = filters.DateFilter(method="filter_to", field_name="created_at", validators=[LAST_DAY_WITH_A_NEXT])
     updated_from = filters.DateFilter(method="filter_from", field_name="updated_at")
-    updated_to = filters.DateFilter(method="filter_to", field_name="updated_at")
+    updated_to = filters.DateFilter(method="filter_to", field_name="updated_at", validators=[LAST_DAY_WITH_A_NEXT])
 
     class Meta:
         model = Invoice
@@ -40,6 +46,10 @@ class InvoiceFilter(filters.FilterSet):
 
     def filter_to(self, queryset, name, value):
         return queryset.filter(**{f"{name}__lt": _day_start(value + datetime.timedelta(days=1))})
+
+
+# Far past any list's last page, and small enough that its offset (at most 2e11 rows) fits a 64-bit integer.
+MAX_PAGE = 1_000_000_000
 
 
 # -- keyset paging ---------------------------------------------------------------------------------------------
@@ -113,8 +123,8 @@ def _cursor_value(sort: str, value):
             amount = Decimal(value)
         except ArithmeticError:
             raise invalid_cursor() from None
-        if not amount.is_finite():
-            raise invalid_cursor()
+        if not (amount.is_finite() and amount_fits(amount)):
+            raise invalid_cursor()  # 1e999999 overflows the database's numeric: no row holds it
         return amount
     try:
         moment = datetime.datetime.fromisoformat(value)

@@ -6,6 +6,7 @@ The same services and selectors as /V1; this door only speaks its own parameters
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,7 +20,7 @@ from sales import selectors
 from sales.api import schema as doc
 from sales.api import throttling
 from sales.api.api2.errors import INVALID_ITEM, Api2Error
-from sales.api.api2.filters import SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
+from sales.api.api2.filters import MAX_PAGE, SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
 from sales.api.audit import AuditedWrites
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
@@ -89,10 +90,12 @@ class Api2View(AuditedWrites, APIView):
 
 def _positive_int(value, name: str, *, maximum: int | None = None) -> int:
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1 or (maximum is not None and int(text) > maximum):
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int); through Decimal, as int() refuses past 4300 digits.
+    number = int(Decimal(text)) if text.isascii() and text.isdigit() else 0
+    if number < 1 or (maximum is not None and number > maximum):
         bound = f" from 1 to {maximum}" if maximum else " of at least 1"
         raise Api2Error(f"Invalid {name}: expected a whole number{bound}")
-    return int(text)
+    return number
 
 
 class InvoiceListView(Api2View):
@@ -133,7 +136,7 @@ class InvoiceListView(Api2View):
     def list(self, params):
         if "cursor" in params and "page" in params:
             raise invalid_cursor()
-        page = _positive_int(params.get("page", 1), "page")
+        page = _positive_int(params.get("page", 1), "page", maximum=MAX_PAGE)
         limit = _positive_int(params.get("limit", DEFAULT_LIMIT), "limit", maximum=MAX_LIMIT)
         sort = params.get("sort", "entity_id")
         direction = params.get("direction", "desc").lower()

@@ -8,11 +8,14 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from sales.api.json import RequestBodyTooLarge
 from sales.errors import DATABASE_RETRY_AFTER_SECONDS, DomainError, InputError, NoSuchEntityError, database_unavailable
 
 logger = logging.getLogger("counterfoil.api.v1")
@@ -22,6 +25,7 @@ TOKEN_EXPIRED = "Consumer key has expired"
 NO_ROUTE = "Request does not match any route."
 INTERNAL = "Internal Error. Details are available in Magento log file. Report ID: %1"
 UNAVAILABLE = "The service is temporarily unavailable. Try again later. Report ID: %1"  # the database, not the request
+TOO_LARGE = "The request body is larger than the limit of %1 bytes."  # Counterfoil's: Magento leaves it to PHP
 # Idempotency-Key refusals (Counterfoil's; Magento has no such header), by status.
 IDEMPOTENCY_ERRORS = {
     IdempotencyKeyInvalid: (400, "The Idempotency-Key header must be 1 to 255 characters."),
@@ -62,6 +66,8 @@ def exception_handler(exc, context):
         return Response(envelope(UNAUTHORIZED, {"resources": resource}), status=401)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return Response(envelope(NO_ROUTE), status=404)  # Magento routes by method and path together
+    if isinstance(exc, RequestBodyTooLarge | RequestDataTooBig):  # the parser's, or Django's own reading the body
+        return Response(envelope(TOO_LARGE, [settings.DATA_UPLOAD_MAX_MEMORY_SIZE]), status=413)
     if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
         return Response(envelope("Decoding error: %1", [str(exc.detail)]), status=400)
     if isinstance(exc, exceptions.APIException):

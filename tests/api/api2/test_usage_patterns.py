@@ -221,7 +221,7 @@ def test_page_below_1_is_400(v1, query):
     response = v1.get(f"/api2/invoice?{query}")
 
     assert response.status_code == 400
-    assert parse(response) == {"error": "Invalid page: expected a whole number of at least 1"}
+    assert parse(response) == {"error": "Invalid page: expected a whole number from 1 to 1000000000"}
 
 
 def test_unknown_parameter_is_400_naming_it(v1):
