@@ -211,12 +211,16 @@ V1_ERRORS = {
     409: "Another request holds the order longer than ORDER_LOCK_TIMEOUT_SECONDS, or a request with the same "
     "Idempotency-Key is still running (with `Retry-After`).",
     422: "The Idempotency-Key was already used for a different request.",
+    413: "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE bytes (2.5 MB unless configured); nothing is read.",
     429: "Too many requests.",
+    503: "The database could not serve the request (connection lost, statement timeout); with `Retry-After`. "
+    "Never the client's fault, and nothing was written.",
 }
 
 
 def v1_errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(MagentoErrorSerializer, description=V1_ERRORS[code]) for code in codes}
+    """The route's errors, plus 503: any route can meet a database that fails."""
+    return {code: OpenApiResponse(MagentoErrorSerializer, description=V1_ERRORS[code]) for code in (*codes, 503)}
 
 
 # -- /api2 errors -------------------------------------------------------------------------------------------
@@ -234,13 +238,31 @@ API2_ERRORS = {
     404: "`Order not found` or `Invoice not found`.",
     409: "`Conflict on save`: another request held the order too long; or an Idempotency-Key still in progress.",
     422: "The Idempotency-Key was already used for a different request.",
+    413: "`Request body too large: the limit is N bytes`: over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB unless configured).",
     429: "`Too many requests`.",
     500: "`Payment gateway error`: an online capture failed; nothing was written.",
+    503: "`Service unavailable, try again later`: the database could not serve the request; with `Retry-After`.",
 }
 
 
 def api2_errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(Api2ErrorSerializer, description=API2_ERRORS[code]) for code in codes}
+    """The route's errors, plus 503: any route can meet a database that fails."""
+    return {code: OpenApiResponse(Api2ErrorSerializer, description=API2_ERRORS[code]) for code in (*codes, 503)}
+
+
+def document_body_limit(result, generator, request, public):
+    """drf-spectacular's post-processing hook: every operation that takes a body answers 413 past the size limit
+    (sales/api/json.py's parser, one rule for every route), in its door's envelope."""
+    for path, operations in result.get("paths", {}).items():
+        api2 = path.startswith("/api2/")
+        envelope, descriptions = ("Api2Error", API2_ERRORS) if api2 else ("MagentoError", V1_ERRORS)
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"].setdefault("413", {
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{envelope}"}}},
+                    "description": descriptions[413],
+                })  # fmt: skip
+    return result
 
 
 # -- parameters -------------------------------------------------------------------------------------------

@@ -234,3 +234,10 @@ def test_a_post_to_no_route_is_magentos_404_not_a_csrf_page(url):
 
     assert response.status_code == 404
     assert response.json() == {"message": "Request does not match any route."}
+
+
+def test_every_operation_documents_a_failing_database_and_every_body_its_size_limit(document):
+    for path, method, operation in _operations(document):
+        assert "503" in operation["responses"], (method, path)
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], (method, path)
