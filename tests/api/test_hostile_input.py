@@ -20,7 +20,7 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.request import Request
 
-from integrations.models import AccessToken, AdminTokenRequestLog, IdempotencyKey
+from integrations.models import AccessToken, IdempotencyKey, SignInFailureLog
 from notifications.models import EmailOutbox
 from payments.models import Payment, Transaction
 from sales.api.api2.filters import Cursor
@@ -67,7 +67,7 @@ def order(import_order) -> Order:
 def written() -> dict:
     """Row counts of everything a write through a door could leave behind."""
     models = (Order, OrderItem, Payment, Invoice, InvoiceComment, OrderStatusHistory, Transaction, EmailOutbox,
-              IdempotencyKey, AccessToken, AdminTokenRequestLog)  # fmt: skip
+              IdempotencyKey, AccessToken, SignInFailureLog)  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
 
