@@ -159,6 +159,7 @@ IDEMPOTENCY_KEY_STALE_SECONDS = env_int("IDEMPOTENCY_KEY_STALE_SECONDS", 300)
 API_THROTTLE_RATE_USER = env("API_THROTTLE_RATE_USER", "600/min")
 API_THROTTLE_RATE_ANON = env("API_THROTTLE_RATE_ANON", "60/min")
 API_THROTTLE_RATE_TOKEN = env("API_THROTTLE_RATE_TOKEN", "30/min")
+API_THROTTLE_CACHE = "default"  # the CACHES alias that holds the rate-limit counters
 # Proxies in front of the app whose X-Forwarded-For entries are believed (integrations/client_address.py): the
 # client is the Nth entry from the right. 0: the header is ignored, the connection's peer is the client.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -297,6 +298,12 @@ ORDER_MAX_ITEMS = env_int("ORDER_MAX_ITEMS", 1000)
 
 # Magento's oauth/consumer/enable_integration_as_bearer: integration tokens on /V1 (always on /api2).
 INTEGRATION_TOKENS_AS_BEARER = env_bool("INTEGRATION_TOKENS_AS_BEARER", False)
+# Magento ACL resources added or re-mapped on top of integrations/acl.py's table: {resource: "app_label.codename"}.
+ACL_RESOURCE_PERMISSIONS: dict[str, str] = {}
+
+# Magento's sales/identity/address, printed under the store's name on PDF invoices: one multi-line string, or a
+# dict of them by store code with "*" for the rest. Empty: the name alone.
+SALES_IDENTITY_ADDRESS: str | dict[str, str] = ""
 
 # ---------------------------------------------------------------------------
 # Invoice e-mails (notifications outbox)
@@ -310,6 +317,8 @@ EMAIL_SENDING_TIMEOUT_SECONDS = env_int("EMAIL_SENDING_TIMEOUT_SECONDS", 300)
 if EMAIL_SENDING_TIMEOUT_SECONDS < 1:
     raise ImproperlyConfigured(f"EMAIL_SENDING_TIMEOUT_SECONDS={EMAIL_SENDING_TIMEOUT_SECONDS} must be at least 1.")
 EMAIL_SWEEP_GRACE_SECONDS = env_int("EMAIL_SWEEP_GRACE_SECONDS", 30)
+EMAIL_SWEEP_BATCH = 500  # most overdue e-mails one sweep queues again
+EMAIL_MESSAGE_ID_DOMAIN = "counterfoil.local"  # the right of the @ in each e-mail's Message-ID
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds for each SMTP socket wait (connect, a reply, the message)
 # A worker keeps its SMTP connection between e-mails: a new one once idle this long (servers drop idle clients,
 # commonly after 300 s) or after this many messages (servers cap messages per connection).
