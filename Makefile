@@ -27,13 +27,13 @@ test: install
 # Benchmarks on PostgreSQL (dedicated counterfoil_bench* databases): see bench/README.md. Each script writes
 # its own section of bench/RESULTS.md; INVOICES=100000 for a quicker, smaller run.
 bench: install
-	$(VENV)/bin/python bench/seed_invoices.py --invoices $(or $(INVOICES),1000000)
+	$(VENV)/bin/python -m bench.seed_invoices --invoices $(or $(INVOICES),1000000)
 	@# Every benchmark runs even when one misses its bar; make bench fails at the end if any did.
 	failed=0; \
-	for step in "api2_list.py" "admin_grid.py" "http_bench.py" "email_bench.py" \
-	            "memory_bench.py web --requests 25000 --sample-every 2500 --budget 1200" \
-	            "memory_bench.py celery --budget 900"; do \
-	    $(VENV)/bin/python bench/$$step || { echo "MISSED or failed: bench/$$step"; failed=1; }; \
+	for step in "api2_list" "admin_grid" "http_bench" "email_bench" \
+	            "memory_bench web --requests 25000 --sample-every 2500 --budget 1200" \
+	            "memory_bench celery --budget 900"; do \
+	    $(VENV)/bin/python -m bench.$$step || { echo "MISSED or failed: bench.$$step"; failed=1; }; \
 	done; \
 	exit $$failed
 

@@ -1,9 +1,9 @@
 """Time the admin's Sales > Invoices grid (``/admin/sales/invoice/``) on the bench database.
 
-Run from the repository root after ``bench/seed_invoices.py`` (or ``manage.py seed_demo``):
+Run from the repository root after ``python -m bench.seed_invoices`` (or ``manage.py seed_demo``):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/counterfoil_bench \\
-    .venv/bin/python bench/admin_grid.py [--requests 30] [--warmup 3] [--report /tmp/admin_grid.md]
+    .venv/bin/python -m bench.admin_grid [--requests 30] [--warmup 3] [--report /tmp/admin_grid.md]
 
 What it does:
 
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
-from results import write_section  # noqa: E402
+from bench.benchdb import bench_database_url
+from bench.results import write_section
 
 REPO = Path(__file__).resolve().parent.parent
 GRID = "/admin/sales/invoice/"
@@ -98,7 +98,7 @@ def sample_values() -> dict:
         cursor.execute("SELECT max(entity_id) FROM sales_invoice_grid")
         (last,) = cursor.fetchone()
         if not last:
-            sys.exit("admin_grid: the grid is empty; seed the database first (bench/seed_invoices.py)")
+            sys.exit("admin_grid: the grid is empty; seed the database first (python -m bench.seed_invoices)")
         cursor.execute(
             "SELECT increment_id FROM sales_invoice_grid WHERE entity_id <= %s ORDER BY entity_id DESC LIMIT 1",
             [last // 2],
@@ -293,7 +293,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     os.environ["DJANGO_DEBUG"] = "0"  # no query log per request; CaptureQueriesContext turns it on for its pass
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-    sys.path.insert(0, str(REPO))
 
     import django
 

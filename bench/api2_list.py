@@ -1,9 +1,9 @@
 """Time the ``/api2/invoice`` list and lookup under gunicorn, over loopback, on the bench database.
 
-Run from the repository root after ``bench/seed_invoices.py``:
+Run from the repository root after ``python -m bench.seed_invoices``:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/counterfoil_bench \\
-    .venv/bin/python bench/api2_list.py [--requests 200] [--warmup 20] [--report bench/last_run.md]
+    .venv/bin/python -m bench.api2_list [--requests 200] [--warmup 20] [--report bench/last_run.md]
 
 What it does, in a bounded time (about a minute at 100k invoices):
 
@@ -45,8 +45,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
-from results import write_section  # noqa: E402
+from bench.benchdb import bench_database_url
+from bench.results import write_section
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -335,14 +335,13 @@ def main(argv: list[str] | None = None) -> None:
 
     env = server_environment(bench_database_url(script="api2_list"))
     os.environ.update(env)
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
 
     data = dataset()
     if not data["invoices"] or not data["orders"]:
-        sys.exit("api2_list: the bench database has no invoices; run bench/seed_invoices.py first")
+        sys.exit("api2_list: the bench database has no invoices; run python -m bench.seed_invoices first")
     info = machine()
     token, token_row = staff_token()
     port = free_port()

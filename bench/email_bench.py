@@ -2,7 +2,7 @@
 
 Run from the repository root (no Django set-up needed; this script does it):
 
-    .venv/bin/python bench/email_bench.py [--emails 2000] [--runs 3] [--pools prefork:2,prefork:4,threads:4]
+    .venv/bin/python -m bench.email_bench [--emails 2000] [--runs 3] [--pools prefork:2,prefork:4,threads:4]
 
 Everything is real and local, as in ``tests/notifications/realworker.py``:
 
@@ -51,8 +51,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
-from results import machine_text, write_section  # noqa: E402
+from bench.benchdb import bench_database_url
+from bench.results import machine_text, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench_mail"
@@ -325,7 +325,6 @@ def setup_django(database_url: str, redis_url: str) -> None:
         DJANGO_DEBUG="0",
         CELERY_TASK_ALWAYS_EAGER="0",
     )
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()

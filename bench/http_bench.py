@@ -1,8 +1,8 @@
 """Invoice creation and reads over HTTP (gunicorn + PostgreSQL) at 1,000,000 invoices, beside their baselines.
 
-Run from the repository root after ``bench/seed_invoices.py --invoices 1000000``:
+Run from the repository root after ``python -m bench.seed_invoices --invoices 1000000``:
 
-    .venv/bin/python bench/http_bench.py [--repeats 3] [--pgbench-seconds 20] [--read-seconds 4]
+    .venv/bin/python -m bench.http_bench [--repeats 3] [--pgbench-seconds 20] [--read-seconds 4]
 
 In one run, against ``counterfoil_bench`` (any database without ``bench`` in its name is refused):
 
@@ -17,7 +17,7 @@ In one run, against ``counterfoil_bench`` (any database without ``bench`` in its
    client threads (``http.client``, one keep-alive connection per thread), then the same writes as one
    raw-SQL transaction (``bench/sql_baseline.sql``) with ``pgbench -c C -j C -T S``, in pgbench's default
    simple protocol (the target's baseline) and again with ``-M prepared`` (reported, no target: the app
-   prepares its statements too, see ``config/settings/base.py``);
+   prepares its statements too, see ``config/settings/database.py``);
 4. reads with 1 and 8 clients: ``GET /api/health`` (the trivial DRF endpoint), one invoice
    (``/V1/invoices/{id}``, random ids of invoices that exist), the ``/V1`` search-criteria list (first
    page, and filtered by order), ``/api2/invoice`` first page, and a page a million rows deep two ways: by its
@@ -48,12 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchdb import bench_database_url  # noqa: E402
-from results import write_section  # noqa: E402 - bench/ is on sys.path when a script runs
+from bench.api2_list import dataset, free_port, machine
+from bench.benchdb import bench_database_url
+from bench.results import write_section
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
 HOST = "127.0.0.1"
 USERNAME = "bench-http"
@@ -550,7 +549,6 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from api2_list import dataset, free_port, machine
     from django.core.management import call_command
     from django.db import connection
 

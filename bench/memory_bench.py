@@ -2,8 +2,8 @@
 
 Run from the repository root (no Django set-up needed; this script does it):
 
-    .venv/bin/python bench/memory_bench.py web    [--requests 100000] [--budget 900]
-    .venv/bin/python bench/memory_bench.py celery [--emails 20000]    [--budget 900]
+    .venv/bin/python -m bench.memory_bench web    [--requests 100000] [--budget 900]
+    .venv/bin/python -m bench.memory_bench celery [--emails 20000]    [--budget 900]
 
 ``web``: one ``gunicorn config.wsgi:application`` sync worker (as ``tests/reliability/gunicorn.py``
 starts it: ``config.settings.production``, throw-away secret key, ``DJANGO_ALLOWED_HOSTS=127.0.0.1``,
@@ -40,12 +40,10 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import email_bench  # noqa: E402 - the bench folder is not a package
-from benchdb import bench_database_url  # noqa: E402
-from email_bench import REPO, children_of, free_port, rss_kb  # noqa: E402
-from results import machine_text, write_section  # noqa: E402
+from bench import email_bench
+from bench.benchdb import bench_database_url
+from bench.email_bench import REPO, children_of, free_port, rss_kb
+from bench.results import machine_text, write_section
 
 WEB_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/counterfoil_bench"
 HOST = "127.0.0.1"
@@ -150,7 +148,6 @@ def run_web(args) -> int:
     url = bench_database_url(WEB_DATABASE_URL, "memory_bench")
     env = web_env(url)
     os.environ.update(env)
-    sys.path.insert(0, str(REPO))
     import django
 
     django.setup()

@@ -4,7 +4,7 @@ Run from the repository root (no Django set-up needed; this script does it):
 
     DJANGO_SETTINGS_MODULE=config.settings.local \\
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/counterfoil_bench \\
-    .venv/bin/python bench/seed_invoices.py --invoices 100000 [--reset]
+    .venv/bin/python -m bench.seed_invoices --invoices 100000 [--reset]
 
 Both variables default to the values above. A thin wrapper over ``manage.py seed_demo`` (the
 bulk fill itself is ``sales.demo.bulk``) that adds the bench database's safety and set-up:
@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchdb import bench_database_url  # noqa: E402 - bench/ is on sys.path when a script runs
+from bench.benchdb import bench_database_url
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,7 +98,6 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")  # order_import queues nothing; never reach a broker
-    sys.path.insert(0, str(REPO))
     started = time.monotonic()
     ensure_database(url, reset=args.reset)
 

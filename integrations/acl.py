@@ -74,7 +74,7 @@ acl_resources_register(
 
 def acl_resource_table() -> dict[str, AclResource]:
     """Every known resource, with the ``ACL_RESOURCE_PERMISSIONS`` setting applied on top."""
-    extra = getattr(settings, "ACL_RESOURCE_PERMISSIONS", None) or {}
+    extra = settings.ACL_RESOURCE_PERMISSIONS
     if not extra:
         return dict(_RESOURCES)
     table = dict(_RESOURCES)
@@ -86,7 +86,7 @@ def acl_resource_table() -> dict[str, AclResource]:
 
 def acl_permission_of(resource: str) -> str | None:
     # Asked on every request: a look-up in the setting then the table, without building the merged table.
-    extra = getattr(settings, "ACL_RESOURCE_PERMISSIONS", None) or {}
+    extra = settings.ACL_RESOURCE_PERMISSIONS
     if resource in extra:
         return extra[resource]
     entry = _RESOURCES.get(resource)

@@ -13,8 +13,6 @@ import ipaddress
 
 from django.conf import settings
 
-DEFAULT_TRUSTED_PROXY_COUNT = 0
-
 
 def client_address(request) -> str:
     """The address of the client that sent ``request`` (a Django or DRF request), never one it chose itself.
@@ -24,7 +22,7 @@ def client_address(request) -> str:
     """
     meta = request.META
     remote_addr = meta.get("REMOTE_ADDR", "")
-    trusted = getattr(settings, "TRUSTED_PROXY_COUNT", DEFAULT_TRUSTED_PROXY_COUNT) or 0
+    trusted = settings.TRUSTED_PROXY_COUNT or 0
     if trusted <= 0:
         return remote_addr
     forwarded = [entry.strip() for entry in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]

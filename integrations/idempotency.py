@@ -30,10 +30,6 @@ from integrations.models import IdempotencyKey, is_integration
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-DEFAULT_TTL_HOURS = 24
-# A key left in progress this long belongs to a request that died (a killed worker): the next repeat
-# takes it over and runs, rather than answering 409 until the key expires.
-DEFAULT_STALE_SECONDS = 300
 PURGE_BATCH = 5000
 _BEGIN_ATTEMPTS = 3
 
@@ -41,11 +37,11 @@ State = IdempotencyKey.State
 
 
 def _ttl() -> timedelta:
-    return timedelta(hours=getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", DEFAULT_TTL_HOURS))
+    return timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
 
 
 def _stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "IDEMPOTENCY_KEY_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+    return timedelta(seconds=settings.IDEMPOTENCY_KEY_STALE_SECONDS)
 
 
 # -- the request -------------------------------------------------------------------------------------------

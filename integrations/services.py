@@ -55,10 +55,6 @@ from integrations.exceptions import (
 )
 from integrations.models import AccessToken, SignInFailureLog, token_hash_of, username_throttle_key
 
-DEFAULT_ADMIN_TOKEN_LIFETIME_HOURS = 4  # Magento's oauth/access_token_lifetime/admin
-DEFAULT_SIGN_IN_MAX_FAILURES = 6  # Magento's oauth/authentication_lock/max_failures_count
-DEFAULT_SIGN_IN_LOCK_SECONDS = 1800  # Magento's oauth/authentication_lock/timeout
-DEFAULT_API_TOKEN_CACHE_SECONDS = 10
 TOKEN_CACHE_MAX_ENTRIES = 1024  # tokens in use at once per process; the least recently used goes first
 
 
@@ -68,7 +64,7 @@ def _new_raw_token() -> str:
 
 def _admin_token_expires_at(now: datetime) -> datetime | None:
     """``now`` + ADMIN_TOKEN_LIFETIME_HOURS; empty or <= 0 disables expiry, as in Magento."""
-    hours = getattr(settings, "ADMIN_TOKEN_LIFETIME_HOURS", DEFAULT_ADMIN_TOKEN_LIFETIME_HOURS)
+    hours = settings.ADMIN_TOKEN_LIFETIME_HOURS
     if hours is None or hours <= 0:
         return None
     return now + timedelta(hours=hours)
@@ -94,8 +90,8 @@ def sign_in_failure_record(*, username: str) -> SignInFailureLog:
     The row is created or locked (SELECT ... FOR UPDATE) and updated in one transaction, so parallel
     failures each count: none reads a stale count and overwrites another's increment.
     """
-    max_failures = getattr(settings, "SIGN_IN_MAX_FAILURES", DEFAULT_SIGN_IN_MAX_FAILURES)
-    lock_seconds = getattr(settings, "SIGN_IN_LOCK_SECONDS", DEFAULT_SIGN_IN_LOCK_SECONDS)
+    max_failures = settings.SIGN_IN_MAX_FAILURES
+    lock_seconds = settings.SIGN_IN_LOCK_SECONDS
     with transaction.atomic():
         log, _ = SignInFailureLog.objects.select_for_update().get_or_create(username=username_throttle_key(username))
         now = timezone.now()
@@ -196,7 +192,7 @@ def access_token_authenticate(*, raw_token: str) -> AccessToken:
     if not raw_token:
         raise TokenInvalid()
     token_hash = token_hash_of(raw_token)
-    ttl = getattr(settings, "API_TOKEN_CACHE_SECONDS", DEFAULT_API_TOKEN_CACHE_SECONDS)
+    ttl = settings.API_TOKEN_CACHE_SECONDS
     token = accepted_tokens.get(token_hash) if ttl and ttl > 0 else None
     if token is None:
         read_from = accepted_tokens.mark()  # before the read: a change discarded after it keeps nothing stale

@@ -36,7 +36,7 @@ def email_queue(
     existing = EmailOutbox.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    copy_to = [address for address in getattr(settings, "INVOICE_EMAIL_COPY_TO", []) if address]
+    copy_to = [address for address in settings.INVOICE_EMAIL_COPY_TO if address]
     email = EmailOutbox.objects.create(
         key=key,
         kind=kind,
@@ -47,7 +47,7 @@ def email_queue(
         subject=subject,
         body_text=render_to_string(f"notifications/email/{template}.txt", context),
         body_html=render_to_string(f"notifications/email/{template}.html", context),
-        message_id=make_msgid(domain=getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", None) or "counterfoil.local"),
+        message_id=make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN),
         next_attempt_at=timezone.now(),
     )
     transaction.on_commit(lambda: enqueue(email.pk))

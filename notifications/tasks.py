@@ -38,14 +38,10 @@ Status = EmailOutbox.Status
 RELEASED = "released: the worker stopped while sending"
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def retry_delay(attempt: int) -> float:
     """Seconds before the next try: base x 2^(attempt-1) with up to 25 % jitter, never over the cap."""
-    base = float(_setting("EMAIL_RETRY_BASE_SECONDS", 30))
-    cap = float(_setting("EMAIL_RETRY_MAX_SECONDS", 3600))
+    base = float(settings.EMAIL_RETRY_BASE_SECONDS)
+    cap = float(settings.EMAIL_RETRY_MAX_SECONDS)
     return min(cap, base * 2 ** max(attempt - 1, 0) * (1 + random.uniform(0, 0.25)))
 
 
@@ -72,7 +68,7 @@ def _message(email: EmailOutbox) -> EmailMultiAlternatives:
 
 def sending_timeout_seconds() -> float:
     """How long a row may stay in ``sending`` before the sweeper takes its worker for dead and releases it."""
-    return float(_setting("EMAIL_SENDING_TIMEOUT_SECONDS", 300))
+    return float(settings.EMAIL_SENDING_TIMEOUT_SECONDS)
 
 
 def send_deadline_seconds() -> float:
@@ -236,7 +232,7 @@ def _record_sent_after_release(email: EmailOutbox, started, finished) -> None:
 
 def _failed(email: EmailOutbox, started, error: Exception) -> str:
     text = f"{type(error).__name__}: {error}"[:2000]
-    final = is_permanent(error) or email.attempts >= int(_setting("EMAIL_MAX_ATTEMPTS", 8))
+    final = is_permanent(error) or email.attempts >= int(settings.EMAIL_MAX_ATTEMPTS)
     next_attempt = timezone.now() + timedelta(seconds=retry_delay(email.attempts))
     with transaction.atomic():
         EmailOutbox.objects.filter(pk=email.pk).update(
@@ -283,11 +279,11 @@ def outbox_sweep() -> dict:
                     outcome=EmailAttempt.Outcome.RETRY, error=RELEASED,
                 )  # fmt: skip
                 released += 1
-    overdue = now - timedelta(seconds=int(_setting("EMAIL_SWEEP_GRACE_SECONDS", 30)))
+    overdue = now - timedelta(seconds=int(settings.EMAIL_SWEEP_GRACE_SECONDS))
     due = list(
         EmailOutbox.objects.filter(status=Status.PENDING, next_attempt_at__lte=overdue)
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[: int(_setting("EMAIL_SWEEP_BATCH", 500))]
+        .values_list("pk", flat=True)[: int(settings.EMAIL_SWEEP_BATCH)]
     )
     for email_id in due:
         email_send.delay(email_id)

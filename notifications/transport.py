@@ -176,7 +176,7 @@ _all_lock = threading.Lock()
 def _signature() -> tuple:
     """What the connection was opened with: a change (a test, a reload) means a new connection."""
     return tuple(
-        getattr(settings, name, None)
+        getattr(settings, name)
         for name in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
                      "EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT", "EMAIL_FILE_PATH")
     )  # fmt: skip
@@ -220,8 +220,8 @@ def _connection() -> tuple[_Held, bool]:
         idle = _clock() - held.last_used
         if (
             held.signature != _signature()
-            or idle > float(getattr(settings, "EMAIL_CONNECTION_IDLE_SECONDS", 30))
-            or held.messages >= int(getattr(settings, "EMAIL_CONNECTION_MAX_MESSAGES", 100))
+            or idle > float(settings.EMAIL_CONNECTION_IDLE_SECONDS)
+            or held.messages >= int(settings.EMAIL_CONNECTION_MAX_MESSAGES)
         ):
             _drop(held, polite=True)
             held = None

@@ -64,7 +64,7 @@ def lock_order(order_id: int, *, related: tuple[str, ...] = ()) -> Order | None:
     the order's row is (``FOR UPDATE OF`` the order), so an order without them is found all the same.
     """
     if connection.vendor == "postgresql":
-        timeout_ms = int(float(getattr(settings, "ORDER_LOCK_TIMEOUT_SECONDS", 5)) * 1000)
+        timeout_ms = int(float(settings.ORDER_LOCK_TIMEOUT_SECONDS) * 1000)
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
     orders = Order.objects.select_for_update(of=("self",)).filter(pk=order_id)
@@ -165,7 +165,7 @@ def retry_transient(attempts: int | None = None) -> Callable[[Callable[P, R]], C
                 # The caller owns the transaction: a failed statement aborted all of it (its locks and
                 # snapshot too), so only the caller can re-run it from its start. Pass errors through.
                 return service(*args, **kwargs)
-            limit = max(1, attempts or int(getattr(settings, "DATABASE_RETRY_ATTEMPTS", 3)))
+            limit = max(1, attempts or int(settings.DATABASE_RETRY_ATTEMPTS))
             for attempt in range(1, limit + 1):
                 state = _Attempt()
                 token = _attempt.set(state)

@@ -104,7 +104,7 @@ def _store_lines(invoice: Invoice) -> tuple[str, list[str]]:
     """
     store = invoice.store
     name = store.frontend_name or store.name or invoice.order.store_name or ""
-    configured = getattr(settings, "SALES_IDENTITY_ADDRESS", "")
+    configured = settings.SALES_IDENTITY_ADDRESS
     if isinstance(configured, dict):
         configured = configured.get(store.code, configured.get("*", ""))
     return name, [line.strip() for line in str(configured or "").splitlines() if line.strip()]

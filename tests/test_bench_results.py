@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from bench import results as bench_results
 
 
 @pytest.fixture
 def results(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("bench_results", REPO / "bench" / "results.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "RESULTS", tmp_path / "RESULTS.md")
-    monkeypatch.setattr(module, "REPO", tmp_path)
-    return module
+    monkeypatch.setattr(bench_results, "RESULTS", tmp_path / "RESULTS.md")
+    monkeypatch.setattr(bench_results, "REPO", tmp_path)
+    return bench_results
 
 
 def test_a_benchmark_replaces_its_own_section_in_place_and_keeps_the_others(results):

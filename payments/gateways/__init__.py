@@ -78,7 +78,7 @@ class PaymentGateway(Protocol):
 
 
 def gateways() -> dict[str, str]:
-    return {**DEFAULT_GATEWAYS, **getattr(settings, "PAYMENT_GATEWAYS", {})}
+    return {**DEFAULT_GATEWAYS, **settings.PAYMENT_GATEWAYS}
 
 
 def has_gateway(method_code: str) -> bool:
@@ -91,7 +91,7 @@ def _gateway_class(path: str):
 
 
 def gateway_for(method_code: str) -> PaymentGateway:
-    timeout = float(getattr(settings, "PAYMENT_GATEWAY_TIMEOUT_SECONDS", 10))
+    timeout = float(settings.PAYMENT_GATEWAY_TIMEOUT_SECONDS)
     return _gateway_class(gateways()[method_code])(code=method_code, timeout_seconds=timeout)
 
 

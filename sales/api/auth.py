@@ -34,7 +34,7 @@ class IsAdminConsumer(BasePermission):
         if not _active(request):
             return False
         if is_integration(request.auth):
-            if not getattr(settings, "INTEGRATION_TOKENS_AS_BEARER", False):
+            if not settings.INTEGRATION_TOKENS_AS_BEARER:
                 return False
         elif not request.user.is_staff:
             return False

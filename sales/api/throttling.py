@@ -83,8 +83,6 @@ return count
 REDIS_COUNT_SCRIPT_SHA1 = hashlib.sha1(REDIS_COUNT_SCRIPT.encode(), usedforsecurity=False).hexdigest()  # EVALSHA's name
 
 
-DEFAULT_LEASE_MAX = 50  # API_THROTTLE_LEASE_MAX when unset
-
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # DRF's notation: the period's first letter counts
 
 
@@ -126,7 +124,7 @@ spent_budgets = SpentBudgets(max_entries=10_000)
 def lease_size(limit: int) -> int:
     """How many requests of a ``limit``-request budget a process takes from Redis at once: 1% of the limit, at least
     1 and at most ``API_THROTTLE_LEASE_MAX``. Small, as it bounds what a process may hold while another is refused."""
-    return max(1, min(limit // 100, getattr(settings, "API_THROTTLE_LEASE_MAX", DEFAULT_LEASE_MAX)))
+    return max(1, min(limit // 100, settings.API_THROTTLE_LEASE_MAX))
 
 
 class QuotaLease:
@@ -173,8 +171,6 @@ class WindowRateThrottle(BaseThrottle):
 
     scope = ""
     rate_setting = ""
-    default_rate: str | None = None
-    cache_alias_setting = "API_THROTTLE_CACHE"
     timer = staticmethod(time.time)
     leases = quota_leases  # the process's: Django's cache objects are per thread, a lease serves them all
 
@@ -184,10 +180,10 @@ class WindowRateThrottle(BaseThrottle):
     @cached_property
     def cache(self):
         # Looked up when a request is counted: a throttle that does not apply to it never touches the cache.
-        return caches[getattr(settings, self.cache_alias_setting, "default")]
+        return caches[settings.API_THROTTLE_CACHE]
 
     def rate(self) -> str | None:
-        return getattr(settings, self.rate_setting, self.default_rate)
+        return getattr(settings, self.rate_setting)
 
     def identity(self, request, view) -> str | None:
         """Whose budget this request spends; None: not limited by this throttle."""
@@ -287,7 +283,6 @@ def redis_write_client(cache: RedisCache):
 class PrincipalRateThrottle(WindowRateThrottle):
     scope = "principal"
     rate_setting = "API_THROTTLE_RATE_USER"
-    default_rate = "600/min"
 
     def identity(self, request, view) -> str | None:
         user = getattr(request, "user", None)
@@ -299,7 +294,6 @@ class PrincipalRateThrottle(WindowRateThrottle):
 class AnonymousRateThrottle(WindowRateThrottle):
     scope = "anon"
     rate_setting = "API_THROTTLE_RATE_ANON"
-    default_rate = "60/min"
 
     def identity(self, request, view) -> str | None:
         user = getattr(request, "user", None)
@@ -321,7 +315,6 @@ class AnonymousRateThrottle(WindowRateThrottle):
 class TokenRequestRateThrottle(WindowRateThrottle):
     scope = "token"
     rate_setting = "API_THROTTLE_RATE_TOKEN"
-    default_rate = "30/min"
 
     def identity(self, request, view) -> str | None:
         return self.get_ident(request)
@@ -330,7 +323,6 @@ class TokenRequestRateThrottle(WindowRateThrottle):
 class AdminLoginRateThrottle(WindowRateThrottle):
     scope = "admin_login"
     rate_setting = "ADMIN_LOGIN_THROTTLE_RATE"
-    default_rate = "30/min"
 
     def identity(self, request, view) -> str | None:
         return self.get_ident(request)

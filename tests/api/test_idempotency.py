@@ -526,9 +526,7 @@ def test_keys_live_the_configured_ttl(v1, order, settings):
 
 
 @pytest.mark.django_db
-def test_keys_live_24_hours_by_default(v1, order, settings):
-    del settings.IDEMPOTENCY_KEY_TTL_HOURS
-
+def test_keys_live_24_hours_by_default(v1, order):
     post(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
 
     record = IdempotencyKey.objects.get()

@@ -279,8 +279,7 @@ def test_after_email_max_attempts_transient_failures_the_row_is_failed_with_its_
     assert smtp_down.received == []
 
 
-def test_email_max_attempts_defaults_to_8(smtp_down, queued_invoice, settings):
-    del settings.EMAIL_MAX_ATTEMPTS
+def test_email_max_attempts_defaults_to_8(smtp_down, queued_invoice):
     _invoice, row = queued_invoice()
     outcomes = []
     for _ in range(8):

@@ -114,8 +114,7 @@ def test_a_service_that_always_loses_is_run_exactly_the_configured_times_then_co
     assert sqlstate(raised.value) == SERIALIZATION_FAILURE  # the cause is kept for the log
 
 
-def test_attempts_default_to_three_and_the_decorator_argument_wins(no_pause, settings):
-    del settings.DATABASE_RETRY_ATTEMPTS
+def test_attempts_default_to_three_and_the_decorator_argument_wins(no_pause):
     service, calls = failing(*[database_error(DEADLOCK)] * 10)
     with pytest.raises(ConflictError):
         retry_transient()(service)()
