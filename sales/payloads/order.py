@@ -355,6 +355,18 @@ def _item(raw: dict, path: str, problems: _Problems, *, same_currency: bool) -> 
     """One row's columns, nulls left out."""
     values = _fields(raw, _ITEM_COLUMNS, path, problems)
     _fill_base_twins(values, _ITEM_MONEY_TWINS, same_currency=same_currency, path=path, problems=problems)
+    _check_item(values, path, problems)
+    values.setdefault("is_virtual", values.get("product_type") in VIRTUAL_TYPES)
+    if values.get("product_options") is None:
+        values["product_options"] = {}
+    for reference in ("item_id", "parent_item_id"):  # names of rows: a number or a string, nothing else
+        if raw.get(reference) is not None and not _is_row_reference(raw[reference]):
+            problems.invalid(f"{path}{reference}", raw[reference])
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _check_item(values: dict, path: str, problems: _Problems) -> None:
+    """A row names its sku and a known product type, orders a positive quantity, and no amount is negative."""
     for required in ("sku", "product_type"):
         if not values.get(required):
             problems.required(f"{path}{required}")
@@ -368,13 +380,6 @@ def _item(raw: dict, path: str, problems: _Problems, *, same_currency: bool) -> 
     for name in _ITEM_NOT_NEGATIVE:
         if values.get(name) is not None and values[name] < 0:
             problems.invalid(f"{path}{name}", values[name])
-    values.setdefault("is_virtual", values.get("product_type") in VIRTUAL_TYPES)
-    if values.get("product_options") is None:
-        values["product_options"] = {}
-    for reference in ("item_id", "parent_item_id"):  # names of rows: a number or a string, nothing else
-        if raw.get(reference) is not None and not _is_row_reference(raw[reference]):
-            problems.invalid(f"{path}{reference}", raw[reference])
-    return {key: value for key, value in values.items() if value is not None}
 
 
 def _parents(rows: dict[int, dict], names: dict, parent_names: dict[int, Any], problems: _Problems) -> dict[int, int]:

@@ -32,7 +32,7 @@ from sales.models import (
 )
 from sales.money import ZERO, as_decimal, format_price
 from sales.numbering import next_increment_id
-from sales.payloads.order import OrderDraft, OrderItemDraft, PaymentDraft, parse_order
+from sales.payloads.order import AddressDraft, OrderDraft, OrderItemDraft, PaymentDraft, parse_order
 
 TOLERANCE = Decimal("0.01")
 
@@ -116,49 +116,55 @@ def _increment_id(header: Mapping, store_id: int) -> str:
 
 
 def _save(draft: OrderDraft, items: list[OrderItem]) -> Order:
-    store_id = draft.store_id
-    top_level = [item for item in items if item.parent_item_id is None]
     with transaction.atomic():
-        increment_id = _increment_id(draft.header, store_id)
-        order = Order(
-            **{key: value for key, value in draft.header.items() if key != "increment_id"},
-            store_id=store_id,
-            increment_id=increment_id,
-            state=OrderState.NEW,
-            status=DEFAULT_STATUS[OrderState.NEW],
-            is_virtual=draft.is_virtual,
-            total_item_count=len(top_level),
-        )
-        if order.created_at is None:
-            order.created_at = timezone.now()
-        if order.total_qty_ordered is None:
-            order.total_qty_ordered = sum((item.qty_ordered for item in top_level), ZERO)
-        if order.store_name is None:
-            order.store_name = Store.objects.values_list("name", flat=True).get(pk=store_id)
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
-        except IntegrityError as duplicate:  # a concurrent import took the same increment_id
-            raise InputError.invalid_value("increment_id", increment_id) from duplicate
-
-        billing = OrderAddress.objects.create(order=order, address_type="billing", **draft.billing_address.values)
-        order.billing_address = billing
-        if draft.shipping_address is not None:
-            order.shipping_address = OrderAddress.objects.create(
-                order=order, address_type="shipping", **draft.shipping_address.values
-            )
+        order = _order_save(draft, items)
+        order.billing_address = _address_save(order, "billing", draft.billing_address)
+        order.shipping_address = _address_save(order, "shipping", draft.shipping_address)
         order.save(update_fields=["billing_address", "shipping_address"])
-
         _rows_save(order, items)
         # Magento's order_placed reservations: the salable quantity drops now, the sources at invoice/shipment.
         reservations_place_for_order(
-            stock_id=stock_resolve(store_id=store_id),
+            stock_id=stock_resolve(store_id=order.store_id),
             order_id=order.pk,
             order_increment_id=order.increment_id,
             rows=[(item.sku, item.product_type, item.qty_ordered) for item in items],
         )
         _payment_save(order, draft.payment)
     return order
+
+
+def _order_save(draft: OrderDraft, items: list[OrderItem]) -> Order:
+    """The order row, state new; what the client left out is counted from the rows or taken from the store."""
+    store_id = draft.store_id
+    top_level = [item for item in items if item.parent_item_id is None]
+    increment_id = _increment_id(draft.header, store_id)
+    order = Order(
+        **{key: value for key, value in draft.header.items() if key != "increment_id"},
+        store_id=store_id,
+        increment_id=increment_id,
+        state=OrderState.NEW,
+        status=DEFAULT_STATUS[OrderState.NEW],
+        is_virtual=draft.is_virtual,
+        total_item_count=len(top_level),
+    )
+    if order.created_at is None:
+        order.created_at = timezone.now()
+    if order.total_qty_ordered is None:
+        order.total_qty_ordered = sum((item.qty_ordered for item in top_level), ZERO)
+    if order.store_name is None:
+        order.store_name = Store.objects.values_list("name", flat=True).get(pk=store_id)
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+    except IntegrityError as duplicate:  # a concurrent import took the same increment_id
+        raise InputError.invalid_value("increment_id", increment_id) from duplicate
+    return order
+
+
+def _address_save(order: Order, address_type: str, address: AddressDraft | None) -> OrderAddress | None:
+    if address is None:
+        return None
+    return OrderAddress.objects.create(order=order, address_type=address_type, **address.values)
 
 
 def _rows_save(order: Order, items: list[OrderItem]) -> None:
