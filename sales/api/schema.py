@@ -43,7 +43,7 @@ from sales.models import (
     OrderStatusHistory,
     ProductType,
 )
-from sales.services.order_import import ADDRESS_FIELDS, ITEM_FIELDS, ORDER_FIELDS, PAYMENT_FIELDS
+from sales.payloads.order import ADDRESS_FIELDS, ITEM_FIELDS, ORDER_FIELDS, PAYMENT_FIELDS
 
 BEARER = "bearerAuth"
 MAGENTO_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
@@ -497,7 +497,7 @@ class AdminCredentialsSerializer(serializers.Serializer):
 
 
 def request_field(field: models.Field) -> serializers.Field:
-    """The JSON an import takes for a column (``order_import._coerce``)."""
+    """The JSON an import takes for a column (``sales.payloads.order``'s readers)."""
     options = {"required": False, "allow_null": True, "help_text": str(field.help_text) or None}
     if isinstance(field, models.DecimalField):
         bound = 10 ** (field.max_digits - field.decimal_places)

@@ -6,7 +6,7 @@ from sales.services.invoice_order import InvoiceCommentRequest, InvoiceLineReque
 from sales.services.invoice_payment import CaptureCase
 from sales.services.invoice_settlement import invoice_cancel, invoice_capture, invoice_void
 from sales.services.order_comment_add import order_comment_add
-from sales.services.order_import import order_import
+from sales.services.order_import import order_create, order_import
 
 __all__ = [
     "CaptureCase",
@@ -20,5 +20,6 @@ __all__ = [
     "invoice_preview",
     "invoice_void",
     "order_comment_add",
+    "order_create",
     "order_import",
 ]

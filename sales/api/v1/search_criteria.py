@@ -45,7 +45,7 @@ import datetime
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import FieldError, ValidationError
@@ -195,26 +195,24 @@ def _path(*parts) -> str:
     return ROOT + "".join(f"[{part}]" for part in parts)
 
 
-def parse_search_criteria(query_params, *, required: bool = True) -> SearchCriteria:
-    """Parse ``searchCriteria[...]`` keys out of ``query_params`` (a QueryDict or a dict).
+@dataclass
+class _SentKeys:
+    """The ``searchCriteria`` keys of a query string by slot, values as sent (``_read_keys`` fills it)."""
 
-    Keys other than ``searchCriteria`` and ``searchCriteria[...]`` are ignored; a bare ``searchCriteria``
-    (any value, e.g. Magento users' ``searchCriteria=all``) means empty criteria. Raises ``InputError``:
-    ``required("searchCriteria")`` when ``required`` and no such key is present, otherwise one collected
-    error for every problem found.
-    """
-    present = False
-    problems: list[InputError] = []
-    # group index -> filter index -> leaf -> value
-    groups: dict[int, dict[int, dict[str, str | None]]] = {}
-    sorts: dict[int, dict[str, str | None]] = {}
-    page_size_raw: str | None = None
-    current_page_raw: str | None = None
+    present: bool = False
+    groups: dict[int, dict[int, dict[str, str | None]]] = field(default_factory=dict)  # group -> filter -> leaf
+    sorts: dict[int, dict[str, str | None]] = field(default_factory=dict)  # sort order -> leaf
+    page_size: str | None = None
+    current_page: str | None = None
 
+
+def _read_keys(query_params, problems: list[InputError]) -> _SentKeys:
+    """Sort each ``searchCriteria[...]`` key into its slot; a key that names no slot is a problem."""
+    sent = _SentKeys()
     for key, value in _pairs(query_params):
         if key != ROOT and not key.startswith(ROOT + "["):
             continue
-        present = True
+        sent.present = True
         key_match = _KEY.fullmatch(key)
         segments = [_snake(s) for s in _SEGMENT.findall(key_match.group(1))] if key_match else None
         match segments:
@@ -223,65 +221,69 @@ def parse_search_criteria(query_params, *, required: bool = True) -> SearchCrite
             case ["filter_groups", group, "filters", index, leaf] if (
                 leaf in _FILTER_LEAVES and _DIGITS.fullmatch(group) and _DIGITS.fullmatch(index)
             ):
-                groups.setdefault(int(group), {}).setdefault(int(index), {})[leaf] = value
+                sent.groups.setdefault(int(group), {}).setdefault(int(index), {})[leaf] = value
             case ["sort_orders", index, ("field" | "direction") as leaf] if _DIGITS.fullmatch(index):
-                sorts.setdefault(int(index), {})[leaf] = value
+                sent.sorts.setdefault(int(index), {})[leaf] = value
             case ["page_size"]:
-                page_size_raw = value
+                sent.page_size = value
             case ["current_page"]:
-                current_page_raw = value
+                sent.current_page = value
             case _:
                 problems.append(InputError.invalid_value(key, value))
+    return sent
 
-    if not present:
+
+def _filter(group: int, index: int, leaves: dict[str, str | None], problems: list[InputError]) -> Filter:
+    def name(leaf: str) -> str:
+        return _path("filter_groups", group, "filters", index, leaf)
+
+    field_name, value = leaves.get("field"), leaves.get("value")
+    condition = (leaves.get("condition_type") or "eq").strip().lower()
+    if not field_name:
+        problems.append(InputError.required(name("field")))
+    if condition not in CONDITION_TYPES:
+        problems.append(InputError.invalid_value(name("condition_type"), leaves.get("condition_type")))
+    elif value is None and condition not in _VALUELESS_CONDITIONS:
+        problems.append(InputError.required(name("value")))
+    return Filter(field=field_name or "", value=value, condition_type=condition)
+
+
+def _sort_order(index: int, leaves: dict[str, str | None], problems: list[InputError]) -> SortOrder:
+    field_name, direction = leaves.get("field"), leaves.get("direction")
+    if not field_name:
+        problems.append(InputError.required(_path("sort_orders", index, "field")))
+    normalized = "DESC" if direction is None else direction.strip().upper()
+    if normalized not in ("ASC", "DESC"):
+        problems.append(InputError.invalid_value(_path("sort_orders", index, "direction"), direction))
+    return SortOrder(field=field_name or "", direction=normalized)
+
+
+def parse_search_criteria(query_params, *, required: bool = True) -> SearchCriteria:
+    """Parse ``searchCriteria[...]`` keys out of ``query_params`` (a QueryDict or a dict).
+
+    Keys other than ``searchCriteria`` and ``searchCriteria[...]`` are ignored; a bare ``searchCriteria``
+    (any value, e.g. Magento users' ``searchCriteria=all``) means empty criteria. Raises ``InputError``:
+    ``required("searchCriteria")`` when ``required`` and no such key is present, otherwise one collected
+    error for every problem found (unknown keys, then filters, sort orders, page size, current page).
+    """
+    problems: list[InputError] = []
+    sent = _read_keys(query_params, problems)
+    if not sent.present:
         if required:
             raise InputError.required(ROOT)
         return SearchCriteria()
-
-    filter_groups = []
-    for group_index in sorted(groups):
-        filters = []
-        entries = groups[group_index]
-        for filter_index in sorted(entries):
-            entry = entries[filter_index]
-
-            def name(leaf, g=group_index, f=filter_index):
-                return _path("filter_groups", g, "filters", f, leaf)
-
-            field, value = entry.get("field"), entry.get("value")
-            condition = (entry.get("condition_type") or "eq").strip().lower()
-            if not field:
-                problems.append(InputError.required(name("field")))
-            if condition not in CONDITION_TYPES:
-                problems.append(InputError.invalid_value(name("condition_type"), entry.get("condition_type")))
-            elif value is None and condition not in _VALUELESS_CONDITIONS:
-                problems.append(InputError.required(name("value")))
-            filters.append(Filter(field=field or "", value=value, condition_type=condition))
-        filter_groups.append(tuple(filters))
-
-    sort_orders = []
-    for sort_index in sorted(sorts):
-        entry = sorts[sort_index]
-        field, direction = entry.get("field"), entry.get("direction")
-        if not field:
-            problems.append(InputError.required(_path("sort_orders", sort_index, "field")))
-        normalized = "DESC" if direction is None else direction.strip().upper()
-        if normalized not in ("ASC", "DESC"):
-            direction_key = _path("sort_orders", sort_index, "direction")
-            problems.append(InputError.invalid_value(direction_key, direction))
-        sort_orders.append(SortOrder(field=field or "", direction=normalized))
-
-    page_size = _positive_int(page_size_raw, _path("page_size"), problems, maximum=MAX_PAGE_SIZE)
-    current_page = _positive_int(current_page_raw, _path("current_page"), problems)
-
+    criteria = SearchCriteria(
+        filter_groups=tuple(
+            tuple(_filter(group, index, leaves, problems) for index, leaves in sorted(sent.groups[group].items()))
+            for group in sorted(sent.groups)
+        ),
+        sort_orders=tuple(_sort_order(index, sent.sorts[index], problems) for index in sorted(sent.sorts)),
+        page_size=_positive_int(sent.page_size, _path("page_size"), problems, maximum=MAX_PAGE_SIZE),
+        current_page=_positive_int(sent.current_page, _path("current_page"), problems),
+    )
     if problems:
         raise InputError.collect(_unique(problems))
-    return SearchCriteria(
-        filter_groups=tuple(filter_groups),
-        sort_orders=tuple(sort_orders),
-        page_size=page_size,
-        current_page=current_page,
-    )
+    return criteria
 
 
 def _positive_int(raw: str | None, name: str, problems: list, *, maximum: int | None = None) -> int | None:
@@ -386,6 +388,41 @@ def _is_pk(ordering: str, opts) -> bool:
     return ordering.lstrip("-") in ("pk", opts.pk.name, opts.pk.attname)
 
 
+def _where(queryset: QuerySet, criteria: SearchCriteria, fields: Mapping[str, str], problems: list) -> QuerySet:
+    """One filter() per group (AND), its filters OR-ed; distinct when a filter crosses a to-many relation."""
+    to_many = False
+    for group in criteria.filter_groups:
+        matched = Q()
+        for flt in group:
+            path = fields.get(flt.field)
+            if path is None:
+                problems.append(InputError.invalid_value("field", flt.field))
+                continue
+            field, crosses_to_many = _resolve(queryset.model, path)
+            try:
+                matched |= _condition(path, field, flt)
+            except _BadValue as bad:
+                if bad.value is None:  # like on a field that is not text
+                    problems.append(InputError.invalid_value("condition_type", flt.condition_type))
+                else:
+                    problems.append(InputError.invalid_value(flt.field, bad.value))
+                continue
+            to_many = to_many or crosses_to_many
+        queryset = queryset.filter(matched)
+    return queryset.distinct() if to_many else queryset
+
+
+def _ordering(criteria: SearchCriteria, fields: Mapping[str, str], problems: list) -> list[str]:
+    ordering = []
+    for sort in criteria.sort_orders:
+        path = fields.get(sort.field)
+        if path is None:
+            problems.append(InputError.invalid_value("field", sort.field))
+            continue
+        ordering.append(("-" if sort.direction == "DESC" else "") + path)
+    return ordering
+
+
 def apply_search_criteria(
     queryset: QuerySet,
     criteria: SearchCriteria,
@@ -403,44 +440,12 @@ def apply_search_criteria(
     A page beyond the last is empty, deliberately: Magento clamps it to the last page, which makes naive
     pagers loop forever.
     """
-    opts = queryset.model._meta
     problems: list[InputError] = []
-    to_many = False
-
-    for group in criteria.filter_groups:
-        matched = Q()
-        for flt in group:
-            path = fields.get(flt.field)
-            if path is None:
-                problems.append(InputError.invalid_value("field", flt.field))
-                continue
-            field, crosses_to_many = _resolve(queryset.model, path)
-            try:
-                matched |= _condition(path, field, flt)
-            except _BadValue as bad:
-                if bad.value is None:
-                    problems.append(InputError.invalid_value("condition_type", flt.condition_type))
-                else:
-                    problems.append(InputError.invalid_value(flt.field, bad.value))
-                continue
-            to_many = to_many or crosses_to_many
-        queryset = queryset.filter(matched)
-
-    ordering = []
-    for sort in criteria.sort_orders:
-        path = fields.get(sort.field)
-        if path is None:
-            problems.append(InputError.invalid_value("field", sort.field))
-            continue
-        ordering.append(("-" if sort.direction == "DESC" else "") + path)
-
+    queryset = _where(queryset, criteria, fields, problems)
+    ordering = _ordering(criteria, fields, problems) or list(default_ordering)
     if problems:
         raise InputError.collect(_unique(problems))
-
-    if to_many:
-        queryset = queryset.distinct()
-    ordering = ordering or list(default_ordering)
-    if not any(_is_pk(item, opts) for item in ordering):
+    if not any(_is_pk(item, queryset.model._meta) for item in ordering):
         ordering.append("pk")
     queryset = queryset.order_by(*ordering)
 

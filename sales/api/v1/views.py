@@ -27,6 +27,7 @@ from sales.api.v1.representations import (
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
 from sales.errors import InputError, NoSuchEntityError
 from sales.models import Invoice, Order
+from sales.payloads.order import parse_order
 from sales.services import (
     CaptureCase,
     InvoiceCommentRequest,
@@ -38,7 +39,7 @@ from sales.services import (
     invoice_order,
     invoice_void,
     order_comment_add,
-    order_import,
+    order_create,
 )
 
 SIGN_IN_FAILED = InvalidCredentials.message
@@ -87,7 +88,8 @@ def import_order_response(view: MagentoView) -> Response:
     body = view.body()
     if "entity" not in body:
         raise InputError.required("entity")
-    order = order_import(entity=body["entity"], store_id=view.store_id())
+    draft = parse_order(body["entity"], store_id=view.store_id())
+    order = order_create(draft=draft)
     return Response(order_dict(selectors.order_get(order_id=order.pk)))
 
 
