@@ -41,6 +41,9 @@ LOOKUP_BY_INCREMENT_ID_BUDGET = 3
 CREATE_BUDGET_SQLITE = 16 + 5 + 1
 
 
+pytestmark = pytest.mark.usefixtures("audited_content_types_cached")
+
+
 @pytest.fixture(autouse=True)
 def uncached_tokens(settings):
     """Every request looks its token up (``token 1`` in the budgets), the first as the later ones."""

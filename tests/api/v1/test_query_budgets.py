@@ -41,10 +41,14 @@ ORDER_LIST_BUDGET = 5
 LINE_COUNTS = (1, 5, 40)
 
 
+pytestmark = pytest.mark.usefixtures("audited_content_types_cached")
+
+
 @pytest.fixture(autouse=True)
 def uncached_tokens(settings):
     """Every request looks its token up (``token 1`` in the budgets), the first as the later ones."""
     settings.API_TOKEN_CACHE_SECONDS = 0
+
 
 
 def order_entity(lines: int) -> dict:
