@@ -17,7 +17,16 @@ from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.quantity import qty_fits
-from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
+from sales.errors import (
+    INVALID_QTY,
+    INVOICE_REFUSALS,
+    ConflictError,
+    CouldNotInvoiceError,
+    DocumentValidationError,
+    DomainError,
+    ErrorCode,
+    NoSuchEntityError,
+)
 from sales.grid import invoice_grid_write
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order, retry_transient
@@ -47,25 +56,8 @@ class InvoiceCommentRequest:
     is_visible_on_front: bool = False
 
 
-# The reasons behind each validation message, for doors that speak another error table.
-NOT_PART_OF_ORDER = "not_part_of_order"
-QTY_OVER_UNINVOICED = "qty_over_uninvoiced"
-WITHOUT_PRODUCTS = "without_products"
-ORDER_STATUS_REFUSES = "order_status_refuses"
-NOTHING_TO_INVOICE = "nothing_to_invoice"
-
-MESSAGES = {
-    NOT_PART_OF_ORDER: "The invoice contains one or more items that are not part of the original order.",
-    QTY_OVER_UNINVOICED: (
-        'The quantity to invoice must not be greater than the uninvoiced quantity for product SKU "%1".'
-    ),
-    WITHOUT_PRODUCTS: "The invoice can't be created without products. Add products and try again.",
-    ORDER_STATUS_REFUSES: "An invoice cannot be created when an order has a status of %1",
-    NOTHING_TO_INVOICE: "The order does not allow an invoice to be created.",
-}
 logger = logging.getLogger("counterfoil.sales")
 
-INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
 # Read in the order's lock query: the grid row and the e-mail then need no query of their own. Only what
 # never changes under an invoice is read from them (names, address lines, the payment's method): they are not
 # locked, so a lock that waited may hand back the payment's amounts as they were before the wait.
@@ -210,7 +202,7 @@ def _check_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> None:
     for item_id, qty in requested.items():
         item = tree.by_id[item_id]
         if not qty_fits(qty) or qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
-            raise DomainError(INVALID_QTY, [item.name or item.sku], code="invalid_qty")
+            raise DomainError(INVALID_QTY, [item.name or item.sku], code=ErrorCode.INVALID_QTY)
 
 
 def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> InvoiceDraft:
@@ -264,23 +256,23 @@ def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> Invo
 def _validate(draft: InvoiceDraft, tree: ItemTree, *, has_unknown_items: bool) -> None:
     """Magento's invoice and order validators, every message collected into one 400."""
     order = draft.order
-    reasons: list[str] = []
+    reasons: list[ErrorCode] = []
     messages: list[str] = []
 
-    def fail(reason: str, *parameters) -> None:
+    def fail(reason: ErrorCode, *parameters) -> None:
         reasons.append(reason)
-        messages.append(DomainError(MESSAGES[reason], list(parameters)).message)
+        messages.append(DomainError(INVOICE_REFUSALS[reason], list(parameters)).message)
 
     for row in draft.rows:
         if not row.is_dummy and row.qty > tree.qty_to_invoice(row.order_item):
-            fail(QTY_OVER_UNINVOICED, row.order_item.sku)
+            fail(ErrorCode.QTY_OVER_UNINVOICED, row.order_item.sku)
     if has_unknown_items:
-        fail(NOT_PART_OF_ORDER)
+        fail(ErrorCode.NOT_PART_OF_ORDER)
     elif draft.invoice.total_qty <= 0:
-        fail(WITHOUT_PRODUCTS)
+        fail(ErrorCode.WITHOUT_PRODUCTS)
     if order.state in STATES_THAT_REFUSE_INVOICES:
-        fail(ORDER_STATUS_REFUSES, order.status)
+        fail(ErrorCode.ORDER_STATUS_REFUSES, order.status)
     elif not tree.can_invoice_any():
-        fail(NOTHING_TO_INVOICE)
+        fail(ErrorCode.NOTHING_TO_INVOICE)
     if messages:
         raise DocumentValidationError(messages, reasons=reasons)

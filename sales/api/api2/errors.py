@@ -21,13 +21,13 @@ from sales.errors import (
     ConflictError,
     DocumentValidationError,
     DomainError,
+    ErrorCode,
     InputError,
     NoSuchEntityError,
     PaymentError,
     PaymentGatewayFailed,
     database_unavailable,
 )
-from sales.services.invoice_order import NOTHING_TO_INVOICE, ORDER_STATUS_REFUSES
 
 logger = logging.getLogger("counterfoil.api.api2")
 
@@ -70,9 +70,9 @@ def exception_handler(exc, context):
     if isinstance(exc, PaymentGatewayFailed | PaymentError):
         return error("Payment gateway error", 500)  # the one documented 500
     if isinstance(exc, DocumentValidationError):
-        refused = {ORDER_STATUS_REFUSES, NOTHING_TO_INVOICE} & set(exc.reasons)
+        refused = {ErrorCode.ORDER_STATUS_REFUSES, ErrorCode.NOTHING_TO_INVOICE} & set(exc.reasons)
         return error(CANNOT_CREATE if refused else INVALID_ITEM, 400)
-    if isinstance(exc, DomainError) and exc.code == "invalid_qty":
+    if isinstance(exc, DomainError) and exc.code == ErrorCode.INVALID_QTY:
         return error(INVALID_ITEM, 400)
     if isinstance(exc, InputError):
         messages = [problem.message for problem in exc.errors] or [exc.message]
