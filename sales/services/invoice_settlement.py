@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from payments.exceptions import PaymentException
-from payments.services import PaymentGatewayFailure, payment_void_invoice
+from payments.exceptions import PaymentException, PaymentGatewayFailure
+from payments.services import payment_void_invoice
 from sales.errors import DomainError, ErrorCode, NoSuchEntityError, PaymentError, PaymentGatewayFailed
 from sales.grid import invoice_grid_refresh
 from sales.locking import conflicts_as_domain_errors, lock_order, retry_transient

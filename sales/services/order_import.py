@@ -22,8 +22,9 @@ from django.utils.dateparse import parse_datetime
 
 from inventory.quantity import as_number, qty_fits
 from inventory.services import reservations_place_for_order, stock_resolve
+from payments.exceptions import PaymentGatewayFailure
 from payments.models import Payment
-from payments.services import PaymentGatewayFailure, is_gateway_method, payment_create
+from payments.services import is_gateway_method, payment_create
 from sales.errors import DomainError, InputError
 from sales.items import ItemTree
 from sales.locking import mark_not_retryable, retry_transient
