@@ -13,9 +13,11 @@ from sales.api.v1 import errors as v1_errors
 
 @pytest.mark.parametrize(
     ("handler", "body"),
-    [(v1_errors.exception_handler, {"message": "Too Many Requests"}),
-     (api2_errors.exception_handler, {"error": "Too many requests"})],
-)  # fmt: skip
+    [
+        (v1_errors.exception_handler, {"message": "Too Many Requests"}),
+        (api2_errors.exception_handler, {"error": "Too many requests"}),
+    ],
+)
 def test_each_doors_errors_module_renders_its_429_with_retry_after(handler, body):
     response = handler(exceptions.Throttled(wait=2.2), {"view": None, "request": None})
     assert (response.status_code, response.data, response["Retry-After"]) == (429, body, "3")

@@ -36,8 +36,13 @@ def test_every_code_a_sales_module_raises_with_is_named_in_the_one_list():
 
 
 def test_every_invoice_refusal_reason_has_magentos_message():
-    reasons = [ErrorCode.NOT_PART_OF_ORDER, ErrorCode.QTY_OVER_UNINVOICED, ErrorCode.WITHOUT_PRODUCTS,
-               ErrorCode.ORDER_STATUS_REFUSES, ErrorCode.NOTHING_TO_INVOICE]  # fmt: skip
+    reasons = [
+        ErrorCode.NOT_PART_OF_ORDER,
+        ErrorCode.QTY_OVER_UNINVOICED,
+        ErrorCode.WITHOUT_PRODUCTS,
+        ErrorCode.ORDER_STATUS_REFUSES,
+        ErrorCode.NOTHING_TO_INVOICE,
+    ]
     assert sorted(errors.INVOICE_REFUSALS) == sorted(reasons)
     assert errors.INVOICE_REFUSALS[ErrorCode.NOTHING_TO_INVOICE] == "The order does not allow an invoice to be created."
 
