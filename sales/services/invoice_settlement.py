@@ -86,8 +86,11 @@ def invoice_capture(*, invoice_id: int) -> Invoice:
     with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if invoice.state == InvoiceState.PAID:
-            raise PaymentError('The transaction "%1" cannot be captured yet.', [invoice.transaction_id or ""],
-                               code=ErrorCode.INVOICE_ALREADY_PAID)  # fmt: skip
+            raise PaymentError(
+                'The transaction "%1" cannot be captured yet.',
+                [invoice.transaction_id or ""],
+                code=ErrorCode.INVOICE_ALREADY_PAID,
+            )
         if not can_capture(invoice, order):
             raise PaymentError("The capture action is not available.", code=ErrorCode.CAPTURE_UNAVAILABLE)
         comments = settle_invoice_payment(invoice=invoice, order=order, capture_case=CaptureCase.ONLINE)
