@@ -24,13 +24,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from notifications.models import EmailAttempt, EmailOutbox
+from notifications.sent import invoice_columns_when_sent
 from notifications.transport import close_connections, deliver, send_deadline
 
 logger = logging.getLogger("counterfoil.notifications")
@@ -101,6 +101,12 @@ def email_send(email_id: int) -> str:
     return "sent"
 
 
+def _invoice_model():
+    """The model the outbox's ``invoice`` points at, reached through this app's own foreign key: the columns a sent
+    mail sets on it are its app's subscription (``notifications.sent``), not known here."""
+    return EmailOutbox._meta.get_field("invoice").related_model
+
+
 # What the task reads of its row; the bodies are the bulk, the rest is for the bookkeeping.
 CLAIMED_FIELDS = ("id", "kind", "invoice_id", "recipients", "bcc", "subject", "body_text", "body_html",
                   "message_id", "attempts", "next_attempt_at", "claimed_at")  # fmt: skip
@@ -124,13 +130,8 @@ def _claim(email_id: int, now) -> EmailOutbox | None:
     return claimed[0] if claimed else None
 
 
-def _marks_invoice_sent(email: EmailOutbox) -> bool:
-    # Magento's meaning: email_sent = 1 once the invoice mail is out (null while pending); updates don't count.
-    return email.invoice_id is not None and email.kind == "invoice_new"
-
-
 def _record_sent(email: EmailOutbox, started, finished) -> bool:
-    """The mail is out: the row sent, its attempt, the invoice's email_sent. False if that could not be written.
+    """The mail is out: the row sent, its attempt, its invoice's marks. False if that could not be written.
 
     A database error here would leave the row in ``sending``, and the sweeper would release it and another
     worker mail it again, so the write is tried once more on a new connection. That is safe: it is
@@ -181,11 +182,11 @@ def _record_sent_in_a_transaction(email: EmailOutbox, started, finished) -> bool
 
 
 def _add_sent_attempt(email: EmailOutbox, started, finished) -> None:
-    """The attempt that sent, and the invoice's email_sent (the ORM's half of the one-statement version)."""
+    """The attempt that sent, and the invoice's marks (the ORM's half of the one-statement version)."""
     EmailAttempt.objects.create(email=email, number=email.attempts, started_at=started,
                                 finished_at=finished, outcome=EmailAttempt.Outcome.SENT)  # fmt: skip
-    if _marks_invoice_sent(email):
-        apps.get_model("sales", "Invoice").objects.filter(pk=email.invoice_id).update(email_sent=1)
+    if marks := invoice_columns_when_sent(email.kind, email.invoice_id):
+        _invoice_model().objects.filter(pk=email.invoice_id).update(**marks)
 
 
 def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool:
@@ -203,10 +204,13 @@ def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool
     )
     params = [Status.SENT, finished, email.pk, Status.SENDING, email.claimed_at,
               email.attempts, started, finished, EmailAttempt.Outcome.SENT]  # fmt: skip
-    if _marks_invoice_sent(email):
-        invoices = quote(apps.get_model("sales", "Invoice")._meta.db_table)
-        sql += f", invoice AS (UPDATE {invoices} SET email_sent = 1 FROM sent WHERE {invoices}.id = %s)"
-        params.append(email.invoice_id)
+    if marks := invoice_columns_when_sent(email.kind, email.invoice_id):
+        invoice_meta = _invoice_model()._meta
+        invoices, invoice_pk = quote(invoice_meta.db_table), quote(invoice_meta.pk.column)
+        fields = [invoice_meta.get_field(name) for name in marks]
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        sql += f", invoice AS (UPDATE {invoices} SET {assignments} FROM sent WHERE {invoices}.{invoice_pk} = %s)"
+        params += [*(field.get_db_prep_save(marks[field.name], connection) for field in fields), email.invoice_id]
     with connection.cursor() as cursor:
         cursor.execute(sql + " SELECT count(*) FROM sent", params)
         return bool(cursor.fetchone()[0])

@@ -11,8 +11,13 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from payments.exceptions import CaptureUnavailable, PaymentException
-from payments.gateways import GatewayError, GatewayRequest, Outcome, gateway_for, has_gateway, idempotency_key
+from payments.exceptions import (
+    CaptureUnavailable,
+    GatewayError,
+    PaymentGatewayFailure,
+    VoidUnavailable,
+)
+from payments.gateways import GatewayRequest, Outcome, gateway_for, has_gateway, idempotency_key
 from payments.methods import is_offline
 from payments.models import Payment, Transaction
 
@@ -37,22 +42,6 @@ class PayResult:
     transaction_id: str | None = None
     in_review: bool = False
     amount: Decimal | None = None  # base amount moved at the gateway
-
-
-class PaymentGatewayFailure(PaymentException):
-    """The gateway declined or did not answer; nothing may be written."""
-
-    code = "payment_gateway_error"
-
-    def __init__(self, failure: GatewayError, *, operation: str):
-        super().__init__("Could not save an invoice, see error log for details")
-        self.reason = failure.reason
-        self.operation = operation
-        self.details = failure.details
-
-
-class VoidUnavailable(PaymentException):
-    code = "void_unavailable"
 
 
 def _add(current: Decimal | None, amount: Decimal | None) -> Decimal:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from audit.models import AuditAction, AuditOutcome
 from audit.services import admin_action_record
-from payments.services import PaymentGatewayFailure
+from payments.exceptions import PaymentGatewayFailure
 from sales.errors import ConflictError, DomainError, PaymentGatewayFailed
 
 

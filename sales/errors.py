@@ -7,10 +7,65 @@ placeholders (``%1`` or ``%name``) so that /V1 can return it exactly as Magento 
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping, Sequence
 
 from django.db import InterfaceError, OperationalError
+
+
+class ErrorCode(enum.StrEnum):
+    """Every machine name a sales service raises with, one list (as Saleor's ``order/error_codes.py``).
+
+    A DomainError's ``code`` and a DocumentValidationError's ``reasons`` are these; the doors map them to their
+    own envelopes. A refusal the payments or inventory apps raise keeps their own code (those apps never import
+    sales) and is passed through as it is.
+    """
+
+    DOMAIN_ERROR = "domain_error"
+    # bad input
+    INVALID_INPUT = "invalid_input"
+    REQUIRED = "required"
+    INVALID_VALUE = "invalid_value"
+    INVALID_QTY = "invalid_qty"
+    COMMENT_INVALID = "comment_invalid"
+    NO_SUCH_ENTITY = "no_such_entity"
+    # an invoice that may not be created: the reasons of a DocumentValidationError
+    DOCUMENT_VALIDATION = "document_validation"
+    NOT_PART_OF_ORDER = "not_part_of_order"
+    QTY_OVER_UNINVOICED = "qty_over_uninvoiced"
+    WITHOUT_PRODUCTS = "without_products"
+    ORDER_STATUS_REFUSES = "order_status_refuses"
+    NOTHING_TO_INVOICE = "nothing_to_invoice"
+    # paying, capturing, voiding, canceling an invoice
+    COULD_NOT_INVOICE = "could_not_invoice"
+    PAYMENT_ERROR = "payment_error"
+    PAYMENT_GATEWAY_ERROR = "payment_gateway_error"
+    INVOICE_ALREADY_PAID = "invoice_already_paid"
+    CAPTURE_UNAVAILABLE = "capture_unavailable"
+    VOID_UNAVAILABLE = "void_unavailable"
+    CANCEL_UNAVAILABLE = "cancel_unavailable"
+    INVOICE_NOT_CANCELABLE = "invoice_not_cancelable"
+    # importing an order
+    TOO_MANY_ITEMS = "too_many_items"
+    # a concurrent write won
+    CONFLICT = "conflict"
+    TRANSIENT_CONFLICT = "transient_conflict"
+
+
+# Magento's messages for an invoice that may not be created (its invoice and order validators), by reason; read by
+# the service that refuses and by the admin page that says so before it is asked. A message raised in one place only
+# stays with the rule that raises it, under its code.
+INVOICE_REFUSALS = {
+    ErrorCode.NOT_PART_OF_ORDER: "The invoice contains one or more items that are not part of the original order.",
+    ErrorCode.QTY_OVER_UNINVOICED: (
+        'The quantity to invoice must not be greater than the uninvoiced quantity for product SKU "%1".'
+    ),
+    ErrorCode.WITHOUT_PRODUCTS: "The invoice can't be created without products. Add products and try again.",
+    ErrorCode.ORDER_STATUS_REFUSES: "An invoice cannot be created when an order has a status of %1",
+    ErrorCode.NOTHING_TO_INVOICE: "The order does not allow an invoice to be created.",
+}
+INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'  # a negative or fractional qty, refused outright
 
 _PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
 
@@ -37,7 +92,7 @@ class DomainError(Exception):
     ``code`` is a stable machine name the doors map to their own status and envelope.
     """
 
-    code = "domain_error"
+    code: str = ErrorCode.DOMAIN_ERROR
     http_status = 400
 
     def __init__(self, template: str, parameters: Sequence | Mapping | None = None, *, code: str | None = None):
@@ -55,7 +110,7 @@ class DomainError(Exception):
 class InputError(DomainError):
     """Bad input (Magento's InputException): one or more field problems, 400."""
 
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
 
     def __init__(self, template: str, parameters=None, *, errors: list[InputError] | None = None, code=None):
         super().__init__(template, parameters, code=code)
@@ -63,14 +118,14 @@ class InputError(DomainError):
 
     @classmethod
     def required(cls, field_name: str) -> InputError:
-        return cls('"%fieldName" is required. Enter and try again.', {"fieldName": field_name}, code="required")
+        return cls('"%fieldName" is required. Enter and try again.', {"fieldName": field_name}, code=ErrorCode.REQUIRED)
 
     @classmethod
     def invalid_value(cls, field_name: str, value) -> InputError:
         return cls(
             'Invalid value of "%value" provided for the %fieldName field.',
             {"value": value, "fieldName": field_name},
-            code="invalid_value",
+            code=ErrorCode.INVALID_VALUE,
         )
 
     @classmethod
@@ -78,13 +133,13 @@ class InputError(DomainError):
         """One error for one problem; Magento's aggregate for several."""
         if len(problems) == 1:
             return problems[0]
-        return cls("One or more input exceptions have occurred.", errors=problems, code="invalid_input")
+        return cls("One or more input exceptions have occurred.", errors=problems, code=ErrorCode.INVALID_INPUT)
 
 
 class NoSuchEntityError(DomainError):
     """An id that names nothing (Magento's NoSuchEntityException), 404."""
 
-    code = "no_such_entity"
+    code = ErrorCode.NO_SUCH_ENTITY
     http_status = 404
     DEFAULT = "The entity that was requested doesn't exist. Verify the entity and try again."
 
@@ -96,12 +151,12 @@ class NoSuchEntityError(DomainError):
 class DocumentValidationError(DomainError):
     """An invoice that may not be created: Magento's joined validation messages, 400."""
 
-    code = "document_validation"
+    code = ErrorCode.DOCUMENT_VALIDATION
     HEADER = "Invoice Document Validation Error(s):"
 
-    def __init__(self, messages: list[str], *, reasons: list[str] | None = None):
+    def __init__(self, messages: list[str], *, reasons: list[ErrorCode] | None = None):
         self.messages = messages
-        # Machine names of the failed rules, parallel to messages; /api2 maps them to its table.
+        # The failed rules (INVOICE_REFUSALS' keys), parallel to messages; /api2 maps them to its table.
         self.reasons = reasons or []
         super().__init__("\n".join([self.HEADER, *messages]))
 
@@ -109,7 +164,7 @@ class DocumentValidationError(DomainError):
 class CouldNotInvoiceError(DomainError):
     """A failure while paying or saving an invoice (Magento's CouldNotInvoiceException), 400."""
 
-    code = "could_not_invoice"
+    code = ErrorCode.COULD_NOT_INVOICE
     DEFAULT = "Could not save an invoice, see error log for details"
 
     def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
@@ -119,7 +174,7 @@ class CouldNotInvoiceError(DomainError):
 class PaymentError(DomainError):
     """The payment method refused or failed an operation, 400 on /V1."""
 
-    code = "payment_error"
+    code = ErrorCode.PAYMENT_ERROR
 
 
 class PaymentGatewayFailed(CouldNotInvoiceError):
@@ -129,13 +184,13 @@ class PaymentGatewayFailed(CouldNotInvoiceError):
     answers its documented 500 ``Payment gateway error``.
     """
 
-    code = "payment_gateway_error"
+    code = ErrorCode.PAYMENT_GATEWAY_ERROR
 
 
 class ConflictError(DomainError):
     """A concurrent write won (lock wait timed out, serialization failure, deadlock); nothing written."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
     http_status = 409
     DEFAULT = "The order is being changed by another request. Try again."
 

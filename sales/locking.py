@@ -26,7 +26,7 @@ from typing import ParamSpec, TypeVar
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 
-from sales.errors import ConflictError
+from sales.errors import ConflictError, ErrorCode
 from sales.models import Order
 
 logger = logging.getLogger("counterfoil.sales")
@@ -129,7 +129,7 @@ def _conflict_for(error: Exception) -> ConflictError | None:
     """A lost race the services did not name yet (one raised at COMMIT, or by a service that does not
     wrap its queries) as the domain's ConflictError, which every door renders as 409."""
     if isinstance(error, DatabaseError) and sqlstate(error) in CONFLICT_SQLSTATES:
-        return ConflictError(TRANSIENT_CONFLICT, code="transient_conflict")
+        return ConflictError(TRANSIENT_CONFLICT, code=ErrorCode.TRANSIENT_CONFLICT)
     return None
 
 

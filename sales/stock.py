@@ -10,7 +10,7 @@ domain errors, for the invoice services here and for the /V1 inventory routes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from inventory import services as inventory_services
@@ -27,6 +27,7 @@ from sales.errors import DomainError, InputError, NoSuchEntityError
 from sales.items import ItemTree
 from sales.locking import retry_transient
 from sales.models import Invoice, InvoiceItem, Order, OrderItem
+from sales.totals import InvoiceItemDraft
 
 
 @contextmanager
@@ -52,20 +53,21 @@ def source_items_save(*, items: list[inventory_services.SourceItemData]) -> list
     return inventory_services.source_items_save(items=items)
 
 
-def invoiced_virtual_items(rows: Iterable[InvoiceItem], is_dummy: Callable[[InvoiceItem], bool]) -> list[InvoicedItem]:
-    """The rows whose quantities leave the sources at invoice time (their order items must be loaded)."""
+def invoiced_virtual_items(priced_rows: Iterable[InvoiceItem]) -> list[InvoicedItem]:
+    """Of an invoice's rows that are not dummies, those whose quantities leave the sources at invoice time (their
+    order items must be loaded)."""
     return [
         InvoicedItem(sku=row.order_item.sku, qty=row.qty, is_qty_decimal=row.order_item.is_qty_decimal,
                      product_type=row.order_item.product_type)
-        for row in rows
-        if row.order_item.is_virtual and not is_dummy(row)
+        for row in priced_rows
+        if row.order_item.is_virtual
     ]  # fmt: skip
 
 
-def stock_deduct_for_invoice(rows: Iterable[InvoiceItem], order: Order) -> list[SourceDeduction]:
+def stock_deduct_for_invoice(drafted_rows: Iterable[InvoiceItemDraft], order: Order) -> list[SourceDeduction]:
     """Take a new invoice's virtual rows (a draft's, which know whether they are dummies) out of the
     sources; not enough stock refuses the invoice."""
-    items = invoiced_virtual_items(rows, lambda row: row.is_dummy)
+    items = invoiced_virtual_items(drafted.row for drafted in drafted_rows if not drafted.is_dummy)
     if not items:
         return []
     with inventory_errors_as_domain_errors():
@@ -86,7 +88,7 @@ def stock_return_for_invoice(invoice: Invoice, rows: Iterable[InvoiceItem], orde
     if not any(row.order_item.is_virtual for row in rows):
         return
     tree = ItemTree(OrderItem.objects.filter(order=order))  # the dummy rule needs the whole line
-    items = invoiced_virtual_items(rows, lambda row: tree.is_dummy(tree.by_id[row.order_item_id]))
+    items = invoiced_virtual_items(row for row in rows if not tree.is_dummy(tree.by_id[row.order_item_id]))
     if items:
         source_return_for_invoice(
             stock_id=stock_resolve(store_id=order.store_id), invoice_id=invoice.pk, items=items, order_id=order.pk,

@@ -25,21 +25,33 @@ CURRENCIES = (("", "regular"), ("base_", "base"))  # (field prefix, rounder key)
 
 
 @dataclass
+class InvoiceItemDraft:
+    """A row being invoiced: the unsaved InvoiceItem, and what its order row's place on the order tells the
+    collectors (worked out once, from the order's rows, when the draft is made)."""
+
+    row: InvoiceItem
+    is_dummy: bool  # its money sits on its line's other side: it bills no amount of its own
+    has_children: bool  # a composite parent: its cost is its children's
+    is_last: bool  # it takes all its order row has left to invoice: each remainder whole, no rounded share
+
+
+@dataclass
 class InvoiceDraft:
     """An invoice being built: the header, its rows, and the per-invoice rounders."""
 
     invoice: Invoice
-    rows: list[InvoiceItem]
+    items: list[InvoiceItemDraft]
     order: Order
+    is_last: bool  # the order's last invoice: every priced row still to invoice is taken whole
     rounder: DeltaRounder = field(default_factory=DeltaRounder)
 
     @property
-    def priced_rows(self) -> list[InvoiceItem]:
-        return [row for row in self.rows if not row.is_dummy]
+    def rows(self) -> list[InvoiceItem]:
+        return [item.row for item in self.items]
 
     @property
-    def is_last(self) -> bool:
-        return self.invoice.is_last
+    def priced_items(self) -> list[InvoiceItemDraft]:
+        return [item for item in self.items if not item.is_dummy]
 
 
 def _get(obj, name: str):
@@ -51,10 +63,11 @@ def _remaining_qty(row: InvoiceItem):
     return item.qty_ordered - item.qty_invoiced
 
 
-def _share(draft: InvoiceDraft, row: InvoiceItem, amount, key: str, *, negative: bool = False):
+def _share(draft: InvoiceDraft, drafted: InvoiceItemDraft, amount, key: str, *, negative: bool = False):
     """The row's share of an order item's remaining amount: all of it on its last invoice."""
-    if row.is_last:
+    if drafted.is_last:
         return amount
+    row = drafted.row
     return draft.rounder.round(amount * row.qty / _remaining_qty(row), key, negative=negative)
 
 
@@ -67,10 +80,10 @@ def collect_subtotal(draft: InvoiceDraft) -> None:
     for prefix, key in CURRENCIES:
         rows_total = ZERO
         incl_tax_total = ZERO
-        for row in draft.priced_rows:
-            item = row.order_item
+        for drafted in draft.priced_items:
+            row, item = drafted.row, drafted.row.order_item
             remaining = _get(item, f"{prefix}row_total") - _get(item, f"{prefix}row_invoiced")
-            row_total = _share(draft, row, remaining, key)
+            row_total = _share(draft, drafted, remaining, key)
             setattr(row, f"{prefix}row_total", row_total)
             rows_total += row_total
             if not is_zero(item.row_total_incl_tax) and not is_zero(item.base_row_total_incl_tax):
@@ -94,13 +107,13 @@ def collect_discount(draft: InvoiceDraft) -> None:
     add_shipping_discount = is_zero(order.discount_invoiced)
     for prefix, key in CURRENCIES:
         total = _get(order, f"{prefix}shipping_discount_amount") if add_shipping_discount else ZERO
-        for row in draft.priced_rows:
-            item = row.order_item
+        for drafted in draft.priced_items:
+            row, item = drafted.row, drafted.row.order_item
             if is_zero(item.discount_amount) or is_zero(item.qty_ordered):
                 continue
             remaining = _get(item, f"{prefix}discount_amount") - _get(item, f"{prefix}discount_invoiced")
-            discount = _share(draft, row, remaining, key, negative=True)
-            if not row.is_last and _get(item, f"{prefix}discount_amount") <= _get(item, f"{prefix}row_total"):
+            discount = _share(draft, drafted, remaining, key, negative=True)
+            if not drafted.is_last and _get(item, f"{prefix}discount_amount") <= _get(item, f"{prefix}row_total"):
                 discount = _within_billed_row(draft, row, prefix, discount, remaining)
             setattr(row, f"{prefix}discount_amount", discount)
             total += discount
@@ -142,8 +155,8 @@ def collect_tax(draft: InvoiceDraft) -> None:
     item_compensation = {"": ZERO, "base_": ZERO}
     # Rows are the outer loop: the regular and base rounders each see the rows in order, the
     # tax then the compensation of each row, as Magento's collector calls them.
-    for row in draft.priced_rows:
-        item = row.order_item
+    for drafted in draft.priced_items:
+        row, item = drafted.row, drafted.row.order_item
         for prefix, key in CURRENCIES:
             tax = _get(item, f"{prefix}tax_amount") - _get(item, f"{prefix}tax_invoiced")
             compensation = _get(item, f"{prefix}discount_tax_compensation_amount") - _get(
@@ -152,8 +165,8 @@ def collect_tax(draft: InvoiceDraft) -> None:
             if (not is_zero(item.tax_amount) or not is_zero(item.discount_tax_compensation_amount)) and not is_zero(
                 item.qty_ordered
             ):
-                tax = _share(draft, row, tax, key)
-                compensation = _share(draft, row, compensation, key)
+                tax = _share(draft, drafted, tax, key)
+                compensation = _share(draft, drafted, compensation, key)
             else:
                 tax = compensation = ZERO
             setattr(row, f"{prefix}tax_amount", tax)
@@ -192,8 +205,9 @@ def collect_tax(draft: InvoiceDraft) -> None:
 def collect_cost(draft: InvoiceDraft) -> None:
     """Cost of goods in base currency, from the rows that are not composite parents."""
     cost = ZERO
-    for row in draft.rows:
-        if row.has_children or row.order_item.base_cost is None:
+    for drafted in draft.items:
+        row = drafted.row
+        if drafted.has_children or row.order_item.base_cost is None:
             continue
         cost += row.order_item.base_cost * row.qty
     draft.invoice.base_cost = cost

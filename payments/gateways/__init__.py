@@ -4,7 +4,8 @@ A gateway is the network edge. Each call carries an idempotency key derived from
 operation, so a request retried after a timeout or a rolled-back save reaches the gateway with
 the same key and moves money once. Calls are bounded by ``PAYMENT_GATEWAY_TIMEOUT_SECONDS``.
 
-New gateways plug in by settings: ``PAYMENT_GATEWAYS = {"method_code": "dotted.path.Class"}``.
+A gateway that refuses or does not answer raises ``payments.exceptions.GatewayDeclined`` or
+``GatewayTimeout``. New gateways plug in by settings: ``PAYMENT_GATEWAYS = {"method_code": "dotted.path.Class"}``.
 """
 
 from __future__ import annotations
@@ -32,24 +33,6 @@ class GatewayAnswer:
     outcome: Outcome
     transaction_id: str
     details: dict = field(default_factory=dict)
-
-
-class GatewayError(Exception):
-    """The gateway refused or did not answer. ``details`` is what it said, for the log."""
-
-    reason = "gateway_error"
-
-    def __init__(self, message: str, *, details: dict | None = None):
-        super().__init__(message)
-        self.details = details or {}
-
-
-class GatewayDeclined(GatewayError):
-    reason = "declined"
-
-
-class GatewayTimeout(GatewayError):
-    reason = "timeout"
 
 
 @dataclass(frozen=True)

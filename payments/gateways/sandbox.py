@@ -20,7 +20,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from payments.gateways import GatewayAnswer, GatewayDeclined, GatewayRequest, GatewayTimeout, Outcome
+from payments.exceptions import GatewayDeclined, GatewayTimeout
+from payments.gateways import GatewayAnswer, GatewayRequest, Outcome
 
 
 class SandboxLedger:

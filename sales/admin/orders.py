@@ -19,7 +19,16 @@ from sales.admin.base import ReadOnlyAdmin, pdf_response
 from sales.admin.invoice_page import item_row
 from sales.audit import admin_action_recorded
 from sales.documents import invoice_totals, qty_text
-from sales.errors import DocumentValidationError, DomainError, InputError, NoSuchEntityError, render_template
+from sales.errors import (
+    INVALID_QTY,
+    INVOICE_REFUSALS,
+    DocumentValidationError,
+    DomainError,
+    ErrorCode,
+    InputError,
+    NoSuchEntityError,
+    render_template,
+)
 from sales.items import ItemTree
 from sales.models import Invoice, Order, OrderItem, OrderStatus
 from sales.money import ZERO, as_decimal, format_price
@@ -27,7 +36,6 @@ from sales.order_state import order_can_invoice
 from sales.pdf import invoices_pdf
 from sales.selectors import invoices_of_orders, order_with_items_get, orders_with_documents
 from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order, invoice_preview
-from sales.services.invoice_order import INVALID_QTY, MESSAGES, NOTHING_TO_INVOICE
 from sales.totals import InvoiceDraft
 
 INVOICE_CREATED = "The invoice has been created."
@@ -294,7 +302,7 @@ class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
             return redirect("admin:sales_order_changelist")
         tree = ItemTree(order.items.all())
         if not order_can_invoice(order, tree):
-            self.message_user(request, MESSAGES[NOTHING_TO_INVOICE], messages.ERROR)
+            self.message_user(request, INVOICE_REFUSALS[ErrorCode.NOTHING_TO_INVOICE], messages.ERROR)
             return redirect("admin:sales_order_change", order.pk)
 
         takes_qty = rows_taking_qty(tree)

@@ -37,10 +37,9 @@ connection's peer, or X-Forwarded-For's entry from the ``TRUSTED_PROXY_COUNT`` p
 cache cannot be reached the request is let through and a warning logged: a rate limit must not take the
 API down with it.
 
-Refused requests answer 429 with ``Retry-After`` (whole seconds until the window ends), in each
-door's envelope, rendered here and only here: /V1 Magento's ``{"message": "Too Many Requests"}``
-(Magento 2.4.7, ``Magento\\Webapi\\Controller\\Rest\\RequestValidator::checkBackpressure``), /api2
-``{"error": "Too many requests"}``.
+Refused requests answer 429 with ``Retry-After`` (whole seconds until the window ends,
+``throttled_response``), in each door's envelope, which that door's ``errors.exception_handler`` renders:
+/V1 Magento's ``{"message": "Too Many Requests"}``, /api2 ``{"error": "Too many requests"}``.
 """
 
 from __future__ import annotations
@@ -64,13 +63,9 @@ from rest_framework.throttling import BaseThrottle
 
 from integrations.client_address import client_address
 from integrations.idempotency import request_principal
-from sales.api.api2 import errors as api2_errors
-from sales.api.v1 import errors as v1_errors
 
 logger = logging.getLogger("counterfoil.api")
 
-V1_TOO_MANY_REQUESTS = "Too Many Requests"  # Magento's text, without parameters
-API2_TOO_MANY_REQUESTS = "Too many requests"
 # A window's counter outlives the window a little, so clocks a few seconds apart never reuse a stale one.
 EXPIRY_MARGIN_SECONDS = 60
 # INCRBY n (1, or a lease's chunk), and EXPIRE when that created the counter: one round trip, and no counter is
@@ -355,19 +350,3 @@ def throttled_response(exc: exceptions.Throttled, body: dict) -> Response:
     if exc.wait is not None:
         response["Retry-After"] = str(max(1, math.ceil(exc.wait)))
     return response
-
-
-def v1_exception_handler(exc, context):
-    """/V1's handler: Magento's 429 for a throttled request, Magento's errors for the rest."""
-    exc = refusal_counted(exc, context)
-    if isinstance(exc, exceptions.Throttled):
-        return throttled_response(exc, v1_errors.envelope(V1_TOO_MANY_REQUESTS))
-    return v1_errors.exception_handler(exc, context)
-
-
-def api2_exception_handler(exc, context):
-    """/api2's handler: its 429 for a throttled request, its errors for the rest."""
-    exc = refusal_counted(exc, context)
-    if isinstance(exc, exceptions.Throttled):
-        return throttled_response(exc, {"error": API2_TOO_MANY_REQUESTS})
-    return api2_errors.exception_handler(exc, context)

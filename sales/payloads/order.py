@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_datetime
 
 from inventory.quantity import as_number, qty_fits
 from payments.models import Payment
-from sales.errors import InputError
+from sales.errors import ErrorCode, InputError
 from sales.models import Order, OrderAddress, OrderItem, ProductType, Store
 
 COMPOSITE_TYPES = {ProductType.CONFIGURABLE, ProductType.BUNDLE}
@@ -285,7 +285,7 @@ def _check_item_count(raw_items) -> None:
         raise InputError(
             "An order may have at most %limit items; this one has %count.",
             {"limit": limit, "count": len(raw_items)},
-            code="too_many_items",
+            code=ErrorCode.TOO_MANY_ITEMS,
         )
 
 

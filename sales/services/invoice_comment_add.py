@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from sales.errors import InputError, NoSuchEntityError
+from sales.errors import ErrorCode, InputError, NoSuchEntityError
 from sales.locking import retry_transient
 from sales.models import Invoice, InvoiceComment
 from sales.services.invoice_email import invoice_comment_email_queue
@@ -24,7 +24,7 @@ def invoice_comment_add(
         elif isinstance(value, str) and not value.strip():
             problems.append(f"{label} can not be empty")
     if problems:
-        raise InputError("\n".join(["Cannot save comment:", *problems]), code="comment_invalid")
+        raise InputError("\n".join(["Cannot save comment:", *problems]), code=ErrorCode.COMMENT_INVALID)
     if not isinstance(comment, str):
         raise InputError.invalid_value("comment", type(comment).__name__)
     try:

@@ -17,7 +17,16 @@ from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.quantity import qty_fits
-from sales.errors import ConflictError, CouldNotInvoiceError, DocumentValidationError, DomainError, NoSuchEntityError
+from sales.errors import (
+    INVALID_QTY,
+    INVOICE_REFUSALS,
+    ConflictError,
+    CouldNotInvoiceError,
+    DocumentValidationError,
+    DomainError,
+    ErrorCode,
+    NoSuchEntityError,
+)
 from sales.grid import invoice_grid_write
 from sales.items import ItemTree, invoice_quantities
 from sales.locking import conflicts_as_domain_errors, is_conflict, lock_order, retry_transient
@@ -29,7 +38,7 @@ from sales.registration import REGISTERED_ORDER_FIELDS, register_invoice, regist
 from sales.services.invoice_email import invoice_email_queue_safely
 from sales.services.invoice_payment import CaptureCase, history, settle_invoice_payment
 from sales.stock import stock_deduct_for_invoice, stock_record_for_invoice
-from sales.totals import InvoiceDraft, collect_totals
+from sales.totals import InvoiceDraft, InvoiceItemDraft, collect_totals
 
 
 @dataclass(frozen=True)
@@ -47,25 +56,8 @@ class InvoiceCommentRequest:
     is_visible_on_front: bool = False
 
 
-# The reasons behind each validation message, for doors that speak another error table.
-NOT_PART_OF_ORDER = "not_part_of_order"
-QTY_OVER_UNINVOICED = "qty_over_uninvoiced"
-WITHOUT_PRODUCTS = "without_products"
-ORDER_STATUS_REFUSES = "order_status_refuses"
-NOTHING_TO_INVOICE = "nothing_to_invoice"
-
-MESSAGES = {
-    NOT_PART_OF_ORDER: "The invoice contains one or more items that are not part of the original order.",
-    QTY_OVER_UNINVOICED: (
-        'The quantity to invoice must not be greater than the uninvoiced quantity for product SKU "%1".'
-    ),
-    WITHOUT_PRODUCTS: "The invoice can't be created without products. Add products and try again.",
-    ORDER_STATUS_REFUSES: "An invoice cannot be created when an order has a status of %1",
-    NOTHING_TO_INVOICE: "The order does not allow an invoice to be created.",
-}
 logger = logging.getLogger("counterfoil.sales")
 
-INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
 # Read in the order's lock query: the grid row and the e-mail then need no query of their own. Only what
 # never changes under an invoice is read from them (names, address lines, the payment's method): they are not
 # locked, so a lock that waited may hand back the payment's amounts as they were before the wait.
@@ -96,7 +88,7 @@ def invoice_order(
         draft = _collected_draft(order, tree, items)
         register_invoice(draft.invoice, draft.rows, order)
         with could_not_invoice_on_failure(order):
-            deductions = stock_deduct_for_invoice(draft.rows, order)  # before paying: a refusal moves no money
+            deductions = stock_deduct_for_invoice(draft.items, order)  # before paying: a refusal moves no money
             comments = settle_invoice_payment(invoice=draft.invoice, order=order, capture_case=capture_case)
             apply_state(order, state_after_invoice(order, tree))  # after paying: paid orders can be refunded
             invoice = _save(draft, order, comments, notify=notify)
@@ -155,10 +147,11 @@ def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: boo
     # The invoice's addresses are the order's (same ids), loaded with the lock: the grid reads them from here.
     invoice.billing_address, invoice.shipping_address = order.billing_address, order.shipping_address
     invoice.save(force_insert=True)
-    for row in draft.rows:
+    rows = draft.rows
+    for row in rows:
         row.parent = invoice
-    InvoiceItem.objects.bulk_create(draft.rows)  # one INSERT for all rows
-    registered_items_save([row.order_item for row in draft.rows])  # one UPDATE for all order rows
+    InvoiceItem.objects.bulk_create(rows)  # one INSERT for all rows
+    registered_items_save([row.order_item for row in rows])  # one UPDATE for all order rows
     order.save(update_fields=[*REGISTERED_ORDER_FIELDS, "state", "status", "updated_at"])
     if comments:
         OrderStatusHistory.objects.bulk_create([history(order, comment) for comment in comments])
@@ -210,7 +203,7 @@ def _check_quantities(tree: ItemTree, requested: dict[int, Decimal]) -> None:
     for item_id, qty in requested.items():
         item = tree.by_id[item_id]
         if not qty_fits(qty) or qty < 0 or (not item.is_qty_decimal and qty != qty.to_integral_value()):
-            raise DomainError(INVALID_QTY, [item.name or item.sku], code="invalid_qty")
+            raise DomainError(INVALID_QTY, [item.name or item.sku], code=ErrorCode.INVALID_QTY)
 
 
 def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> InvoiceDraft:
@@ -231,7 +224,7 @@ def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> Invo
         discount_description=order.discount_description,
         created_at=timezone.now(),
     )
-    rows = []
+    drafted_rows = []
     for item_id, qty in quantities.items():
         item = tree.by_id[item_id]
         row = InvoiceItem(
@@ -247,40 +240,45 @@ def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> Invo
             base_price_incl_tax=item.base_price_incl_tax,
             base_cost=item.base_cost,
         )
-        row.is_dummy = tree.is_dummy(item)
-        row.has_children = tree.has_children(item)
-        row.is_last = not row.is_dummy and qty == tree.qty_to_invoice(item)
-        rows.append(row)
-    invoice.total_qty = sum((row.qty for row in rows), ZERO)
+        is_dummy = tree.is_dummy(item)
+        drafted_rows.append(
+            InvoiceItemDraft(
+                row=row,
+                is_dummy=is_dummy,
+                has_children=tree.has_children(item),
+                is_last=not is_dummy and qty == tree.qty_to_invoice(item),
+            )
+        )
+    invoice.total_qty = sum((drafted.row.qty for drafted in drafted_rows), ZERO)
     # Last invoice: every priced row still to invoice is taken whole (rows left out count as 0).
-    invoice.is_last = all(
+    is_last = all(
         quantities.get(item.pk, ZERO) == tree.qty_to_invoice(item)
         for item in tree.items
         if not tree.is_dummy(item) and not item.locked_do_invoice and tree.qty_to_invoice(item) > 0
     )
-    return InvoiceDraft(invoice=invoice, rows=rows, order=order)
+    return InvoiceDraft(invoice=invoice, items=drafted_rows, order=order, is_last=is_last)
 
 
 def _validate(draft: InvoiceDraft, tree: ItemTree, *, has_unknown_items: bool) -> None:
     """Magento's invoice and order validators, every message collected into one 400."""
     order = draft.order
-    reasons: list[str] = []
+    reasons: list[ErrorCode] = []
     messages: list[str] = []
 
-    def fail(reason: str, *parameters) -> None:
+    def fail(reason: ErrorCode, *parameters) -> None:
         reasons.append(reason)
-        messages.append(DomainError(MESSAGES[reason], list(parameters)).message)
+        messages.append(DomainError(INVOICE_REFUSALS[reason], list(parameters)).message)
 
-    for row in draft.rows:
-        if not row.is_dummy and row.qty > tree.qty_to_invoice(row.order_item):
-            fail(QTY_OVER_UNINVOICED, row.order_item.sku)
+    for drafted in draft.priced_items:
+        if drafted.row.qty > tree.qty_to_invoice(drafted.row.order_item):
+            fail(ErrorCode.QTY_OVER_UNINVOICED, drafted.row.order_item.sku)
     if has_unknown_items:
-        fail(NOT_PART_OF_ORDER)
+        fail(ErrorCode.NOT_PART_OF_ORDER)
     elif draft.invoice.total_qty <= 0:
-        fail(WITHOUT_PRODUCTS)
+        fail(ErrorCode.WITHOUT_PRODUCTS)
     if order.state in STATES_THAT_REFUSE_INVOICES:
-        fail(ORDER_STATUS_REFUSES, order.status)
+        fail(ErrorCode.ORDER_STATUS_REFUSES, order.status)
     elif not tree.can_invoice_any():
-        fail(NOTHING_TO_INVOICE)
+        fail(ErrorCode.NOTHING_TO_INVOICE)
     if messages:
         raise DocumentValidationError(messages, reasons=reasons)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import enum
 import logging
 
-from payments.exceptions import PaymentException
+from payments.exceptions import PaymentException, PaymentGatewayFailure
 from payments.models import Payment
-from payments.services import InvoicePayment, PaymentGatewayFailure, payment_pay_invoice
+from payments.services import InvoicePayment, payment_pay_invoice
 from sales.errors import CouldNotInvoiceError, PaymentError, PaymentGatewayFailed
 from sales.models import Invoice, InvoiceState, Order, OrderState, OrderStatusHistory
 from sales.money import as_decimal, format_price

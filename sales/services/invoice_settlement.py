@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from payments.exceptions import PaymentException
-from payments.services import PaymentGatewayFailure, payment_void_invoice
-from sales.errors import DomainError, NoSuchEntityError, PaymentError, PaymentGatewayFailed
+from payments.exceptions import PaymentException, PaymentGatewayFailure
+from payments.services import payment_void_invoice
+from sales.errors import DomainError, ErrorCode, NoSuchEntityError, PaymentError, PaymentGatewayFailed
 from sales.grid import invoice_grid_refresh
 from sales.locking import conflicts_as_domain_errors, lock_order, retry_transient
 from sales.models import Invoice, InvoiceItem, InvoiceState, Order, OrderState, OrderStatusHistory
@@ -86,10 +86,13 @@ def invoice_capture(*, invoice_id: int) -> Invoice:
     with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if invoice.state == InvoiceState.PAID:
-            raise PaymentError('The transaction "%1" cannot be captured yet.', [invoice.transaction_id or ""],
-                               code="invoice_already_paid")  # fmt: skip
+            raise PaymentError(
+                'The transaction "%1" cannot be captured yet.',
+                [invoice.transaction_id or ""],
+                code=ErrorCode.INVOICE_ALREADY_PAID,
+            )
         if not can_capture(invoice, order):
-            raise PaymentError("The capture action is not available.", code="capture_unavailable")
+            raise PaymentError("The capture action is not available.", code=ErrorCode.CAPTURE_UNAVAILABLE)
         comments = settle_invoice_payment(invoice=invoice, order=order, capture_case=CaptureCase.ONLINE)
         if order.state == OrderState.NEW:
             apply_state(order, OrderState.PROCESSING)
@@ -103,7 +106,7 @@ def invoice_void(*, invoice_id: int) -> Invoice:
     with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if not can_void(invoice):
-            raise PaymentError("The void action is not available.", code="void_unavailable")
+            raise PaymentError("The void action is not available.", code=ErrorCode.VOID_UNAVAILABLE)
         try:
             result = payment_void_invoice(
                 payment=order_payment(order),
@@ -130,11 +133,14 @@ def invoice_cancel(*, invoice_id: int) -> Invoice:
     with transaction.atomic(), conflicts_as_domain_errors():
         invoice, order = _lock(invoice_id)
         if invoice.state != InvoiceState.OPEN:
-            raise DomainError("Only a Pending invoice can be canceled; invoice #%1 is %2.",
-                              [invoice.increment_id, invoice.state_label], code="invoice_not_cancelable")  # fmt: skip
+            raise DomainError(
+                "Only a Pending invoice can be canceled; invoice #%1 is %2.",
+                [invoice.increment_id, invoice.state_label],
+                code=ErrorCode.INVOICE_NOT_CANCELABLE,
+            )
         if not can_cancel(invoice, order):
             # The gateway may still capture this money: canceling would let the order be charged twice.
-            raise PaymentError("The cancel action is not available.", code="cancel_unavailable")
+            raise PaymentError("The cancel action is not available.", code=ErrorCode.CANCEL_UNAVAILABLE)
         rows = _unregister(invoice, order)
         _save(invoice, order, [], rows)
     return invoice

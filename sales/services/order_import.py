@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.services import reservations_place_for_order, stock_resolve
-from payments.services import PaymentGatewayFailure, is_gateway_method, payment_create
-from sales.errors import DomainError, InputError
+from payments.exceptions import PaymentGatewayFailure
+from payments.services import is_gateway_method, payment_create
+from sales.errors import DomainError, ErrorCode, InputError
 from sales.items import ItemTree
 from sales.locking import mark_not_retryable, retry_transient
 from sales.models import (
@@ -207,7 +208,7 @@ def _payment_save(order: Order, payment: PaymentDraft) -> None:
         )
     except PaymentGatewayFailure as failure:
         raise DomainError(
-            "The payment gateway refused the authorization: %1", [failure.reason], code="payment_gateway_error"
+            "The payment gateway refused the authorization: %1", [failure.reason], code=ErrorCode.PAYMENT_GATEWAY_ERROR
         ) from failure
     if authorization is not None:
         amount = format_price(authorization.amount, order.base_currency_code)

@@ -21,23 +21,23 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from integrations.services import admin_token_create, integration_token_create
+from sales.api.api2.errors import TOO_MANY_REQUESTS as API2_TOO_MANY_REQUESTS
+from sales.api.api2.errors import exception_handler as api2_exception_handler
 from sales.api.api2.views import Api2View
 from sales.api.throttling import (
-    API2_TOO_MANY_REQUESTS,
     DOOR_THROTTLES,
     EXPIRY_MARGIN_SECONDS,
     TOKEN_THROTTLES,
-    V1_TOO_MANY_REQUESTS,
     AnonymousRateThrottle,
     PrincipalRateThrottle,
     WindowRateThrottle,
-    api2_exception_handler,
     parse_rate,
     quota_leases,
     spent_budgets,
-    v1_exception_handler,
 )
 from sales.api.v1.base import MagentoView
+from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
+from sales.api.v1.errors import exception_handler as v1_exception_handler
 from sales.api.v1.views import AdminTokenView
 
 PASSWORD = "s3cret-Passw0rd"

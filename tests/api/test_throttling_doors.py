@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
-from sales.api.throttling import API2_TOO_MANY_REQUESTS, V1_TOO_MANY_REQUESTS, spent_budgets
+from sales.api.api2.errors import TOO_MANY_REQUESTS as API2_TOO_MANY_REQUESTS
+from sales.api.throttling import spent_budgets
+from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 
 from integrations.services import admin_token_create
-from sales.api.throttling import API2_TOO_MANY_REQUESTS, V1_TOO_MANY_REQUESTS, WindowRateThrottle
+from sales.api.api2.errors import TOO_MANY_REQUESTS as API2_TOO_MANY_REQUESTS
+from sales.api.throttling import WindowRateThrottle
+from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
 from sales.api.v1.errors import UNAUTHORIZED
 from tests.api.test_throttling import NOW, own_cache_and_clock  # noqa: F401 - the autouse fixture, shared
 

@@ -15,7 +15,7 @@ from django.db import OperationalError
 
 import payments.gateways
 import payments.services
-from payments.gateways import GatewayTimeout
+from payments.exceptions import GatewayTimeout
 from payments.gateways.sandbox import SandboxGateway
 from payments.models import Payment, Transaction
 from sales.errors import CouldNotInvoiceError

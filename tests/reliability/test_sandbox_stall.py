@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from payments.gateways import GatewayRequest, GatewayTimeout, Outcome
+from payments.exceptions import GatewayTimeout
+from payments.gateways import GatewayRequest, Outcome
 from payments.gateways.sandbox import DEFAULT_STALL_SECONDS, LEDGER, SandboxGateway, stall_seconds
 from payments.models import Transaction
 from sales.errors import PaymentGatewayFailed

@@ -1,6 +1,7 @@
 """Seed 004's error table for /api2: ``{"error": "..."}`` with its status codes.
 
-A throttled request's 429 is ``sales.api.throttling.api2_exception_handler``'s, which hands the rest to this one.
+``exception_handler`` is every /api2 view's (``get_exception_handler``): the table's status and text for each
+error, and 429 with Retry-After for a request past its rate limit (``sales.api.throttling`` counts, this renders).
 """
 
 from __future__ import annotations
@@ -16,23 +17,25 @@ from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
 from sales.api.json import BodyRefused, RequestBodyTooLarge
+from sales.api.throttling import refusal_counted, throttled_response
 from sales.errors import (
     DATABASE_RETRY_AFTER_SECONDS,
     ConflictError,
     DocumentValidationError,
     DomainError,
+    ErrorCode,
     InputError,
     NoSuchEntityError,
     PaymentError,
     PaymentGatewayFailed,
     database_unavailable,
 )
-from sales.services.invoice_order import NOTHING_TO_INVOICE, ORDER_STATUS_REFUSES
 
 logger = logging.getLogger("counterfoil.api.api2")
 
 INVALID_ITEM = "Invalid item"
 CANNOT_CREATE = "Cannot create invoice"
+TOO_MANY_REQUESTS = "Too many requests"
 NOT_FOUND = "Not found"  # a route this door does not have
 UNAVAILABLE = "Service unavailable, try again later"  # the database, not the request
 IDEMPOTENCY_ERRORS = {
@@ -56,6 +59,9 @@ def error(message: str, status: int) -> Response:
 
 
 def exception_handler(exc, context):
+    exc = refusal_counted(exc, context)  # a refused caller spends its budget: past it, 429 rather than 401
+    if isinstance(exc, exceptions.Throttled):
+        return throttled_response(exc, {"error": TOO_MANY_REQUESTS})
     if isinstance(exc, Api2Error):
         return error(exc.message, exc.status)
     if type(exc) in IDEMPOTENCY_ERRORS:
@@ -70,9 +76,9 @@ def exception_handler(exc, context):
     if isinstance(exc, PaymentGatewayFailed | PaymentError):
         return error("Payment gateway error", 500)  # the one documented 500
     if isinstance(exc, DocumentValidationError):
-        refused = {ORDER_STATUS_REFUSES, NOTHING_TO_INVOICE} & set(exc.reasons)
+        refused = {ErrorCode.ORDER_STATUS_REFUSES, ErrorCode.NOTHING_TO_INVOICE} & set(exc.reasons)
         return error(CANNOT_CREATE if refused else INVALID_ITEM, 400)
-    if isinstance(exc, DomainError) and exc.code == "invalid_qty":
+    if isinstance(exc, DomainError) and exc.code == ErrorCode.INVALID_QTY:
         return error(INVALID_ITEM, 400)
     if isinstance(exc, InputError):
         messages = [problem.message for problem in exc.errors] or [exc.message]

@@ -19,6 +19,7 @@ from inventory.quantity import as_number
 from sales import selectors
 from sales.api import schema as doc
 from sales.api import throttling
+from sales.api.api2 import errors
 from sales.api.api2.errors import INVALID_ITEM, Api2Error
 from sales.api.api2.filters import MAX_PAGE, SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
 from sales.api.audit import AuditedWrites
@@ -67,7 +68,7 @@ class Api2View(AuditedWrites, APIView):
     audit_channel = AuditChannel.API2  # writes are recorded in the audit trail (sales.api.audit)
 
     def get_exception_handler(self):
-        return throttling.api2_exception_handler  # /api2's errors, and 429 with Retry-After
+        return errors.exception_handler  # /api2's errors, and 429 with Retry-After
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

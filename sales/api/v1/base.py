@@ -12,6 +12,7 @@ from sales.api.audit import AuditedWrites
 from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.schema import DoorSchema
+from sales.api.v1 import errors
 from sales.api.validation import nul_character_path, request_nul_character_path
 from sales.errors import InputError, NoSuchEntityError
 from sales.models import Store
@@ -42,7 +43,7 @@ class MagentoView(AuditedWrites, APIView):
         return ", ".join(view_acl_resources(type(self), method or ""))
 
     def get_exception_handler(self):
-        return throttling.v1_exception_handler  # Magento's errors, and 429 with Retry-After
+        return errors.exception_handler  # Magento's errors, and 429 with Retry-After
 
     def store_id(self) -> int:
         """The store of the URL (``/rest/<store_code>/V1/``); no code means the default store."""

@@ -1,6 +1,7 @@
 """Magento's error envelope for /V1: ``{"message", "parameters"}`` (parameters only when present).
 
-A throttled request's 429 is ``sales.api.throttling.v1_exception_handler``'s, which hands the rest to this one.
+``exception_handler`` is every /V1 view's (``get_exception_handler``): Magento's status and message for each
+error, and 429 with Retry-After for a request past its rate limit (``sales.api.throttling`` counts, this renders).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
 from sales.api.json import RequestBodyTooLarge
+from sales.api.throttling import refusal_counted, throttled_response
 from sales.errors import DATABASE_RETRY_AFTER_SECONDS, DomainError, InputError, NoSuchEntityError, database_unavailable
 
 logger = logging.getLogger("counterfoil.api.v1")
@@ -25,6 +27,7 @@ TOKEN_EXPIRED = "Consumer key has expired"
 NO_ROUTE = "Request does not match any route."
 INTERNAL = "Internal Error. Details are available in Magento log file. Report ID: %1"
 UNAVAILABLE = "The service is temporarily unavailable. Try again later. Report ID: %1"  # the database, not the request
+TOO_MANY_REQUESTS = "Too Many Requests"  # Magento 2.4.7's RequestValidator::checkBackpressure, without parameters
 TOO_LARGE = "The request body is larger than the limit of %1 bytes."  # Counterfoil's: Magento leaves it to PHP
 # Idempotency-Key refusals (Counterfoil's; Magento has no such header), by status.
 IDEMPOTENCY_ERRORS = {
@@ -51,6 +54,9 @@ def domain_error_body(error: DomainError) -> dict:
 
 
 def exception_handler(exc, context):
+    exc = refusal_counted(exc, context)  # a refused caller spends its budget: past it, 429 rather than 401
+    if isinstance(exc, exceptions.Throttled):
+        return throttled_response(exc, envelope(TOO_MANY_REQUESTS))
     view = context.get("view")
     resource = getattr(view, "acl_resource", None) or "Magento_Sales::sales"
     if isinstance(exc, DomainError):

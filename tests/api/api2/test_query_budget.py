@@ -19,7 +19,7 @@ from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited_content_types_cached")]
 
 # Budgets (measured; the same on SQLite and PostgreSQL but for create's SET LOCAL lock_timeout):
 # token 1 + the page's ids (LIMIT/OFFSET or the cursor's range, one more row to know the next cursor) 1
@@ -39,9 +39,6 @@ LOOKUP_BY_INCREMENT_ID_BUDGET = 3
 # + RELEASE 1 = 5, whatever the number of lines (the addresses and payment came with the order's lock).
 # Then the audit trail's entry, after the service's transaction: 1 INSERT.
 CREATE_BUDGET_SQLITE = 16 + 5 + 1
-
-
-pytestmark = pytest.mark.usefixtures("audited_content_types_cached")
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order, order_comment_add
 from tests.conftest import load_seed_order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited_content_types_cached")]
 
 # Budgets: the counts measured on SQLite and PostgreSQL (the same on both), whatever the size.
 # token 1 + SAVEPOINT 1 + order FOR UPDATE, with its addresses and payment, 1 + order rows 1 + payment read 1
@@ -39,9 +39,6 @@ ORDER_DETAIL_BUDGET = 4
 ORDER_LIST_BUDGET = 5
 
 LINE_COUNTS = (1, 5, 40)
-
-
-pytestmark = pytest.mark.usefixtures("audited_content_types_cached")
 
 
 @pytest.fixture(autouse=True)
