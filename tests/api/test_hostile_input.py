@@ -28,10 +28,10 @@ from sales.api.json import MAX_NESTING, DecimalJSONParser, RequestBodyTooLarge, 
 from sales.models import Invoice, InvoiceComment, Order, OrderItem, OrderStatusHistory
 from sales.services import invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import V1
 
 pytestmark = pytest.mark.django_db
 
-V1 = "/rest/default/V1"
 TOKEN = "/rest/V1/integration/admin/token"
 SIGN_IN_FAILED = {
     "message": "The account sign-in was incorrect or your account is disabled temporarily. "

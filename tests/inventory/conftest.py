@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
-from sales.api.json import dumps
 from tests.conftest import load_seed_order
+from tests.helpers import V1, parse, post_json
 
-BASE = "/rest/default/V1"
 NOT_ENOUGH = "Not all of your products are available in the requested quantity."
 
 
@@ -78,25 +76,17 @@ def seed_001_with_vp1() -> dict:
 # -- /V1 ----------------------------------------------------------------------------------------------------
 
 
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
-
-
-def post_json(client, url: str, body):
-    return client.post(url, data=dumps(body), content_type="application/json")
-
-
 def set_source_items(v1, *entries: tuple) -> None:
     """``POST /V1/inventory/source-items`` with (sku, source_code, quantity[, status]) entries."""
     items = [{"sku": sku, "source_code": code, "quantity": qty, "status": rest[0] if rest else 1}
              for sku, code, qty, *rest in entries]  # fmt: skip
-    response = post_json(v1, f"{BASE}/inventory/source-items", {"sourceItems": items})
+    response = post_json(v1, f"{V1}/inventory/source-items", {"sourceItems": items})
     assert response.status_code == 200, response.content
     assert parse(response) == []
 
 
 def salable_qty(v1, sku: str, stock_id: int = 1) -> Decimal:
-    response = v1.get(f"{BASE}/inventory/get-product-salable-quantity/{sku}/{stock_id}")
+    response = v1.get(f"{V1}/inventory/get-product-salable-quantity/{sku}/{stock_id}")
     assert response.status_code == 200, response.content
     return parse(response)
 
@@ -104,7 +94,7 @@ def salable_qty(v1, sku: str, stock_id: int = 1) -> Decimal:
 def quantity_per_source(v1, sku: str) -> dict[str, Decimal]:
     """``GET /V1/inventory/source-items`` filtered on the SKU: {source_code: quantity}."""
     response = v1.get(
-        f"{BASE}/inventory/source-items",
+        f"{V1}/inventory/source-items",
         {"searchCriteria[filter_groups][0][filters][0][field]": "sku",
          "searchCriteria[filter_groups][0][filters][0][value]": sku},
     )  # fmt: skip
@@ -113,13 +103,13 @@ def quantity_per_source(v1, sku: str) -> dict[str, Decimal]:
 
 
 def import_order_v1(v1, entity: dict) -> dict:
-    response = post_json(v1, f"{BASE}/orders", {"entity": entity})
+    response = post_json(v1, f"{V1}/orders", {"entity": entity})
     assert response.status_code == 200, response.content
     return parse(response)
 
 
 def invoice_v1(v1, order_id: int, body: dict | None = None):
-    return post_json(v1, f"{BASE}/order/{order_id}/invoice", body if body is not None else {"capture": True})
+    return post_json(v1, f"{V1}/order/{order_id}/invoice", body if body is not None else {"capture": True})
 
 
 def source_quantity(sku: str, source_code: str = "default") -> Decimal:
