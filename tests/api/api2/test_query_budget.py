@@ -18,6 +18,7 @@ from sales.api.json import dumps
 from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def measured(call, budget: int, django_assert_max_num_queries):
     with django_assert_max_num_queries(budget), CaptureQueriesContext(connection) as queries:
         response = call()
     assert response.status_code in (200, 201), response.content
-    return json.loads(response.content, parse_float=Decimal), len(queries.captured_queries)
+    return parse(response), len(queries.captured_queries)
 
 
 @pytest.fixture

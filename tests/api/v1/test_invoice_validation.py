@@ -10,10 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceItem, Order
 from tests.conftest import load_seed_order
-from tests.helpers import V1, parse
+from tests.helpers import V1, parse, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,7 @@ def validation_error(*messages: str) -> dict:
 
 
 def post_invoice(client, order_id: int, body):
-    return client.post(f"{V1}/order/{order_id}/invoice", data=dumps(body), content_type="application/json")
+    return post_json(client, f"{V1}/order/{order_id}/invoice", body)
 
 
 @pytest.fixture
