@@ -288,6 +288,11 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def permissions(user, create, extracted, **kwargs):  # noqa: N805 - factory-boy passes the object first
         if create and extracted:
-            for name in extracted:
-                app_label, codename = name.split(".")
-                user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            add_permissions(user, *extracted)
+
+
+def add_permissions(user, *names: str) -> None:
+    """Grant ``"app_label.codename"`` permissions; Django caches permissions per instance, so read the user anew."""
+    for name in names:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
