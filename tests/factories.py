@@ -6,7 +6,8 @@ rows) and ``_create`` hands it to ``sales.services.order_import``; invoices come
 that needs a broken order builds the entity and breaks it.
 
     OrderFactory()                                   one simple row, 5.00 shipping, paid by check
-    OrderFactory(bundle=True, taxed=True)            traits combine: a dynamic bundle, every priced row taxed
+    OrderFactory(bundle=True, taxed=True)            a dynamic bundle, every priced row taxed (the shapes
+                                                     bundle, configurable and virtual pick the rows: one at a time)
     OrderFactory(lines=[line("A", 2, "10.00")])      rows of one's own (``line`` is one row)
     OrderFactory(gateway_paid=True)                  the sandbox gateway, which records an authorization
     OrderFactory(invoiced=True)                      then invoiced offline (``invoiced__capture_case=...``)

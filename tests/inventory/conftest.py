@@ -8,6 +8,8 @@ import pytest
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from tests.conftest import load_seed_order
+from tests.factories import OrderEntityFactory
+from tests.factories import line as factory_line
 from tests.helpers import V1, parse, post_json
 
 NOT_ENOUGH = "Not all of your products are available in the requested quantity."
@@ -32,31 +34,15 @@ def add_source(code: str, *, stock_id: int = 1, priority: int, enabled: bool = T
 
 
 def line(sku: str, product_type: str = "virtual", qty=1, price="10", **extra) -> dict:
-    """An order row without discount or tax."""
+    """An order row without discount or tax (``dummy=True``: no money in the header totals)."""
     price = Decimal(price)
-    row = price * Decimal(qty)
-    data = {
-        "sku": sku, "name": sku, "product_type": product_type, "qty_ordered": Decimal(qty),
-        "price": price, "original_price": price, "price_incl_tax": price, "row_total": row, "row_total_incl_tax": row,
-        "discount_amount": Decimal(0), "tax_amount": Decimal(0),
-        "is_virtual": 1 if product_type in ("virtual", "downloadable") else 0,
-    }  # fmt: skip
-    data.update(extra)
-    return data
+    fields = {"original_price": price, "price_incl_tax": price, "row_total_incl_tax": price * Decimal(qty)}
+    return factory_line(sku, qty, price, product_type=product_type, tax=0, discount=0, **{**fields, **extra})
 
 
 def order_entity(*lines: dict, **header) -> dict:
-    """Seed 001's customer, addresses and payment with these rows; the totals add up (no shipping)."""
-    seed = load_seed_order("001")["entity"]
-    entity = {key: value for key, value in seed.items() if key not in ("increment_id", "items")}
-    priced = [row for row in lines if row.get("row_total") is not None]
-    subtotal = sum((row["row_total"] for row in priced if not row.get("dummy")), Decimal(0))
-    for name, amount in {"subtotal": subtotal, "subtotal_incl_tax": subtotal, "discount_amount": 0, "tax_amount": 0,
-                         "shipping_amount": 0, "shipping_incl_tax": 0, "grand_total": subtotal}.items():  # fmt: skip
-        entity[name] = entity[f"base_{name}"] = Decimal(amount)
-    entity["items"] = [{key: value for key, value in row.items() if key != "dummy"} for row in lines]
-    entity.update(header)
-    return entity
+    """An order of these rows, no shipping charged; the factory sums the totals from the priced rows."""
+    return OrderEntityFactory(lines=list(lines), shipping=0, **header)
 
 
 def seed_001_with_vp1() -> dict:
