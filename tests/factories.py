@@ -297,3 +297,10 @@ def add_permissions(user, *names: str) -> None:
     for name in names:
         app_label, codename = name.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def staff_client(client, *groups: str, permissions=()):
+    """``client`` signed in to the admin as a new ``StaffUserFactory`` user of these groups and permissions."""
+    user = StaffUserFactory(groups=groups, permissions=permissions)
+    assert client.login(username=user.username, password=PASSWORD)
+    return client

@@ -11,8 +11,7 @@ from notifications.models import EmailOutbox
 from sales.models import Invoice
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
-from tests.factories import InvoiceFactory, OrderFactory, StaffUserFactory
-from tests.helpers import PASSWORD
+from tests.factories import InvoiceFactory, OrderFactory, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.django_db
 def invoice(import_order):
     return invoice_order(order_id=import_order(load_seed_order("000")).pk)
 
-
-def staff_client(client, *groups: str):
-    user = StaffUserFactory(groups=groups)
-    client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def test_the_default_groups_carry_magentos_sales_resources():
