@@ -299,6 +299,13 @@ def add_permissions(user, *names: str) -> None:
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
+def superuser_token() -> str:
+    """An admin token of a new superuser (Magento's "All" role): every route's resource is allowed."""
+    from integrations.services import admin_token_create
+
+    return admin_token_create(username=StaffUserFactory(superuser=True).username, password=PASSWORD)
+
+
 def staff_client(client, *groups: str, permissions=()):
     """``client`` signed in to the admin as a new ``StaffUserFactory`` user of these groups and permissions."""
     user = StaffUserFactory(groups=groups, permissions=permissions)

@@ -14,7 +14,6 @@ import urllib.request
 import pytest
 
 from integrations.models import IdempotencyKey
-from integrations.services import admin_token_create
 from payments.models import Payment
 from sales.api.json import dumps
 from sales.models import Order, OrderItem
@@ -27,7 +26,8 @@ from tests.api.test_idempotency import (
     in_progress,
 )
 from tests.conftest import load_seed_order
-from tests.helpers import PASSWORD, V1, parse, send_json
+from tests.factories import superuser_token
+from tests.helpers import V1, parse, send_json
 
 IMPORT_ROUTES = [("POST", f"{V1}/orders"), ("PUT", f"{V1}/orders/create")]
 
@@ -141,9 +141,8 @@ def http_send(method: str, url: str, token: str, body, key: str) -> tuple[int, b
 
 
 @pytest.fixture
-def live_token(default_store, django_user_model) -> str:
-    django_user_model.objects.create_user("import-admin", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="import-admin", password=PASSWORD)
+def live_token(default_store) -> str:
+    return superuser_token()
 
 
 @pytest.mark.postgres

@@ -11,13 +11,12 @@ import threading
 
 import pytest
 
-from integrations.services import admin_token_create
 from payments.models import Payment, Transaction
 from sales.models import Invoice, InvoiceState, Order, OrderStatusHistory
 from sales.money import as_decimal
 from sales.services import CaptureCase, invoice_order
-from tests.factories import StaffUserFactory
-from tests.helpers import PASSWORD, live_answer
+from tests.factories import superuser_token
+from tests.helpers import live_answer
 from tests.payments.conftest import GRAND_TOTAL, order_items, seed_entity, transactions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -32,7 +31,7 @@ ONLY_PENDING_CANCELS = "Only a Pending invoice can be canceled; invoice #%1 is %
 
 def admin_bearer() -> str:
     """A staff user and its admin token, made in the test: ``transaction=True`` flushes them between tests."""
-    return admin_token_create(username=StaffUserFactory(superuser=True).username, password=PASSWORD)
+    return superuser_token()
 
 
 def post_all_at_once(urls: list[str], token: str) -> list[tuple[int, object]]:

@@ -13,12 +13,11 @@ import time
 
 import pytest
 
-from integrations.services import admin_token_create
 from payments.gateways.sandbox import LEDGER, SandboxGateway
 from payments.models import Transaction
 from sales.models import Invoice, InvoiceState, OrderStatusHistory
-from tests.factories import OrderFactory, StaffUserFactory
-from tests.helpers import PASSWORD, live_answer
+from tests.factories import OrderFactory, superuser_token
+from tests.helpers import live_answer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +28,7 @@ REQUEST_TIMEOUT_SECONDS = 30
 def test_create_waiting_past_the_lock_timeout_is_409_conflict_on_save(
     live_server, default_store, settings, monkeypatch
 ):
-    token = admin_token_create(username=StaffUserFactory(superuser=True).username, password=PASSWORD)
+    token = superuser_token()
     settings.ORDER_LOCK_TIMEOUT_SECONDS = 1
     LEDGER.reset()
     original_capture = SandboxGateway.capture

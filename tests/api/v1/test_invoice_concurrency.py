@@ -13,12 +13,11 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.services import admin_token_create
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, OrderState
 from sales.money import ZERO
 from tests.conftest import load_seed_order
-from tests.factories import StaffUserFactory
-from tests.helpers import PASSWORD, live_post_json, parse
+from tests.factories import superuser_token
+from tests.helpers import live_post_json, parse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -29,8 +28,7 @@ REQUEST_TIMEOUT_SECONDS = 60
 @pytest.fixture
 def bearer_token(default_store) -> str:
     """A fresh staff user and admin token: ``transaction=True`` flushes the database between tests."""
-    user = StaffUserFactory(superuser=True)
-    return admin_token_create(username=user.username, password=PASSWORD)
+    return superuser_token()
 
 
 def post_all_at_once(requests: list[tuple[str, dict]], token: str) -> list[tuple[int, bytes]]:
