@@ -21,6 +21,7 @@ from payments.models import Payment, Transaction
 from sales.errors import CouldNotInvoiceError
 from sales.models import Invoice, InvoiceItem, InvoiceState, OrderStatusHistory
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
+from tests.factories import OrderFactory
 from tests.helpers import V1, parse, post_json
 from tests.payments.conftest import (
     COULD_NOT_SAVE,
@@ -77,9 +78,9 @@ def test_v1_capture_the_gateway_refuses_rolls_back_the_whole_invoice(v1, seed_or
 
 @pytest.mark.parametrize("outcome", sorted(GATEWAY_ANSWERS))
 def test_service_online_capture_the_gateway_refuses_raises_could_not_invoice_and_writes_nothing(
-    seed_order, sandbox_ledger, caplog, outcome
+    sandbox_ledger, caplog, outcome
 ):
-    order = seed_order(outcome=outcome)
+    order = OrderFactory(bundle=True, taxed=True, gateway_paid=True, sandbox_outcome=outcome)
     before = database_state(order)
 
     with caplog.at_level(logging.WARNING), pytest.raises(CouldNotInvoiceError) as raised:
@@ -92,10 +93,10 @@ def test_service_online_capture_the_gateway_refuses_raises_could_not_invoice_and
 
 @pytest.mark.parametrize("outcome", sorted(GATEWAY_ANSWERS))
 def test_capture_later_the_gateway_refuses_leaves_the_pending_invoice_untouched(
-    v1, seed_order, sandbox_ledger, caplog, outcome
+    v1, sandbox_ledger, caplog, outcome
 ):
     # given a Pending invoice (Not Capture) of an order whose gateway refuses captures
-    order = seed_order(outcome=outcome)
+    order = OrderFactory(configurable=True, discounted=True, gateway_paid=True, sandbox_outcome=outcome)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     before = database_state(order)
     invoice_before = Invoice.objects.filter(pk=invoice.pk).values().get()
