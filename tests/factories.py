@@ -49,8 +49,19 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-def line(sku: str, qty=1, price="10.00", *, product_type: str = "simple", tax=None, discount=None, row_total=None,
-         dummy: bool = False, parent: str | None = None, **fields) -> dict:  # fmt: skip
+def line(
+    sku: str,
+    qty=1,
+    price="10.00",
+    *,
+    product_type: str = "simple",
+    tax=None,
+    discount=None,
+    row_total=None,
+    dummy: bool = False,
+    parent: str | None = None,
+    **fields,
+) -> dict:
     """One order row. ``tax`` / ``discount`` left out follow the order's ``tax_rate`` / ``discount_rate``;
     a ``dummy`` row carries no money in the header totals (a configurable's child, a dynamic bundle's
     parent); ``parent`` is the sku of the row it belongs to."""
@@ -121,13 +132,16 @@ def _totals(items: list[dict], lines: list[dict], *, shipping, shipping_tax, shi
     priced = [item for item, raw in zip(items, lines, strict=True) if not raw["_dummy"]]
     for prefix in ("", "base_"):
         money = (lambda amount: amount) if not prefix else base
-        subtotal = sum((money(item["row_total"]) for item in priced), ZERO)
+
+        def rows(name: str, prefix=prefix) -> Decimal:
+            return sum((item[f"{prefix}{name}"] for item in priced), ZERO)
+
         ship, ship_tax, ship_discount = money(shipping), money(shipping_tax), money(shipping_discount)
-        discount = -(sum((money(item["discount_amount"]) for item in priced), ZERO) + ship_discount)
-        tax = sum((money(item["tax_amount"]) for item in priced), ZERO) + ship_tax
+        subtotal, discount = rows("row_total"), -(rows("discount_amount") + ship_discount)
+        tax = rows("tax_amount") + ship_tax
         totals |= {
             f"{prefix}subtotal": subtotal,
-            f"{prefix}subtotal_incl_tax": subtotal + sum((money(item["tax_amount"]) for item in priced), ZERO),
+            f"{prefix}subtotal_incl_tax": subtotal + rows("tax_amount"),
             f"{prefix}shipping_amount": ship,
             f"{prefix}shipping_tax_amount": ship_tax,
             f"{prefix}shipping_incl_tax": ship + ship_tax,
@@ -161,8 +175,10 @@ class OrderEntityFactory(factory.DictFactory):
     store_to_order_rate = ZERO
     billing_address = factory.LazyFunction(lambda: dict(ADDRESS))
     payment = factory.LazyAttribute(
-        lambda o: {"method": o.payment_method}
-        | ({"additional_information": {"sandbox_outcome": o.sandbox_outcome}} if o.sandbox_outcome else {})
+        lambda o: (
+            {"method": o.payment_method}
+            | ({"additional_information": {"sandbox_outcome": o.sandbox_outcome}} if o.sandbox_outcome else {})
+        )
     )
 
     class Params:
@@ -202,14 +218,23 @@ class OrderEntityFactory(factory.DictFactory):
         shipping_tax = kwargs["shipping_tax"]
         shipping_tax = cents(shipping * D(kwargs["tax_rate"]) / 100) if shipping_tax is None else D(shipping_tax)
         totals = _totals(
-            items, lines, shipping=shipping, shipping_tax=shipping_tax,
-            shipping_discount=D(kwargs["shipping_discount"]), base=base,
-        )  # fmt: skip
+            items,
+            lines,
+            shipping=shipping,
+            shipping_tax=shipping_tax,
+            shipping_discount=D(kwargs["shipping_discount"]),
+            base=base,
+        )
         entity = {**totals, **kwargs, "items": items}
         if not all(item.get("is_virtual") for item in items):
-            entity.setdefault("extension_attributes", {
-                "shipping_assignments": [{"shipping": {"address": dict(ADDRESS), "method": kwargs["shipping_method"]}}]
-            })  # fmt: skip
+            entity.setdefault(
+                "extension_attributes",
+                {
+                    "shipping_assignments": [
+                        {"shipping": {"address": dict(ADDRESS), "method": kwargs["shipping_method"]}}
+                    ]
+                },
+            )
         return entity
 
 

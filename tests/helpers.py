@@ -39,8 +39,9 @@ def send_json(client, method: str, url: str, body=None, *, key: str | None = Non
 
 def post_json(client, url: str, body=None, *, key: str | None = None, **headers):
     """``POST`` a JSON body (``{}`` when none) through a Django/DRF test client."""
-    return client.post(url, dumps({} if body is None else body), content_type="application/json",
-                       **idempotency(key), **headers)  # fmt: skip
+    return client.post(
+        url, dumps({} if body is None else body), content_type="application/json", **idempotency(key), **headers
+    )
 
 
 def bearer(token: str) -> dict:

@@ -34,8 +34,10 @@ def test_an_order_stored_through_the_import_service_has_the_traits_totals(traits
     order = OrderFactory(**traits)
 
     assert (order.state, order.grand_total, order.base_grand_total) == (
-        OrderState.NEW, Decimal(grand_total), Decimal(grand_total)
-    )  # fmt: skip
+        OrderState.NEW,
+        Decimal(grand_total),
+        Decimal(grand_total),
+    )
 
 
 @pytest.mark.parametrize("pair", PAIRS)
@@ -51,11 +53,14 @@ def test_the_shapes_are_magentos_parents_and_children():
     virtual = OrderFactory(virtual=True)
 
     assert [(row.product_type, row.parent_item and row.parent_item.sku) for row in bundle] == [
-        ("bundle", None), ("simple", "DYN"), ("simple", "DYN")
-    ]  # fmt: skip
+        ("bundle", None),
+        ("simple", "DYN"),
+        ("simple", "DYN"),
+    ]
     assert [(row.product_type, row.parent_item and row.parent_item.sku) for row in configurable] == [
-        ("configurable", None), ("simple", "CONF")
-    ]  # fmt: skip
+        ("configurable", None),
+        ("simple", "CONF"),
+    ]
     assert virtual.is_virtual and virtual.shipping_address is None
 
 
@@ -71,8 +76,10 @@ def test_a_eur_order_on_a_usd_base_rounds_each_base_amount_on_its_own():
     order = OrderFactory(lines=[line("A", 3, "3.33")], shipping="1.00", base_factor="1.1")
 
     assert (order.order_currency_code, order.grand_total, order.base_grand_total) == (
-        "EUR", Decimal("10.99"), Decimal("12.09")  # base: 9.99 x 1.1 = 10.989 -> 10.99, and 1.10
-    )  # fmt: skip
+        "EUR",
+        Decimal("10.99"),
+        Decimal("12.09"),  # base: 9.99 x 1.1 = 10.989 -> 10.99, and 1.10
+    )
 
 
 def test_an_invoice_factory_invoices_the_lines_it_is_given_through_the_service():

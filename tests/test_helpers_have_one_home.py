@@ -7,8 +7,16 @@ TESTS = Path(__file__).resolve().parent
 HOME = TESTS / "helpers.py"
 # tests.helpers' names, and the names the copies had before they moved there
 HELPER_NAMES = {
-    "post_json", "post", "parse", "body_of", "answer", "send_json", "live_post_json", "live_answer", "bearer",
-}  # fmt: skip
+    "post_json",
+    "post",
+    "parse",
+    "body_of",
+    "answer",
+    "send_json",
+    "live_post_json",
+    "live_answer",
+    "bearer",
+}
 ROUTE_PREFIX = "/rest/default/V1"
 
 
@@ -22,11 +30,7 @@ def copies_in(path: Path, root: Path = TESTS) -> list[str]:
     for node in ast.parse(path.read_text(), filename=str(path)).body:
         if isinstance(node, ast.FunctionDef) and node.name in HELPER_NAMES and not is_fixture(node):
             found.append(f"{path.relative_to(root)}:{node.lineno} def {node.name}")
-        elif (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and node.value.value == ROUTE_PREFIX
-        ):
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value == ROUTE_PREFIX:
             found.append(f"{path.relative_to(root)}:{node.lineno} {ast.unparse(node)}")
     return found
 
