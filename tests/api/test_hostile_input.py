@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-from decimal import Decimal
 
 import pytest
 from django.test import RequestFactory
@@ -28,10 +27,10 @@ from sales.api.json import MAX_NESTING, DecimalJSONParser, RequestBodyTooLarge, 
 from sales.models import Invoice, InvoiceComment, Order, OrderItem, OrderStatusHistory
 from sales.services import invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import V1, answer
 
 pytestmark = pytest.mark.django_db
 
-V1 = "/rest/default/V1"
 TOKEN = "/rest/V1/integration/admin/token"
 SIGN_IN_FAILED = {
     "message": "The account sign-in was incorrect or your account is disabled temporarily. "
@@ -43,10 +42,6 @@ TOO_DEEP = f"JSON parse error - nested deeper than {MAX_NESTING} levels"
 
 def v1_decoding_error(detail: str) -> dict:
     return {"message": "Decoding error: %1", "parameters": [detail]}
-
-
-def answer(response) -> tuple[int, object]:
-    return response.status_code, json.loads(response.content, parse_float=Decimal)
 
 
 def post_text(client, url: str, text: str, **headers):

@@ -33,8 +33,8 @@ from sales.api.json import dumps
 from sales.models import Invoice, InvoiceComment, InvoiceState, OrderItem, OrderStatusHistory
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import PASSWORD, V1, parse, post_json
 
-V1 = "/rest/default/V1"
 REPLAYED = "Idempotent-Replayed"
 V1_REUSED = {"message": "Idempotency-Key is already used for a different request."}
 V1_IN_PROGRESS = {"message": "A request with this Idempotency-Key is still being processed. Retry later."}
@@ -42,22 +42,12 @@ V1_INVALID = {"message": "The Idempotency-Key header must be 1 to 255 characters
 API2_REUSED = {"error": "Idempotency-Key is already used for a different request"}
 API2_IN_PROGRESS = {"error": "A request with this Idempotency-Key is in progress"}
 API2_INVALID = {"error": "Invalid Idempotency-Key: expected 1 to 255 characters"}
-PASSWORD = "s3cret-Passw0rd"
-
-
-def post(client, url: str, body=None, key: str | None = None):
-    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
-    return client.post(url, dumps({} if body is None else body), content_type="application/json", **headers)
 
 
 def client_with(token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
 
 
 def fingerprint(method: str, path: str, body) -> str:
@@ -119,8 +109,8 @@ def pending_invoice(order) -> Invoice:
 def test_v1_a_repeat_replays_the_first_answer_and_invoices_once(v1, order):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True, "items": one_backpack(order)}
 
-    first = post(v1, url, body, key="invoice-1")
-    repeat = post(v1, url, body, key="invoice-1")
+    first = post_json(v1, url, body, key="invoice-1")
+    repeat = post_json(v1, url, body, key="invoice-1")
 
     assert first.status_code == 200, first.content
     assert REPLAYED not in first
@@ -134,7 +124,7 @@ def test_v1_a_repeat_replays_the_first_answer_and_invoices_once(v1, order):
 @pytest.mark.django_db
 def test_v1_a_repeat_with_reordered_keys_and_spacing_is_the_same_request(v1, order):
     url = f"{V1}/order/{order.pk}/invoice"
-    first = post(v1, url, {"capture": True, "items": one_backpack(order)}, key="k")
+    first = post_json(v1, url, {"capture": True, "items": one_backpack(order)}, key="k")
     row = one_backpack(order)[0]
     reordered = f'{{ "items": [ {{"qty": 1.0, "order_item_id": {row["order_item_id"]}}} ], "capture": true }}'
 
@@ -147,9 +137,9 @@ def test_v1_a_repeat_with_reordered_keys_and_spacing_is_the_same_request(v1, ord
 @pytest.mark.django_db
 def test_v1_the_same_key_with_another_body_is_422_and_writes_nothing(v1, order):
     url = f"{V1}/order/{order.pk}/invoice"
-    assert post(v1, url, {"capture": True, "items": one_backpack(order)}, key="k").status_code == 200
+    assert post_json(v1, url, {"capture": True, "items": one_backpack(order)}, key="k").status_code == 200
 
-    response = post(v1, url, {"capture": False, "items": one_backpack(order)}, key="k")
+    response = post_json(v1, url, {"capture": False, "items": one_backpack(order)}, key="k")
 
     assert (response.status_code, parse(response)) == (422, V1_REUSED)
     assert Invoice.objects.count() == 1
@@ -158,9 +148,9 @@ def test_v1_the_same_key_with_another_body_is_422_and_writes_nothing(v1, order):
 @pytest.mark.django_db
 def test_v1_the_same_key_on_another_order_is_422(v1, order, import_order):
     other = import_order(load_seed_order("001"), increment_id=None)
-    assert post(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k").status_code == 200
+    assert post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k").status_code == 200
 
-    response = post(v1, f"{V1}/order/{other.pk}/invoice", {"capture": True}, key="k")
+    response = post_json(v1, f"{V1}/order/{other.pk}/invoice", {"capture": True}, key="k")
 
     assert (response.status_code, parse(response)) == (422, V1_REUSED)
     assert not Invoice.objects.filter(order=other).exists()
@@ -171,7 +161,7 @@ def test_v1_a_repeat_while_the_first_is_in_progress_is_409_retry_after_1(v1, ord
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True}
     in_progress(principal, "k", "POST", url, body)
 
-    response = post(v1, url, body, key="k")
+    response = post_json(v1, url, body, key="k")
 
     assert (response.status_code, parse(response)) == (409, V1_IN_PROGRESS)
     assert response["Retry-After"] == "1"
@@ -184,7 +174,7 @@ def test_v1_another_body_while_the_first_is_in_progress_is_422(v1, order, princi
     url = f"{V1}/order/{order.pk}/invoice"
     in_progress(principal, "k", "POST", url, {"capture": True})
 
-    response = post(v1, url, {"capture": False}, key="k")
+    response = post_json(v1, url, {"capture": False}, key="k")
 
     assert (response.status_code, parse(response)) == (422, V1_REUSED)
 
@@ -193,7 +183,7 @@ def test_v1_another_body_while_the_first_is_in_progress_is_422(v1, order, princi
 def test_v1_without_a_key_two_requests_make_two_invoices_as_before(v1, order):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True, "items": one_backpack(order)}
 
-    first, second = post(v1, url, body), post(v1, url, body)
+    first, second = post_json(v1, url, body), post_json(v1, url, body)
 
     assert (first.status_code, second.status_code) == (200, 200)
     assert parse(first) != parse(second)
@@ -216,24 +206,24 @@ def test_v1_after_a_5xx_the_key_is_freed_and_the_retry_runs(v1, order, monkeypat
     monkeypatch.setattr(v1_views, "invoice_order", fails_once)
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True}
 
-    failed = post(v1, url, body, key="k")
+    failed = post_json(v1, url, body, key="k")
     assert failed.status_code == 500
     assert not IdempotencyKey.objects.exists()
 
-    retried = post(v1, url, body, key="k")
+    retried = post_json(v1, url, body, key="k")
 
     assert retried.status_code == 200 and REPLAYED not in retried
     assert len(calls) == 2 and Invoice.objects.count() == 1
-    assert post(v1, url, body, key="k")[REPLAYED] == "true"
+    assert post_json(v1, url, body, key="k")[REPLAYED] == "true"
 
 
 @pytest.mark.django_db
 def test_v1_a_4xx_answer_is_stored_and_replayed(v1, order):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True, "items": [{"order_item_id": 999999, "qty": 1}]}
-    first = post(v1, url, body, key="k")
+    first = post_json(v1, url, body, key="k")
     assert first.status_code == 400, first.content
 
-    repeat = post(v1, url, body, key="k")
+    repeat = post_json(v1, url, body, key="k")
 
     assert (repeat.status_code, repeat.content, repeat[REPLAYED]) == (400, first.content, "true")
 
@@ -244,7 +234,7 @@ def test_keys_belong_to_their_caller(v1, order, django_user_model):
     other = client_with(admin_token_create(username="second-admin", password=PASSWORD))
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True, "items": one_backpack(order)}
 
-    mine, theirs = post(v1, url, body, key="shared"), post(other, url, body, key="shared")
+    mine, theirs = post_json(v1, url, body, key="shared"), post_json(other, url, body, key="shared")
 
     assert (mine.status_code, theirs.status_code) == (200, 200)
     assert REPLAYED not in theirs
@@ -254,10 +244,10 @@ def test_keys_belong_to_their_caller(v1, order, django_user_model):
 @pytest.mark.django_db
 def test_an_admins_key_outlives_the_token_it_came_with(v1, order, staff_user):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True}
-    first = post(v1, url, body, key="k")
+    first = post_json(v1, url, body, key="k")
     relogged = client_with(admin_token_create(username=staff_user.username, password=PASSWORD))
 
-    repeat = post(relogged, url, body, key="k")
+    repeat = post_json(relogged, url, body, key="k")
 
     assert (repeat.status_code, repeat.content, repeat[REPLAYED]) == (200, first.content, "true")
 
@@ -265,16 +255,16 @@ def test_an_admins_key_outlives_the_token_it_came_with(v1, order, staff_user):
 @pytest.mark.django_db
 def test_the_quoted_form_of_the_draft_is_the_same_key(v1, order):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True}
-    first = post(v1, url, body, key="abc-123")
+    first = post_json(v1, url, body, key="abc-123")
 
-    repeat = post(v1, url, body, key='"abc-123"')
+    repeat = post_json(v1, url, body, key='"abc-123"')
 
     assert (repeat.content, repeat[REPLAYED]) == (first.content, "true")
 
 
 @pytest.mark.django_db
 def test_a_refused_request_takes_no_key(api_client, default_store, order):
-    response = post(api_client, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
+    response = post_json(api_client, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
 
     assert response.status_code == 401
     assert not IdempotencyKey.objects.exists()
@@ -297,7 +287,7 @@ def test_v1_a_repeated_capture_replays_true_and_captures_once(v1, sandbox_order,
     invoice = pending_invoice(sandbox_order)
     url = f"{V1}/invoices/{invoice.pk}/capture"
 
-    first, repeat = post(v1, url, key="capture-1"), post(v1, url, key="capture-1")
+    first, repeat = post_json(v1, url, key="capture-1"), post_json(v1, url, key="capture-1")
 
     assert (first.status_code, parse(first)) == (200, True)
     assert (repeat.status_code, parse(repeat), repeat[REPLAYED]) == (200, True, "true")
@@ -310,7 +300,7 @@ def test_v1_a_repeated_void_replays_true_and_voids_once(v1, sandbox_order, sandb
     invoice = invoice_order(order_id=sandbox_order.pk, capture_case=CaptureCase.ONLINE)
     url = f"{V1}/invoices/{invoice.pk}/void"
 
-    first, repeat = post(v1, url, key="void-1"), post(v1, url, key="void-1")
+    first, repeat = post_json(v1, url, key="void-1"), post_json(v1, url, key="void-1")
 
     assert (first.status_code, parse(first)) == (200, True)
     # a second void would be refused (400): the 200 is the first answer, replayed
@@ -324,12 +314,12 @@ def test_v1_a_repeated_cancel_replays_true(v1, order):
     invoice = pending_invoice(order)
     url = f"{V1}/invoices/{invoice.pk}/cancel"
 
-    first, repeat = post(v1, url, key="cancel-1"), post(v1, url, key="cancel-1")
+    first, repeat = post_json(v1, url, key="cancel-1"), post_json(v1, url, key="cancel-1")
 
     assert (first.status_code, repeat.status_code, repeat[REPLAYED]) == (200, 200, "true")
     invoice.refresh_from_db()
     assert invoice.state == InvoiceState.CANCELED
-    assert post(v1, url).status_code == 400  # without the key: a real second cancel, refused
+    assert post_json(v1, url).status_code == 400  # without the key: a real second cancel, refused
 
 
 @pytest.mark.django_db
@@ -337,7 +327,7 @@ def test_v1_a_repeated_e_mail_queues_one_mail(v1, order):
     invoice = invoice_order(order_id=order.pk)
     url = f"{V1}/invoices/{invoice.pk}/emails"
 
-    first, repeat = post(v1, url, key="mail-1"), post(v1, url, key="mail-1")
+    first, repeat = post_json(v1, url, key="mail-1"), post_json(v1, url, key="mail-1")
 
     assert (parse(first), parse(repeat), repeat[REPLAYED]) == (True, True, "true")
     assert EmailOutbox.objects.filter(invoice=invoice).count() == 1
@@ -356,10 +346,10 @@ def test_v1_an_e_mail_retried_after_a_5xx_is_still_one_mail(v1, order, monkeypat
         raise RuntimeError("the answer was lost")
 
     monkeypatch.setattr(v1_views, "invoice_email_send", queues_then_fails)
-    assert post(v1, f"{V1}/invoices/{invoice.pk}/emails", key="mail-1").status_code == 500
+    assert post_json(v1, f"{V1}/invoices/{invoice.pk}/emails", key="mail-1").status_code == 500
     monkeypatch.setattr(v1_views, "invoice_email_send", real_send)
 
-    retried = post(v1, f"{V1}/invoices/{invoice.pk}/emails", key="mail-1")
+    retried = post_json(v1, f"{V1}/invoices/{invoice.pk}/emails", key="mail-1")
 
     assert (retried.status_code, parse(retried)) == (200, True)
     assert EmailOutbox.objects.filter(invoice=invoice).count() == 1
@@ -370,8 +360,8 @@ def test_v1_a_repeated_invoice_comment_is_added_once(v1, order):
     invoice = invoice_order(order_id=order.pk)
     body = {"entity": {"parent_id": invoice.pk, "comment": "Paid by cheque"}}
 
-    first = post(v1, f"{V1}/invoices/comments", body, key="comment-1")
-    repeat = post(v1, f"{V1}/invoices/comments", body, key="comment-1")
+    first = post_json(v1, f"{V1}/invoices/comments", body, key="comment-1")
+    repeat = post_json(v1, f"{V1}/invoices/comments", body, key="comment-1")
 
     assert (repeat.content, repeat[REPLAYED]) == (first.content, "true")
     assert InvoiceComment.objects.filter(parent=invoice, comment="Paid by cheque").count() == 1
@@ -382,7 +372,7 @@ def test_v1_a_repeated_order_comment_is_added_once(v1, order):
     body = {"statusHistory": {"comment": "Called the customer"}}
 
     for _ in range(2):
-        assert post(v1, f"{V1}/orders/{order.pk}/comments", body, key="note-1").status_code == 200
+        assert post_json(v1, f"{V1}/orders/{order.pk}/comments", body, key="note-1").status_code == 200
 
     assert OrderStatusHistory.objects.filter(order=order, comment="Called the customer").count() == 1
 
@@ -393,8 +383,8 @@ def test_v1_a_repeated_order_comment_is_added_once(v1, order):
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", ["", "   ", '""', "k" * 256], ids=["empty", "blank", "empty-quoted", "256-chars"])
 def test_an_empty_or_too_long_key_is_400_on_both_doors(v1, order, key):
-    on_v1 = post(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key=key)
-    on_api2 = post(v1, "/api2/invoice/create", {"order_id": order.pk}, key=key)
+    on_v1 = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key=key)
+    on_api2 = post_json(v1, "/api2/invoice/create", {"order_id": order.pk}, key=key)
 
     assert (on_v1.status_code, parse(on_v1)) == (400, V1_INVALID)
     assert (on_api2.status_code, parse(on_api2)) == (400, API2_INVALID)
@@ -405,7 +395,7 @@ def test_an_empty_or_too_long_key_is_400_on_both_doors(v1, order, key):
 def test_a_key_of_255_characters_is_accepted(v1, order):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True}
 
-    first, repeat = post(v1, url, body, key="k" * 255), post(v1, url, body, key="k" * 255)
+    first, repeat = post_json(v1, url, body, key="k" * 255), post_json(v1, url, body, key="k" * 255)
 
     assert (first.status_code, repeat[REPLAYED]) == (200, "true")
 
@@ -417,8 +407,8 @@ def test_a_key_of_255_characters_is_accepted(v1, order):
 def test_api2_a_repeated_create_replays_201_and_invoices_once(v1, order):
     body = {"order_id": order.pk, "items": [{"sku": "24-WB03", "qty": 1}], "capture": "offline"}
 
-    first = post(v1, "/api2/invoice/create", body, key="create-1")
-    repeat = post(v1, "/api2/invoice/create", body, key="create-1")
+    first = post_json(v1, "/api2/invoice/create", body, key="create-1")
+    repeat = post_json(v1, "/api2/invoice/create", body, key="create-1")
 
     assert first.status_code == 201, first.content
     assert (repeat.status_code, repeat.content, repeat[REPLAYED]) == (201, first.content, "true")
@@ -428,9 +418,9 @@ def test_api2_a_repeated_create_replays_201_and_invoices_once(v1, order):
 
 @pytest.mark.django_db
 def test_api2_the_same_key_with_another_body_is_422(v1, order):
-    assert post(v1, "/api2/invoice/create", {"order_id": order.pk}, key="k").status_code == 201
+    assert post_json(v1, "/api2/invoice/create", {"order_id": order.pk}, key="k").status_code == 201
 
-    response = post(v1, "/api2/invoice/create", {"order_id": order.pk, "comment": "again"}, key="k")
+    response = post_json(v1, "/api2/invoice/create", {"order_id": order.pk, "comment": "again"}, key="k")
 
     assert (response.status_code, parse(response)) == (422, API2_REUSED)
     assert Invoice.objects.count() == 1
@@ -441,7 +431,7 @@ def test_api2_a_repeat_while_the_first_is_in_progress_is_409_retry_after_1(v1, o
     body = {"order_id": order.pk}
     in_progress(principal, "k", "POST", "/api2/invoice/create", body)
 
-    response = post(v1, "/api2/invoice/create", body, key="k")
+    response = post_json(v1, "/api2/invoice/create", body, key="k")
 
     assert (response.status_code, parse(response)) == (409, API2_IN_PROGRESS)
     assert response["Retry-After"] == "1"
@@ -452,7 +442,7 @@ def test_api2_a_repeat_while_the_first_is_in_progress_is_409_retry_after_1(v1, o
 def test_api2_without_a_key_two_creates_make_two_invoices_as_before(v1, order):
     body = {"order_id": order.pk, "items": [{"sku": "24-WB03", "qty": 1}]}
 
-    first, second = post(v1, "/api2/invoice/create", body), post(v1, "/api2/invoice/create", body)
+    first, second = post_json(v1, "/api2/invoice/create", body), post_json(v1, "/api2/invoice/create", body)
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert Invoice.objects.filter(order=order).count() == 2
@@ -464,12 +454,12 @@ def test_api2_after_a_payment_gateway_error_the_retry_runs(v1, import_order):
     order = import_order(load_seed_order("001"), increment_id=None, payment=payment)
     body = {"order_id": order.pk, "capture": "online"}
 
-    failed = post(v1, "/api2/invoice/create", body, key="k")
+    failed = post_json(v1, "/api2/invoice/create", body, key="k")
     assert (failed.status_code, parse(failed)) == (500, {"error": "Payment gateway error"})
     assert not IdempotencyKey.objects.exists() and not Invoice.objects.exists()
     Payment.objects.filter(order=order).update(additional_information={"sandbox_outcome": "approve"})
 
-    retried = post(v1, "/api2/invoice/create", body, key="k")
+    retried = post_json(v1, "/api2/invoice/create", body, key="k")
 
     assert retried.status_code == 201, retried.content
     assert REPLAYED not in retried and Invoice.objects.count() == 1
@@ -480,8 +470,8 @@ def test_api2_a_repeated_e_mail_replays_202_and_queues_one_mail(v1, order):
     invoice = invoice_order(order_id=order.pk)
     body = {"invoice_id": invoice.pk, "comment": "Resend requested by integration."}
 
-    first = post(v1, "/api2/invoice/email", body, key="mail-1")
-    repeat = post(v1, "/api2/invoice/email", body, key="mail-1")
+    first = post_json(v1, "/api2/invoice/email", body, key="mail-1")
+    repeat = post_json(v1, "/api2/invoice/email", body, key="mail-1")
 
     assert (first.status_code, parse(first)) == (202, {"invoice_id": invoice.pk, "queued": True})
     assert (repeat.status_code, repeat.content, repeat[REPLAYED]) == (202, first.content, "true")
@@ -497,7 +487,7 @@ def test_api2_an_integration_tokens_keys_are_its_own(order, django_user_model):
     erp_client = client_with(integration_token_create(user=erp, name="ERP", acl_resources=["Magento_Sales::invoice"]))
     body = {"order_id": order.pk, "items": [{"sku": "24-WB03", "qty": 1}]}
 
-    assert post(erp_client, "/api2/invoice/create", body, key="k").status_code == 201
+    assert post_json(erp_client, "/api2/invoice/create", body, key="k").status_code == 201
 
     token_pk = erp.access_tokens.get().pk
     assert IdempotencyKey.objects.get().principal == f"integration:{token_pk}"
@@ -519,7 +509,7 @@ def stored_key(key: str, *, expires_in: timedelta) -> IdempotencyKey:
 def test_keys_live_the_configured_ttl(v1, order, settings):
     settings.IDEMPOTENCY_KEY_TTL_HOURS = 48
 
-    post(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
+    post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
 
     record = IdempotencyKey.objects.get()
     assert record.expires_at - record.created_at == timedelta(hours=48)
@@ -527,7 +517,7 @@ def test_keys_live_the_configured_ttl(v1, order, settings):
 
 @pytest.mark.django_db
 def test_keys_live_24_hours_by_default(v1, order):
-    post(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
+    post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}, key="k")
 
     record = IdempotencyKey.objects.get()
     assert record.expires_at - record.created_at == timedelta(hours=24)
@@ -556,10 +546,10 @@ def test_the_management_command_purges_expired_keys(capsys):
 @pytest.mark.django_db
 def test_a_key_past_its_expiry_but_not_yet_purged_is_a_new_key(v1, order):
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True, "items": one_backpack(order)}
-    post(v1, url, body, key="k")
+    post_json(v1, url, body, key="k")
     IdempotencyKey.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    again = post(v1, url, body, key="k")
+    again = post_json(v1, url, body, key="k")
 
     assert again.status_code == 200 and REPLAYED not in again
     assert Invoice.objects.count() == 2
@@ -572,7 +562,7 @@ def test_a_key_left_in_progress_by_a_dead_request_is_taken_over(v1, order, princ
     stale = in_progress(principal, "k", "POST", url, body)
     IdempotencyKey.objects.filter(pk=stale.pk).update(started_at=timezone.now() - timedelta(seconds=301))
 
-    response = post(v1, url, body, key="k")
+    response = post_json(v1, url, body, key="k")
 
     assert response.status_code == 200, response.content
     assert IdempotencyKey.objects.get().state == "completed"
@@ -590,7 +580,7 @@ def count_queries(call) -> tuple[object, list[str]]:
 
 @pytest.mark.django_db
 def test_without_the_header_the_layer_runs_no_query(v1, order):
-    response, queries = count_queries(lambda: post(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}))
+    response, queries = count_queries(lambda: post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True}))
 
     assert response.status_code == 200
     assert not [sql for sql in queries if "idempotencykey" in sql.lower()]
@@ -604,12 +594,12 @@ def test_the_header_adds_four_queries_and_a_replay_runs_six(v1, import_order, se
     settings.API_TOKEN_CACHE_SECONDS = 0  # every request reads its token: the counts compare like with like
     first_order, second_order = (import_order(load_seed_order("001"), increment_id=None) for _ in range(2))
 
-    plain, plain_queries = count_queries(lambda: post(v1, "/api2/invoice/create", {"order_id": first_order.pk}))
+    plain, plain_queries = count_queries(lambda: post_json(v1, "/api2/invoice/create", {"order_id": first_order.pk}))
     keyed, keyed_queries = count_queries(
-        lambda: post(v1, "/api2/invoice/create", {"order_id": second_order.pk}, key="k")
+        lambda: post_json(v1, "/api2/invoice/create", {"order_id": second_order.pk}, key="k")
     )
     replay, replay_queries = count_queries(
-        lambda: post(v1, "/api2/invoice/create", {"order_id": second_order.pk}, key="k")
+        lambda: post_json(v1, "/api2/invoice/create", {"order_id": second_order.pk}, key="k")
     )
 
     assert (plain.status_code, keyed.status_code, replay.status_code) == (201, 201, 201)

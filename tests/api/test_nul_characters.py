@@ -8,7 +8,6 @@ has none), a NUL in the path matches no route: 404, nothing written.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -17,14 +16,13 @@ from django.forms.models import model_to_dict
 from integrations.models import IdempotencyKey
 from notifications.models import EmailOutbox
 from payments.models import Payment, Transaction
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceComment, Order, OrderItem, OrderStatusHistory
 from sales.services import InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import V1, answer, post_json
 
 pytestmark = pytest.mark.django_db
 
-V1 = "/rest/default/V1"
 NUL_NAMED_IN_A_FIELD = 'Invalid value of "%value" provided for the %fieldName field.'
 
 
@@ -34,15 +32,6 @@ def v1_nul_error(field: str) -> dict:
 
 def api2_nul_error(where: str) -> dict:
     return {"error": f"Invalid {where}: a NUL character"}
-
-
-def post(client, url: str, body, key: str | None = None):
-    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
-    return client.post(url, dumps(body), content_type="application/json", **headers)
-
-
-def answer(response) -> tuple[int, object]:
-    return response.status_code, json.loads(response.content, parse_float=Decimal)
 
 
 @pytest.fixture
@@ -99,7 +88,7 @@ def test_v1_a_nul_character_in_a_body_field_is_400_and_writes_nothing(v1, order,
     invoice = invoice_order(order_id=order.pk, items=one_backpack_lines(order))  # the order can still be invoiced
     before = written()
 
-    response = post(v1, f"{V1}/{route.format(order=order.pk)}", body({"invoice": invoice.pk}))
+    response = post_json(v1, f"{V1}/{route.format(order=order.pk)}", body({"invoice": invoice.pk}))
 
     assert answer(response) == (400, v1_nul_error(field))
     assert written() == before
@@ -109,7 +98,7 @@ def test_v1_a_nul_character_in_a_body_field_is_400_and_writes_nothing(v1, order,
 def test_v1_a_nul_character_in_a_query_parameter_is_400_and_writes_nothing(v1, order, key):
     before = written()
 
-    response = post(v1, f"{V1}/order/{order.pk}/invoice?notify=%00", {"items": one_backpack(order)}, key=key)
+    response = post_json(v1, f"{V1}/order/{order.pk}/invoice?notify=%00", {"items": one_backpack(order)}, key=key)
 
     # Refused before the key is taken: a retry without the NUL runs.
     assert answer(response) == (400, v1_nul_error("notify"))
@@ -142,7 +131,7 @@ def test_v1_a_nul_character_in_a_path_segment_is_400_and_writes_nothing(v1, orde
 def test_v1_a_nul_character_in_a_writing_routes_id_is_no_route_and_writes_nothing(v1, order):
     before = written()
 
-    response = post(v1, f"{V1}/order/{order.pk}%00/invoice", {}, key="nul-path-1")
+    response = post_json(v1, f"{V1}/order/{order.pk}%00/invoice", {}, key="nul-path-1")
 
     assert answer(response) == (404, {"message": "Request does not match any route."})
     assert written() == before
@@ -153,7 +142,7 @@ def test_v1_a_nul_character_in_the_idempotency_key_is_400_and_writes_nothing(v1,
     body = {"items": one_backpack(order)} if route.endswith("invoice") else {"statusHistory": {"comment": "Called"}}
     before = written()
 
-    response = post(v1, f"{V1}/{route.format(order=order.pk)}", body, key="retry\x001")
+    response = post_json(v1, f"{V1}/{route.format(order=order.pk)}", body, key="retry\x001")
 
     # The key would be stored in a text column: a 500 before this check.
     assert answer(response) == (400, v1_nul_error("Idempotency-Key"))
@@ -189,7 +178,8 @@ def test_api2_a_nul_character_in_a_body_field_is_400_and_writes_nothing(v1, orde
     invoice = invoice_order(order_id=order.pk, items=one_backpack_lines(order))  # the order can still be invoiced
     before = written()
 
-    response = post(v1, url, body({"order": order.pk, "invoice": invoice.pk, "increment_id": invoice.increment_id}))
+    ids = {"order": order.pk, "invoice": invoice.pk, "increment_id": invoice.increment_id}
+    response = post_json(v1, url, body(ids))
 
     assert answer(response) == (400, api2_nul_error(where))
     assert written() == before
@@ -199,7 +189,7 @@ def test_api2_a_nul_character_in_a_body_field_is_400_and_writes_nothing(v1, orde
 def test_api2_a_nul_character_in_a_query_parameter_is_400_and_writes_nothing(v1, order, key):
     before = written()
 
-    response = post(v1, "/api2/invoice/create?source=erp%00", {"order_id": order.pk}, key=key)
+    response = post_json(v1, "/api2/invoice/create?source=erp%00", {"order_id": order.pk}, key=key)
 
     assert answer(response) == (400, api2_nul_error("source"))
     assert written() == before
@@ -216,7 +206,7 @@ def test_api2_a_nul_character_in_a_lookup_is_400(v1, order):
 def test_api2_a_nul_character_in_a_path_segment_is_no_route_and_writes_nothing(v1, order, path):
     before = written()
 
-    response = post(v1, path, {"order_id": order.pk}, key="nul-path-2")
+    response = post_json(v1, path, {"order_id": order.pk}, key="nul-path-2")
 
     assert response.status_code == 404
     assert written() == before
@@ -227,7 +217,7 @@ def test_api2_a_nul_character_in_the_idempotency_key_is_400_and_writes_nothing(v
     body = {"order_id": order.pk} if url.endswith("create") else {"invoice_id": invoice_order(order_id=order.pk).pk}
     before = written()
 
-    response = post(v1, url, body, key="retry\x002")
+    response = post_json(v1, url, body, key="retry\x002")
 
     # The key would be stored in a text column: a 500 before this check.
     assert answer(response) == (400, api2_nul_error("Idempotency-Key"))

@@ -8,15 +8,12 @@ while the first still runs is 409 with ``Retry-After: 1``; without the header no
 from __future__ import annotations
 
 import copy
-import json
 import urllib.error
 import urllib.request
-from decimal import Decimal
 
 import pytest
 
 from integrations.models import IdempotencyKey
-from integrations.services import admin_token_create
 from payments.models import Payment
 from sales.api.json import dumps
 from sales.models import Order, OrderItem
@@ -29,10 +26,10 @@ from tests.api.test_idempotency import (
     in_progress,
 )
 from tests.conftest import load_seed_order
+from tests.factories import superuser_token
+from tests.helpers import V1, parse, send_json
 
-V1 = "/rest/default/V1"
 IMPORT_ROUTES = [("POST", f"{V1}/orders"), ("PUT", f"{V1}/orders/create")]
-PASSWORD = "s3cret-Passw0rd"
 
 
 def an_order() -> dict:
@@ -40,15 +37,6 @@ def an_order() -> dict:
     entity = copy.deepcopy(load_seed_order("000")["entity"])
     del entity["increment_id"]
     return {"entity": entity}
-
-
-def send(client, method: str, url: str, body, key: str | None = None):
-    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
-    return client.generic(method, url, dumps(body), content_type="application/json", **headers)
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
 
 
 @pytest.fixture
@@ -61,8 +49,8 @@ def principal(staff_user) -> str:
 def test_a_repeated_import_replays_the_first_answer_and_stores_one_order(v1, method, url):
     body = an_order()
 
-    first = send(v1, method, url, body, key="import-1")
-    repeat = send(v1, method, url, body, key="import-1")
+    first = send_json(v1, method, url, body, key="import-1")
+    repeat = send_json(v1, method, url, body, key="import-1")
 
     assert first.status_code == 200, first.content
     assert REPLAYED not in first
@@ -77,11 +65,11 @@ def test_a_repeated_import_replays_the_first_answer_and_stores_one_order(v1, met
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "url"), IMPORT_ROUTES)
 def test_the_same_key_with_another_order_is_422_and_stores_nothing(v1, method, url):
-    assert send(v1, method, url, an_order(), key="import-1").status_code == 200
+    assert send_json(v1, method, url, an_order(), key="import-1").status_code == 200
     other = an_order()
     other["entity"]["customer_email"] = "someone.else@example.com"
 
-    response = send(v1, method, url, other, key="import-1")
+    response = send_json(v1, method, url, other, key="import-1")
 
     assert (response.status_code, parse(response)) == (422, V1_REUSED)
     assert Order.objects.count() == 1
@@ -90,9 +78,9 @@ def test_the_same_key_with_another_order_is_422_and_stores_nothing(v1, method, u
 @pytest.mark.django_db
 def test_the_same_key_on_the_other_import_route_is_422(v1):
     body = an_order()
-    assert send(v1, "POST", f"{V1}/orders", body, key="import-1").status_code == 200
+    assert send_json(v1, "POST", f"{V1}/orders", body, key="import-1").status_code == 200
 
-    response = send(v1, "PUT", f"{V1}/orders/create", body, key="import-1")
+    response = send_json(v1, "PUT", f"{V1}/orders/create", body, key="import-1")
 
     assert (response.status_code, parse(response)) == (422, V1_REUSED)
     assert Order.objects.count() == 1
@@ -104,7 +92,7 @@ def test_a_repeated_import_while_the_first_runs_is_409_retry_after_1(v1, princip
     body = an_order()
     in_progress(principal, "import-1", method, url, body)
 
-    response = send(v1, method, url, body, key="import-1")
+    response = send_json(v1, method, url, body, key="import-1")
 
     assert (response.status_code, parse(response)) == (409, V1_IN_PROGRESS)
     assert response["Retry-After"] == "1"
@@ -117,9 +105,9 @@ def test_a_refused_import_is_replayed_as_refused(v1, settings):
     settings.ORDER_MAX_ITEMS = 1
     body = an_order()
 
-    first = send(v1, "POST", f"{V1}/orders", body, key="import-1")
+    first = send_json(v1, "POST", f"{V1}/orders", body, key="import-1")
     settings.ORDER_MAX_ITEMS = 1000
-    repeat = send(v1, "POST", f"{V1}/orders", body, key="import-1")
+    repeat = send_json(v1, "POST", f"{V1}/orders", body, key="import-1")
 
     assert first.status_code == 400, first.content
     assert (repeat.status_code, repeat.content, repeat[REPLAYED]) == (400, first.content, "true")
@@ -130,7 +118,7 @@ def test_a_refused_import_is_replayed_as_refused(v1, settings):
 def test_without_a_key_two_imports_store_two_orders_as_before(v1):
     body = an_order()
 
-    first, second = send(v1, "POST", f"{V1}/orders", body), send(v1, "POST", f"{V1}/orders", body)
+    first, second = send_json(v1, "POST", f"{V1}/orders", body), send_json(v1, "POST", f"{V1}/orders", body)
 
     assert (first.status_code, second.status_code) == (200, 200)
     assert Order.objects.count() == 2
@@ -153,9 +141,8 @@ def http_send(method: str, url: str, token: str, body, key: str) -> tuple[int, b
 
 
 @pytest.fixture
-def live_token(default_store, django_user_model) -> str:
-    django_user_model.objects.create_user("import-admin", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="import-admin", password=PASSWORD)
+def live_token(default_store) -> str:
+    return superuser_token()
 
 
 @pytest.mark.postgres

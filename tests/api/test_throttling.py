@@ -39,6 +39,7 @@ from sales.api.v1.base import MagentoView
 from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
 from sales.api.v1.errors import exception_handler as v1_exception_handler
 from sales.api.v1.views import AdminTokenView
+from tests.helpers import bearer
 
 PASSWORD = "s3cret-Passw0rd"
 NOW = 1_000_000.0  # 16666 whole minutes and 40 s: 20 s left in this minute's window
@@ -104,10 +105,6 @@ def own_cache_and_clock(settings, monkeypatch):
 def staff_token(django_user_model, username: str) -> str:
     django_user_model.objects.create_user(username, password=PASSWORD, is_staff=True, is_superuser=True)
     return admin_token_create(username=username, password=PASSWORD)
-
-
-def bearer(token: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 @pytest.mark.django_db

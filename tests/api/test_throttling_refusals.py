@@ -13,6 +13,7 @@ from sales.api.throttling import WindowRateThrottle
 from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
 from sales.api.v1.errors import UNAUTHORIZED
 from tests.api.test_throttling import NOW, own_cache_and_clock  # noqa: F401 - the autouse fixture, shared
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +32,6 @@ DOORS = pytest.mark.parametrize(
 @pytest.fixture(autouse=True)
 def store(default_store):
     """The store the doors' routes need; the cache and the clock come from ``own_cache_and_clock``."""
-
-
-def bearer(token: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 @DOORS

@@ -9,16 +9,16 @@ from integrations.models import AccessToken, SignInFailureLog
 from notifications.models import EmailOutbox
 from payments.gateways.sandbox import SandboxGateway
 from sales.models import Invoice, InvoiceComment, InvoiceState, OrderItem
-from sales.services import CaptureCase, invoice_order
-from tests.conftest import load_seed_order
-from tests.payments.conftest import sandbox_ledger, seed_entity  # noqa: F401 - a fresh sandbox per test
+from sales.services import CaptureCase
+from tests.factories import InvoiceFactory, OrderFactory, StaffUserFactory
+from tests.payments.conftest import sandbox_ledger  # noqa: F401 - a fresh sandbox per test
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_user(django_user_model):
-    return django_user_model.objects.create_superuser("clerk", "clerk@example.com", "clerk-Passw0rd!")
+def admin_user(db):
+    return StaffUserFactory(superuser=True, username="clerk")
 
 
 @pytest.fixture
@@ -28,19 +28,18 @@ def clerk(client, admin_user):
 
 
 @pytest.fixture
-def paid_invoice(import_order):
-    return invoice_order(order_id=import_order(load_seed_order("000")).pk)
+def paid_invoice(db):
+    return InvoiceFactory()
 
 
 @pytest.fixture
-def pending_invoice(import_order):
-    return invoice_order(order_id=import_order(load_seed_order("000")).pk, capture_case=CaptureCase.NOT_CAPTURE)
+def pending_invoice(db):
+    return InvoiceFactory(capture_case=CaptureCase.NOT_CAPTURE)
 
 
 @pytest.fixture
-def online_invoice(import_order):
-    order = import_order(seed_entity(method="sandbox"))
-    return invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
+def online_invoice(db):
+    return InvoiceFactory(order__gateway_paid=True, capture_case=CaptureCase.ONLINE)
 
 
 def the_entry() -> AuditEntry:
@@ -139,12 +138,13 @@ def test_a_refused_operation_is_recorded_as_refused_with_the_services_message(cl
 
 @pytest.mark.django_db(transaction=True)
 def test_a_declined_capture_is_recorded_as_failed_and_its_entry_outlives_the_rollback(
-    client, django_user_model, import_order
+    client, default_store
 ):
     # given a Pending invoice of an order whose gateway declines captures (real transactions: no test wrapper)
-    client.force_login(django_user_model.objects.create_superuser("clerk", "c@example.com", "clerk-Passw0rd!"))
-    order = import_order(seed_entity(method="sandbox", outcome="decline"))
-    invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
+    client.force_login(StaffUserFactory(superuser=True))
+    invoice = InvoiceFactory(
+        order__gateway_paid=True, order__sandbox_outcome="decline", capture_case=CaptureCase.NOT_CAPTURE
+    )
 
     # when staff confirm the capture
     response = client.post(f"/admin/sales/invoice/{invoice.pk}/capture/", follow=True)
@@ -158,11 +158,9 @@ def test_a_declined_capture_is_recorded_as_failed_and_its_entry_outlives_the_rol
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unexpected_gateway_error_is_recorded_as_failed_before_the_500(client, django_user_model, import_order,
-                                                                           monkeypatch):  # fmt: skip
-    client.force_login(django_user_model.objects.create_superuser("clerk", "c@example.com", "clerk-Passw0rd!"))
-    order = import_order(seed_entity(method="sandbox"))
-    invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
+def test_an_unexpected_gateway_error_is_recorded_as_failed_before_the_500(client, default_store, monkeypatch):
+    client.force_login(StaffUserFactory(superuser=True))
+    invoice = InvoiceFactory(order__gateway_paid=True, capture_case=CaptureCase.NOT_CAPTURE)
     monkeypatch.setattr(SandboxGateway, "capture", lambda self, request: 1 / 0)  # the edge: a gateway library
     client.raise_request_exception = False
 
@@ -176,8 +174,8 @@ def test_an_unexpected_gateway_error_is_recorded_as_failed_before_the_500(client
 # -- invoice create, e-mail, comments ------------------------------------------------------------------
 
 
-def test_new_invoice_on_the_order_page_records_the_invoice_it_created(clerk, import_order):
-    order = import_order(load_seed_order("000"))
+def test_new_invoice_on_the_order_page_records_the_invoice_it_created(clerk):
+    order = OrderFactory(bundle=True)
     data = {f"qty_{item.pk}": str(item.qty_ordered) for item in OrderItem.objects.filter(order=order)}
 
     clerk.post(f"/admin/sales/order/{order.pk}/invoice/", data)
@@ -188,8 +186,8 @@ def test_new_invoice_on_the_order_page_records_the_invoice_it_created(clerk, imp
     assert about(entry, invoice) and entry.detail == f"order #{order.increment_id}, Capture Offline"
 
 
-def test_a_refused_new_invoice_is_recorded_against_the_order(clerk, import_order):
-    order = import_order(load_seed_order("000"))
+def test_a_refused_new_invoice_is_recorded_against_the_order(clerk):
+    order = OrderFactory()
     data = {f"qty_{item.pk}": "0" for item in OrderItem.objects.filter(order=order)}
 
     clerk.post(f"/admin/sales/order/{order.pk}/invoice/", data)

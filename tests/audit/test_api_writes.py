@@ -13,11 +13,10 @@ from sales.api.throttling import spent_budgets
 from sales.models import Invoice, InvoiceState, Order
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
-from tests.payments.conftest import parse, post_json, sandbox_ledger, seed_entity  # noqa: F401 - fresh sandbox
+from tests.helpers import V1, parse, post_json
+from tests.payments.conftest import sandbox_ledger, seed_entity  # noqa: F401 - fresh sandbox
 
 pytestmark = pytest.mark.django_db
-
-V1 = "/rest/default/V1"
 
 
 def the_entry() -> AuditEntry:

@@ -13,8 +13,8 @@ from django.utils import timezone
 from audit.models import AuditAction, AuditChannel, AuditEntry, AuditOutcome
 from audit.services import audit_record
 from sales.models import Invoice, Order
-from sales.services import CaptureCase, invoice_order
-from tests.conftest import load_seed_order
+from sales.services import CaptureCase
+from tests.factories import InvoiceFactory, StaffUserFactory, add_permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +22,14 @@ LOG = "/admin/audit/auditentry/"
 
 
 @pytest.fixture
-def clerk(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("clerk", "clerk@example.com", "clerk-Passw0rd!"))
+def clerk(client, db):
+    client.force_login(StaffUserFactory(superuser=True, username="clerk"))
     return client
 
 
 @pytest.fixture
-def pending_invoice(import_order):
-    return invoice_order(order_id=import_order(load_seed_order("000")).pk, capture_case=CaptureCase.NOT_CAPTURE)
+def pending_invoice(db):
+    return InvoiceFactory(order__configurable=True, capture_case=CaptureCase.NOT_CAPTURE)
 
 
 def history_rows(page: str) -> list[list[str]]:
@@ -86,8 +86,8 @@ def test_an_object_without_entries_keeps_djangos_empty_history_message(clerk, pe
 
 
 @pytest.fixture
-def entries(pending_invoice, django_user_model):
-    erp = django_user_model.objects.create_user("erp", password="erp-Passw0rd!")
+def entries(pending_invoice):
+    erp = StaffUserFactory(username="erp", is_staff=False)
     common = {"model": Invoice, "object_id": pending_invoice.pk, "object_repr": f"#{pending_invoice.increment_id}"}
     audit_record(action=AuditAction.INVOICE_CAPTURE, channel=AuditChannel.ADMIN, outcome=AuditOutcome.FAILED,
                  error_message="Card declined", **common)  # fmt: skip
@@ -154,12 +154,12 @@ def test_the_log_page_allows_no_add_change_or_delete_even_to_a_superuser(clerk, 
     assert "delete_selected" not in page and f"{LOG}add/" not in page
 
 
-def test_the_log_page_needs_the_view_permission(client, django_user_model, entries):
-    staff = django_user_model.objects.create_user("staff", password="staff-Passw0rd!", is_staff=True)
+def test_the_log_page_needs_the_view_permission(client, entries):
+    staff = StaffUserFactory()
     client.force_login(staff)
     assert client.get(LOG).status_code == 403
 
-    staff.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
+    add_permissions(staff, "audit.view_auditentry")
 
     assert client.get(LOG).status_code == 200
     assert not Permission.objects.filter(content_type__app_label="audit").exclude(codename="view_auditentry").exists()

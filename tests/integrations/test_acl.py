@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from integrations.acl import (
@@ -16,23 +15,22 @@ from integrations.acl import (
 )
 from integrations.models import AccessToken, SignInFailureLog, is_integration
 from integrations.services import integration_token_create
+from tests.factories import StaffUserFactory, add_permissions
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "acl-Passw0rd!"
 ADD_URL = "/admin/integrations/accesstoken/add/"
 
 
 def grant(user, *names: str):
-    for name in names:
-        app_label, codename = name.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    add_permissions(user, *names)
     return type(user).objects.get(pk=user.pk)  # a fresh object: Django caches permissions per instance
 
 
 @pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user("clerk", password=PASSWORD, is_staff=True)
+def staff(db):
+    return StaffUserFactory(username="clerk")
 
 
 def token(kind=AccessToken.Kind.ADMIN, resources=()):
@@ -122,8 +120,8 @@ def test_an_admin_token_acts_with_its_users_permissions(staff):
     assert not acl_allows(user=staff, token=token(), resources=["Magento_Sales::capture", "Magento_Sales::invoice"])
 
 
-def test_a_superuser_has_every_resource_even_unknown_ones(django_user_model):
-    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+def test_a_superuser_has_every_resource_even_unknown_ones():
+    root = StaffUserFactory(superuser=True)
 
     assert acl_allows(user=root, token=token(), resources=["Magento_Sales::capture", "Vendor_Module::unknown"])
 
@@ -134,8 +132,8 @@ def test_an_unknown_resource_is_refused_to_everyone_but_superusers(staff):
     assert not acl_allows(user=staff, token=token(), resources=["Vendor_Module::unknown"])
 
 
-def test_an_integration_token_needs_its_scope_and_its_users_permission(django_user_model):
-    erp = grant(django_user_model.objects.create_user("erp"), "sales.invoice_order")
+def test_an_integration_token_needs_its_scope_and_its_users_permission():
+    erp = StaffUserFactory(is_staff=False, permissions=["sales.invoice_order"])
 
     assert acl_allows(
         user=erp, token=token("integration", ["Magento_Sales::invoice"]), resources=["Magento_Sales::invoice"]
@@ -148,8 +146,8 @@ def test_an_integration_token_needs_its_scope_and_its_users_permission(django_us
     )
 
 
-def test_a_superusers_integration_token_is_still_limited_to_its_scope(django_user_model):
-    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+def test_a_superusers_integration_token_is_still_limited_to_its_scope():
+    root = StaffUserFactory(superuser=True)
     scoped = token("integration", ["Magento_Sales::sales_invoice"])
 
     assert acl_allows(user=root, token=scoped, resources=["Magento_Sales::sales_invoice"])
@@ -161,11 +159,8 @@ def test_anonymous_routes_are_open_and_routes_without_resources_are_closed(staff
     assert not acl_allows(user=staff, token=None, resources=[])
 
 
-def test_the_resources_of_a_user_follow_their_groups(staff):
-    from django.contrib.auth.models import Group
-
-    staff.groups.add(Group.objects.get(name="Sales viewer"))
-    staff = type(staff).objects.get(pk=staff.pk)
+def test_the_resources_of_a_user_follow_their_groups():
+    staff = StaffUserFactory(groups=["Sales viewer"])
 
     resources = set(acl_resources_of_user(staff))
 
@@ -194,8 +189,8 @@ def test_the_issue_form_offers_a_checkbox_per_resource(admin_client):
     assert 'type="checkbox"' in page
 
 
-def test_a_token_needs_at_least_one_resource(admin_client, django_user_model):
-    erp = django_user_model.objects.create_user("erp")
+def test_a_token_needs_at_least_one_resource(admin_client):
+    erp = StaffUserFactory(username="erp", is_staff=False)
 
     response = admin_client.post(ADD_URL, {"user": erp.pk, "name": "ERP"})
 
@@ -203,9 +198,9 @@ def test_a_token_needs_at_least_one_resource(admin_client, django_user_model):
     assert not AccessToken.objects.exists()
 
 
-def test_staff_can_only_hand_out_resources_they_hold(client, staff, django_user_model):
+def test_staff_can_only_hand_out_resources_they_hold(client, staff):
     staff = grant(staff, "integrations.add_accesstoken", "integrations.view_accesstoken", "sales.view_invoice")
-    erp = django_user_model.objects.create_user("erp")
+    erp = StaffUserFactory(username="erp", is_staff=False)
     client.login(username="clerk", password=PASSWORD)
 
     page = client.get(ADD_URL).content.decode()
@@ -218,8 +213,8 @@ def test_staff_can_only_hand_out_resources_they_hold(client, staff, django_user_
     assert AccessToken.objects.get().acl_resources == ["Magento_Sales::sales_invoice"]
 
 
-def test_issuing_warns_when_the_user_lacks_a_resources_permission(admin_client, django_user_model):
-    erp = django_user_model.objects.create_user("erp")
+def test_issuing_warns_when_the_user_lacks_a_resources_permission(admin_client):
+    erp = StaffUserFactory(username="erp", is_staff=False)
 
     response = admin_client.post(
         ADD_URL, {"user": erp.pk, "name": "ERP", "acl_resources": ["Magento_Sales::invoice"]}, follow=True

@@ -18,7 +18,7 @@ from django.utils import timezone
 from integrations.exceptions import InvalidCredentials, SignInLocked
 from integrations.models import AccessToken, SignInFailureLog
 from integrations.services import admin_token_create
-from sales.api.json import dumps
+from tests.helpers import post_json
 
 USERNAME, PASSWORD = "integration-admin", "s3cret-Passw0rd"  # the staff_user fixture's credentials
 TOKEN_URL = "/rest/V1/integration/admin/token"
@@ -29,7 +29,7 @@ SIGN_IN_FAILED = {
 
 
 def request_token(client, username: str, password: str):
-    return client.post(TOKEN_URL, dumps({"username": username, "password": password}), content_type="application/json")
+    return post_json(client, TOKEN_URL, {"username": username, "password": password})
 
 
 def fail(client, times: int, username: str = USERNAME) -> None:

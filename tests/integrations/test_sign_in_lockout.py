@@ -16,8 +16,8 @@ from django.utils import timezone
 from integrations.exceptions import InvalidCredentials
 from integrations.models import AccessToken, SignInFailureLog
 from sales.admin.login import TOO_MANY_ATTEMPTS
-from sales.api.json import dumps
 from sales.api.throttling import WindowRateThrottle, quota_leases, spent_budgets
+from tests.helpers import post_json
 
 USERNAME, PASSWORD = "integration-admin", "s3cret-Passw0rd"  # the staff_user fixture's credentials
 LOGIN_URL, TOKEN_URL = "/admin/login/", "/rest/V1/integration/admin/token"
@@ -58,8 +58,7 @@ def fail_admin_login(client, times: int) -> None:
 
 
 def request_token(client, password: str):
-    body = dumps({"username": USERNAME, "password": password})
-    return client.post(TOKEN_URL, body, content_type="application/json")
+    return post_json(client, TOKEN_URL, {"username": USERNAME, "password": password})
 
 
 def fail_token_requests(client, times: int) -> None:

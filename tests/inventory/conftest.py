@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
-from sales.api.json import dumps
 from tests.conftest import load_seed_order
+from tests.factories import OrderEntityFactory
+from tests.factories import line as factory_line
+from tests.helpers import V1, parse, post_json
 
-BASE = "/rest/default/V1"
 NOT_ENOUGH = "Not all of your products are available in the requested quantity."
 
 
@@ -34,31 +34,15 @@ def add_source(code: str, *, stock_id: int = 1, priority: int, enabled: bool = T
 
 
 def line(sku: str, product_type: str = "virtual", qty=1, price="10", **extra) -> dict:
-    """An order row without discount or tax."""
+    """An order row without discount or tax (``dummy=True``: no money in the header totals)."""
     price = Decimal(price)
-    row = price * Decimal(qty)
-    data = {
-        "sku": sku, "name": sku, "product_type": product_type, "qty_ordered": Decimal(qty),
-        "price": price, "original_price": price, "price_incl_tax": price, "row_total": row, "row_total_incl_tax": row,
-        "discount_amount": Decimal(0), "tax_amount": Decimal(0),
-        "is_virtual": 1 if product_type in ("virtual", "downloadable") else 0,
-    }  # fmt: skip
-    data.update(extra)
-    return data
+    fields = {"original_price": price, "price_incl_tax": price, "row_total_incl_tax": price * Decimal(qty)}
+    return factory_line(sku, qty, price, product_type=product_type, tax=0, discount=0, **{**fields, **extra})
 
 
 def order_entity(*lines: dict, **header) -> dict:
-    """Seed 001's customer, addresses and payment with these rows; the totals add up (no shipping)."""
-    seed = load_seed_order("001")["entity"]
-    entity = {key: value for key, value in seed.items() if key not in ("increment_id", "items")}
-    priced = [row for row in lines if row.get("row_total") is not None]
-    subtotal = sum((row["row_total"] for row in priced if not row.get("dummy")), Decimal(0))
-    for name, amount in {"subtotal": subtotal, "subtotal_incl_tax": subtotal, "discount_amount": 0, "tax_amount": 0,
-                         "shipping_amount": 0, "shipping_incl_tax": 0, "grand_total": subtotal}.items():  # fmt: skip
-        entity[name] = entity[f"base_{name}"] = Decimal(amount)
-    entity["items"] = [{key: value for key, value in row.items() if key != "dummy"} for row in lines]
-    entity.update(header)
-    return entity
+    """An order of these rows, no shipping charged; the factory sums the totals from the priced rows."""
+    return OrderEntityFactory(lines=list(lines), shipping=0, **header)
 
 
 def seed_001_with_vp1() -> dict:
@@ -78,25 +62,17 @@ def seed_001_with_vp1() -> dict:
 # -- /V1 ----------------------------------------------------------------------------------------------------
 
 
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
-
-
-def post_json(client, url: str, body):
-    return client.post(url, data=dumps(body), content_type="application/json")
-
-
 def set_source_items(v1, *entries: tuple) -> None:
     """``POST /V1/inventory/source-items`` with (sku, source_code, quantity[, status]) entries."""
     items = [{"sku": sku, "source_code": code, "quantity": qty, "status": rest[0] if rest else 1}
              for sku, code, qty, *rest in entries]  # fmt: skip
-    response = post_json(v1, f"{BASE}/inventory/source-items", {"sourceItems": items})
+    response = post_json(v1, f"{V1}/inventory/source-items", {"sourceItems": items})
     assert response.status_code == 200, response.content
     assert parse(response) == []
 
 
 def salable_qty(v1, sku: str, stock_id: int = 1) -> Decimal:
-    response = v1.get(f"{BASE}/inventory/get-product-salable-quantity/{sku}/{stock_id}")
+    response = v1.get(f"{V1}/inventory/get-product-salable-quantity/{sku}/{stock_id}")
     assert response.status_code == 200, response.content
     return parse(response)
 
@@ -104,7 +80,7 @@ def salable_qty(v1, sku: str, stock_id: int = 1) -> Decimal:
 def quantity_per_source(v1, sku: str) -> dict[str, Decimal]:
     """``GET /V1/inventory/source-items`` filtered on the SKU: {source_code: quantity}."""
     response = v1.get(
-        f"{BASE}/inventory/source-items",
+        f"{V1}/inventory/source-items",
         {"searchCriteria[filter_groups][0][filters][0][field]": "sku",
          "searchCriteria[filter_groups][0][filters][0][value]": sku},
     )  # fmt: skip
@@ -113,13 +89,13 @@ def quantity_per_source(v1, sku: str) -> dict[str, Decimal]:
 
 
 def import_order_v1(v1, entity: dict) -> dict:
-    response = post_json(v1, f"{BASE}/orders", {"entity": entity})
+    response = post_json(v1, f"{V1}/orders", {"entity": entity})
     assert response.status_code == 200, response.content
     return parse(response)
 
 
 def invoice_v1(v1, order_id: int, body: dict | None = None):
-    return post_json(v1, f"{BASE}/order/{order_id}/invoice", body if body is not None else {"capture": True})
+    return post_json(v1, f"{V1}/order/{order_id}/invoice", body if body is not None else {"capture": True})
 
 
 def source_quantity(sku: str, source_code: str = "default") -> Decimal:

@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from inventory.models import Reservation, SourceItem, StockItemConfiguration
 from inventory.services import SourceItemData, source_items_save
 from sales.services import invoice_order
+from tests.factories import staff_client
 from tests.inventory.conftest import add_source, line, order_entity, seed_001_with_vp1
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "staff-Passw0rd!"
 PAGES = ["/admin/inventory/stockitemconfiguration/", "/admin/inventory/sourceitem/", "/admin/inventory/source/",
          "/admin/inventory/stock/", "/admin/inventory/reservation/"]  # fmt: skip
 
@@ -38,12 +38,6 @@ def inventory_groups(db):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(Permission.objects.filter(content_type__app_label="inventory", codename__in=codenames))
 
-
-def staff_client(client, django_user_model, *groups: str):
-    user = django_user_model.objects.create_user("stock-keeper", password=PASSWORD, is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    client.login(username="stock-keeper", password=PASSWORD)
-    return client
 
 
 def test_products_show_quantity_per_source_and_salable_quantity_after_seed_001s_invoice(
@@ -138,9 +132,9 @@ def test_the_default_stock_and_sources_cannot_be_deleted(admin_client, default_s
     assert admin_client.post("/admin/inventory/source/default/delete/").status_code == 403
 
 
-def test_an_inventory_viewer_sees_the_lists_and_changes_nothing(client, django_user_model, default_stock):
+def test_an_inventory_viewer_sees_the_lists_and_changes_nothing(client, default_stock):
     stock(("vp1", "default", 1))
-    viewer = staff_client(client, django_user_model, "Inventory viewer")
+    viewer = staff_client(client, "Inventory viewer")
 
     for url in PAGES:
         assert viewer.get(url).status_code == 200, url
@@ -151,15 +145,15 @@ def test_an_inventory_viewer_sees_the_lists_and_changes_nothing(client, django_u
     assert item.quantity == Decimal(1)
 
 
-def test_staff_without_an_inventory_group_cannot_open_the_inventory(client, django_user_model, default_stock):
-    nobody = staff_client(client, django_user_model)
+def test_staff_without_an_inventory_group_cannot_open_the_inventory(client, default_stock):
+    nobody = staff_client(client)
     for url in PAGES:
         assert nobody.get(url).status_code == 403, url
 
 
-def test_an_inventory_manager_can_set_a_quantity(client, django_user_model, default_stock):
+def test_an_inventory_manager_can_set_a_quantity(client, default_stock):
     stock(("vp1", "default", 1))
-    manager = staff_client(client, django_user_model, "Inventory manager")
+    manager = staff_client(client, "Inventory manager")
     item = SourceItem.objects.get()
 
     response = manager.post(f"/admin/inventory/sourceitem/{item.pk}/change/", {"quantity": "99", "status": "1"})

@@ -15,20 +15,17 @@ from inventory.models import Reservation, SourceItem, SourceItemStatus, StockSou
 from inventory.services import SourceItemData, source_items_save
 from sales.models import Invoice
 from tests.api.v1.test_invoice_concurrency import parse, post_all_at_once
+from tests.factories import superuser_token
 from tests.inventory.conftest import NOT_ENOUGH, add_source, line, order_entity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "s3cret-Passw0rd"
 
 
 @pytest.fixture
-def bearer_token(default_store, default_stock, django_user_model) -> str:
+def bearer_token(default_store, default_stock) -> str:
     """A superuser's admin token (``transaction=True`` flushes users, stocks and sources between tests)."""
-    from integrations.services import admin_token_create
-
-    django_user_model.objects.create_user("inventory-race", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="inventory-race", password=PASSWORD)
+    return superuser_token()
 
 
 def stock(*entries: tuple) -> None:

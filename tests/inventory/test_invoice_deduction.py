@@ -13,6 +13,7 @@ from inventory.services import InvoicedItem, SourceItemData, invoiced_qty, sourc
 from sales.errors import DomainError
 from sales.models import Invoice, OrderItem
 from sales.services import InvoiceLineRequest, invoice_order
+from tests.helpers import parse, post_json
 from tests.inventory.conftest import (
     NOT_ENOUGH,
     add_source,
@@ -20,8 +21,6 @@ from tests.inventory.conftest import (
     invoice_v1,
     line,
     order_entity,
-    parse,
-    post_json,
     source_quantity,
 )
 

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import Reservation
+from tests.helpers import parse
 from tests.inventory.conftest import (
     add_source,
     import_order_v1,
     invoice_v1,
-    parse,
     quantity_per_source,
     salable_qty,
     seed_001_with_vp1,

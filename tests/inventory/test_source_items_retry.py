@@ -22,7 +22,8 @@ from inventory.services import SourceItemData
 from sales.errors import ConflictError, DomainError, InputError, NoSuchEntityError
 from sales.locking import TRANSIENT_CONFLICT
 from sales.stock import inventory_errors_as_domain_errors, source_items_save
-from tests.inventory.conftest import BASE, parse, post_json, source_quantity
+from tests.helpers import V1, parse, post_json
+from tests.inventory.conftest import source_quantity
 from tests.sales.test_retries import DEADLOCK, SERIALIZATION_FAILURE, UNIQUE_VIOLATION, database_error, raise_transient
 
 # Real transactions: retry_transient re-runs only a save that owns its transaction (not inside a test's atomic).
@@ -96,11 +97,11 @@ def test_a_source_item_save_failing_otherwise_is_not_re_run(monkeypatch, default
 def test_post_source_items_is_re_run_and_answers_409_when_it_keeps_losing(monkeypatch, v1, default_stock):
     body = {"sourceItems": [{"sku": "vp1", "source_code": "default", "quantity": 4, "status": 1}]}
     calls = upsert_that_loses(monkeypatch, times=1)
-    assert post_json(v1, f"{BASE}/inventory/source-items", body).status_code == 200
+    assert post_json(v1, f"{V1}/inventory/source-items", body).status_code == 200
     assert (len(calls), source_quantity("vp1")) == (2, Decimal(4))
 
     calls = upsert_that_loses(monkeypatch, times=99)
-    response = post_json(v1, f"{BASE}/inventory/source-items", dict(body, sourceItems=[dict(body["sourceItems"][0],
+    response = post_json(v1, f"{V1}/inventory/source-items", dict(body, sourceItems=[dict(body["sourceItems"][0],
                                                                                           quantity=9)]))  # fmt: skip
 
     assert (response.status_code, parse(response)) == (409, {"message": TRANSIENT_CONFLICT})

@@ -9,11 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.models import SourceItem, SourceItemStatus, StockItemConfiguration
+from tests.helpers import V1, parse, post_json
 from tests.inventory.conftest import (
-    BASE,
     add_source,
-    parse,
-    post_json,
     quantity_per_source,
     salable_qty,
     set_source_items,
@@ -43,7 +41,7 @@ def criteria(*filters: tuple, **extra) -> dict:
 
 
 def post_source_items(v1, items):
-    return post_json(v1, f"{BASE}/inventory/source-items", {"sourceItems": items})
+    return post_json(v1, f"{V1}/inventory/source-items", {"sourceItems": items})
 
 
 # -- ACL ---------------------------------------------------------------------------------------------------------
@@ -62,7 +60,7 @@ def post_source_items(v1, items):
     ],
 )
 def test_each_route_answers_401_naming_magentos_acl_resource_without_a_token(api_client, method, path, resource):
-    response = getattr(api_client, method)(f"{BASE}/{path}")
+    response = getattr(api_client, method)(f"{V1}/{path}")
 
     assert response.status_code == 401
     assert parse(response) == {"message": UNAUTHORIZED, "parameters": {"resources": resource}}
@@ -72,7 +70,7 @@ def test_each_route_answers_401_naming_magentos_acl_resource_without_a_token(api
 
 
 def test_get_sources_without_search_criteria_lists_every_source_as_magento_does(v1, default_stock):
-    response = v1.get(f"{BASE}/inventory/sources")
+    response = v1.get(f"{V1}/inventory/sources")
 
     assert response.status_code == 200
     assert parse(response) == {"items": [DEFAULT_SOURCE], "search_criteria": {"filter_groups": []}, "total_count": 1}
@@ -82,7 +80,7 @@ def test_get_sources_filters_and_pages_with_search_criteria(v1, default_stock):
     add_source("east", priority=2)
     add_source("west", priority=3, enabled=False)
 
-    enabled = parse(v1.get(f"{BASE}/inventory/sources", criteria(("enabled", "1"), pageSize=1, currentPage=2)))
+    enabled = parse(v1.get(f"{V1}/inventory/sources", criteria(("enabled", "1"), pageSize=1, currentPage=2)))
 
     assert [source["source_code"] for source in enabled["items"]] == ["east"]
     assert enabled["total_count"] == 2
@@ -90,9 +88,9 @@ def test_get_sources_filters_and_pages_with_search_criteria(v1, default_stock):
 
 
 def test_get_one_source_and_an_unknown_one(v1, default_stock):
-    assert parse(v1.get(f"{BASE}/inventory/sources/default")) == DEFAULT_SOURCE
+    assert parse(v1.get(f"{V1}/inventory/sources/default")) == DEFAULT_SOURCE
 
-    missing = v1.get(f"{BASE}/inventory/sources/nowhere")
+    missing = v1.get(f"{V1}/inventory/sources/nowhere")
     assert missing.status_code == 404
     assert parse(missing) == {
         "message": 'Source with code "%value" does not exist.',
@@ -103,13 +101,13 @@ def test_get_one_source_and_an_unknown_one(v1, default_stock):
 def test_stocks_their_links_and_sources_by_priority(v1, default_stock):
     add_source("east", priority=0)
 
-    assert parse(v1.get(f"{BASE}/inventory/stocks"))["items"] == [{"stock_id": 1, "name": "Default Stock"}]
-    assert parse(v1.get(f"{BASE}/inventory/stocks/1")) == {"stock_id": 1, "name": "Default Stock"}
-    assert v1.get(f"{BASE}/inventory/stocks/9").status_code == 404
-    links = parse(v1.get(f"{BASE}/inventory/stock-source-links", criteria(("stock_id", "1"))))
+    assert parse(v1.get(f"{V1}/inventory/stocks"))["items"] == [{"stock_id": 1, "name": "Default Stock"}]
+    assert parse(v1.get(f"{V1}/inventory/stocks/1")) == {"stock_id": 1, "name": "Default Stock"}
+    assert v1.get(f"{V1}/inventory/stocks/9").status_code == 404
+    links = parse(v1.get(f"{V1}/inventory/stock-source-links", criteria(("stock_id", "1"))))
     assert links["items"] == [{"stock_id": 1, "source_code": "default", "priority": 1},
                               {"stock_id": 1, "source_code": "east", "priority": 0}]  # fmt: skip
-    ordered = parse(v1.get(f"{BASE}/inventory/get-sources-assigned-to-stock-ordered-by-priority/1"))
+    ordered = parse(v1.get(f"{V1}/inventory/get-sources-assigned-to-stock-ordered-by-priority/1"))
     assert [source["source_code"] for source in ordered] == ["east", "default"]
 
 
@@ -139,7 +137,7 @@ def test_post_source_items_again_sets_the_quantity_it_does_not_add(v1, default_s
 
 
 def test_get_source_items_requires_search_criteria(v1, default_stock):
-    response = v1.get(f"{BASE}/inventory/source-items")
+    response = v1.get(f"{V1}/inventory/source-items")
 
     assert response.status_code == 400
     assert parse(response) == {"message": '"%fieldName" is required. Enter and try again.',
@@ -150,8 +148,8 @@ def test_get_source_items_answers_magentos_search_results(v1, default_stock):
     add_source("east", priority=2)
     set_source_items(v1, ("vp1", "default", 3), ("vp1", "east", "1.5"), ("vp2", "default", 0, 0))
 
-    east = parse(v1.get(f"{BASE}/inventory/source-items", criteria(("source_code", "east"))))
-    vps = parse(v1.get(f"{BASE}/inventory/source-items", criteria(("sku", "vp%", "like"), ("quantity", "1", "gt"))))
+    east = parse(v1.get(f"{V1}/inventory/source-items", criteria(("source_code", "east"))))
+    vps = parse(v1.get(f"{V1}/inventory/source-items", criteria(("sku", "vp%", "like"), ("quantity", "1", "gt"))))
 
     assert east == {
         "items": [{"sku": "vp1", "source_code": "east", "quantity": Decimal("1.5"), "status": 1}],
@@ -165,7 +163,7 @@ def test_get_source_items_answers_magentos_search_results(v1, default_stock):
 
 def test_listing_source_items_runs_the_same_queries_for_1_and_40_items(v1, default_stock, settings):
     settings.API_TOKEN_CACHE_SECONDS = 0  # "token 1" in the count below
-    url = f"{BASE}/inventory/source-items"
+    url = f"{V1}/inventory/source-items"
     counts = {}
     for size in (1, 40):
         set_source_items(v1, *[(f"sku-{size}-{n}", "default", n) for n in range(size)])
@@ -242,7 +240,7 @@ def test_invalid_source_items_are_refused_with_magentos_validation_errors_and_no
     ids=["missing", "empty", "not-a-list"],
 )  # fmt: skip
 def test_a_body_without_source_items_is_400(v1, default_stock, body, expected):
-    response = post_json(v1, f"{BASE}/inventory/source-items", body)
+    response = post_json(v1, f"{V1}/inventory/source-items", body)
 
     assert response.status_code == 400
     assert parse(response) == expected
@@ -254,7 +252,7 @@ def test_a_body_without_source_items_is_400(v1, default_stock, body, expected):
 def test_salable_quantity_is_a_bare_json_number(v1, default_stock):
     set_source_items(v1, ("vp1", "default", "9998.5"))
 
-    response = v1.get(f"{BASE}/inventory/get-product-salable-quantity/vp1/1")
+    response = v1.get(f"{V1}/inventory/get-product-salable-quantity/vp1/1")
 
     assert response.status_code == 200
     assert response.content == b"9998.5"
@@ -263,7 +261,7 @@ def test_salable_quantity_is_a_bare_json_number(v1, default_stock):
 def test_salable_quantity_of_a_sku_with_a_slash(v1, default_stock):
     set_source_items(v1, ("a/b", "default", 3))
 
-    assert v1.get(f"{BASE}/inventory/get-product-salable-quantity/a%2Fb/1").content == b"3"
+    assert v1.get(f"{V1}/inventory/get-product-salable-quantity/a%2Fb/1").content == b"3"
     assert salable_qty(v1, "a%2Fb") == Decimal(3)
 
 
@@ -281,7 +279,7 @@ def test_salable_quantity_of_a_sku_with_a_slash(v1, default_stock):
 def test_salable_quantity_errors(v1, default_stock, path, status, expected):
     set_source_items(v1, ("vp1", "default", 3))
 
-    response = v1.get(f"{BASE}/inventory/get-product-salable-quantity/{path}")
+    response = v1.get(f"{V1}/inventory/get-product-salable-quantity/{path}")
 
     assert response.status_code == status
     assert parse(response) == expected

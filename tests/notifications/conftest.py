@@ -17,12 +17,12 @@ import email.policy
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import load_seed_order
+from tests.factories import OrderFactory
 
 
 def free_port() -> int:
@@ -198,19 +198,9 @@ def seed_order(import_order):
 
 
 @pytest.fixture
-def virtual_order(import_order):
-    """Only the downloadable Yoga Adventure: a virtual order, no shipping address or method."""
-    entity = load_seed_order("001")["entity"]
-    entity.pop("extension_attributes", None)
-    entity.pop("shipping_description", None)
-    entity["items"] = [item for item in entity["items"] if item["sku"] == "240-LV06"]
-    for name in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax", "grand_total",
-                 "base_grand_total"):  # fmt: skip
-        entity[name] = Decimal("22")
-    for name in ("discount_amount", "base_discount_amount", "shipping_amount", "base_shipping_amount",
-                 "shipping_incl_tax", "base_shipping_incl_tax"):  # fmt: skip
-        entity[name] = Decimal("0")
-    return lambda **overrides: import_order(entity, **{"increment_id": None, **overrides})
+def virtual_order(default_store):
+    """Only a downloadable row: a virtual order, no shipping address or method."""
+    return lambda **overrides: OrderFactory(virtual=True, **overrides)
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ pytest-django wraps each test in a transaction, so on-commit callbacks (the enqu
 
 from __future__ import annotations
 
-import json
 import logging
-from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -16,26 +14,17 @@ from django.db import transaction
 from notifications import services as notification_services
 from notifications import tasks
 from notifications.models import EmailOutbox
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceComment
 from sales.services import invoice_order
+from tests.helpers import V1, parse, post_json
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
-V1 = "/rest/default/V1"
 Status = EmailOutbox.Status
 
 
-def post(client, url: str, body=None, **headers):
-    return client.post(url, data=dumps(body if body is not None else {}), content_type="application/json", **headers)
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
-
-
 def v1_invoice(v1, order, **body) -> Invoice:
-    response = post(v1, f"{V1}/order/{order.pk}/invoice", body)
+    response = post_json(v1, f"{V1}/order/{order.pk}/invoice", body)
     assert response.status_code == 200, response.content
     return Invoice.objects.get(pk=parse(response))
 
@@ -142,7 +131,7 @@ def test_v1_emails_answers_true_sets_send_email_and_puts_email_sent_back_to_null
     v1, sent_invoice, smtp, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails")
+        response = post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails")
 
     assert response.status_code == 200, response.content
     assert parse(response) is True
@@ -161,7 +150,7 @@ def test_v1_emails_answers_true_sets_send_email_and_puts_email_sent_back_to_null
 
 
 def test_v1_emails_for_an_unknown_invoice_is_404_and_queues_nothing(v1, db):
-    response = post(v1, f"{V1}/invoices/987654/emails")
+    response = post_json(v1, f"{V1}/invoices/987654/emails")
     assert response.status_code == 404, response.content
     assert EmailOutbox.objects.count() == 0
 
@@ -171,8 +160,8 @@ def test_v1_emails_same_idempotency_key_twice_queues_one_mail(
 ):
     before = len(rows(sent_invoice))
     with django_capture_on_commit_callbacks(execute=True):
-        first = post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-42")
-        second = post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-42")
+        first = post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-42")
+        second = post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-42")
 
     assert (first.status_code, parse(first), second.status_code, parse(second)) == (200, True, 200, True)
     assert len(rows(sent_invoice)) == before + 1
@@ -184,8 +173,8 @@ def test_v1_emails_without_idempotency_key_twice_queues_two_mails(
 ):
     before = len(rows(sent_invoice))
     with django_capture_on_commit_callbacks(execute=True):
-        post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails")
-        post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails")
+        post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails")
+        post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails")
 
     assert len(rows(sent_invoice)) == before + 2
     assert len(smtp.received) == 2
@@ -194,8 +183,8 @@ def test_v1_emails_without_idempotency_key_twice_queues_two_mails(
 
 def test_different_idempotency_keys_queue_different_mails(v1, sent_invoice):
     before = len(rows(sent_invoice))
-    post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="a")
-    post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="b")
+    post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="a")
+    post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="b")
     assert len(rows(sent_invoice)) == before + 2
 
 
@@ -206,8 +195,8 @@ def test_one_idempotency_key_on_two_invoices_queues_a_mail_for_each(v1, seed_ord
 
     first = invoice_order(order_id=seed_order().pk)
     second = invoice_order(order_id=seed_order().pk)
-    post(v1, f"{V1}/invoices/{first.pk}/emails", HTTP_IDEMPOTENCY_KEY="same")
-    reused = post(v1, f"{V1}/invoices/{second.pk}/emails", HTTP_IDEMPOTENCY_KEY="same")
+    post_json(v1, f"{V1}/invoices/{first.pk}/emails", HTTP_IDEMPOTENCY_KEY="same")
+    reused = post_json(v1, f"{V1}/invoices/{second.pk}/emails", HTTP_IDEMPOTENCY_KEY="same")
     assert reused.status_code == 422, reused.content
     assert (len(rows(first)), len(rows(second))) == (1, 0)
 
@@ -220,12 +209,12 @@ def test_a_repeated_idempotency_key_after_the_mail_went_out_keeps_email_sent_1(
 ):
     """A client retrying a resend that already succeeded must not leave the invoice "pending" for ever."""
     with django_capture_on_commit_callbacks(execute=True):
-        post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-7")
+        post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-7")
     sent_invoice.refresh_from_db()
     assert sent_invoice.email_sent == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        repeat = post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-7")
+        repeat = post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="resend-7")
 
     assert (repeat.status_code, parse(repeat)) == (200, True)
     assert len(smtp.received) == 1
@@ -234,10 +223,10 @@ def test_a_repeated_idempotency_key_after_the_mail_went_out_keeps_email_sent_1(
 
 
 def test_a_long_idempotency_key_is_not_a_server_error(v1, sent_invoice):
-    response = post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="k" * 255)
+    response = post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="k" * 255)
     assert response.status_code in (200, 400), response.content
     if response.status_code == 200:
-        post(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="k" * 255)
+        post_json(v1, f"{V1}/invoices/{sent_invoice.pk}/emails", HTTP_IDEMPOTENCY_KEY="k" * 255)
         assert len(rows(sent_invoice)) == 2  # the creation mail + one resend
 
 
@@ -248,7 +237,7 @@ def test_api2_create_with_send_email_true_queues_the_invoice_mail(
     v1, seed_order, smtp, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = post(v1, "/api2/invoice/create", {"order_id": seed_order().pk, "send_email": True})
+        response = post_json(v1, "/api2/invoice/create", {"order_id": seed_order().pk, "send_email": True})
 
     assert response.status_code == 201, response.content
     invoice = Invoice.objects.get(pk=parse(response)["invoice"]["entity_id"])
@@ -260,7 +249,7 @@ def test_api2_create_with_send_email_true_queues_the_invoice_mail(
 
 
 def test_api2_create_without_send_email_queues_nothing(v1, seed_order):
-    response = post(v1, "/api2/invoice/create", {"order_id": seed_order().pk})
+    response = post_json(v1, "/api2/invoice/create", {"order_id": seed_order().pk})
     assert response.status_code == 201, response.content
     assert EmailOutbox.objects.count() == 0
 
@@ -272,7 +261,7 @@ def test_api2_invoice_email_answers_202_and_queues_one_mail(
     value = sent_invoice.increment_id if name == "increment_id" else sent_invoice.pk
     before = len(rows(sent_invoice))
     with django_capture_on_commit_callbacks(execute=True):
-        response = post(v1, "/api2/invoice/email", {name: value})
+        response = post_json(v1, "/api2/invoice/email", {name: value})
 
     assert response.status_code == 202, response.content
     assert parse(response) == {"invoice_id": sent_invoice.pk, "queued": True}
@@ -281,7 +270,7 @@ def test_api2_invoice_email_answers_202_and_queues_one_mail(
 
 
 def test_api2_invoice_email_with_a_comment_mails_it_and_records_it_as_notified(v1, sent_invoice):
-    response = post(v1, "/api2/invoice/email", {"invoice_id": sent_invoice.pk, "comment": "Copy as requested."})
+    response = post_json(v1, "/api2/invoice/email", {"invoice_id": sent_invoice.pk, "comment": "Copy as requested."})
     assert response.status_code == 202, response.content
     resend = rows(sent_invoice)[-1]
     assert "Copy as requested." in resend.body_text
@@ -292,7 +281,7 @@ def test_api2_invoice_email_with_a_comment_mails_it_and_records_it_as_notified(v
 def test_api2_invoice_email_same_idempotency_key_twice_queues_one_mail(v1, sent_invoice):
     before = len(rows(sent_invoice))
     for _ in range(2):
-        response = post(v1, "/api2/invoice/email", {"invoice_id": sent_invoice.pk}, HTTP_IDEMPOTENCY_KEY="api2-1")
+        response = post_json(v1, "/api2/invoice/email", {"invoice_id": sent_invoice.pk}, HTTP_IDEMPOTENCY_KEY="api2-1")
         assert response.status_code == 202
     assert len(rows(sent_invoice)) == before + 1
 
@@ -300,7 +289,7 @@ def test_api2_invoice_email_same_idempotency_key_twice_queues_one_mail(v1, sent_
 def test_api2_invoice_email_without_a_key_twice_queues_two_mails(v1, sent_invoice):
     before = len(rows(sent_invoice))
     for _ in range(2):
-        assert post(v1, "/api2/invoice/email", {"invoice_id": sent_invoice.pk}).status_code == 202
+        assert post_json(v1, "/api2/invoice/email", {"invoice_id": sent_invoice.pk}).status_code == 202
     assert len(rows(sent_invoice)) == before + 2
 
 
@@ -308,12 +297,12 @@ def test_api2_invoice_email_repeated_with_its_key_adds_the_comment_once(v1, sent
     """A retried request is the same request: one mail, and one comment in the invoice's history."""
     body = {"invoice_id": sent_invoice.pk, "comment": "Resent at the customer's request."}
     for _ in range(2):
-        assert post(v1, "/api2/invoice/email", body, HTTP_IDEMPOTENCY_KEY="api2-c").status_code == 202
+        assert post_json(v1, "/api2/invoice/email", body, HTTP_IDEMPOTENCY_KEY="api2-c").status_code == 202
     assert InvoiceComment.objects.filter(parent=sent_invoice, comment=body["comment"]).count() == 1
 
 
 def test_api2_invoice_email_for_an_unknown_invoice_queues_nothing(v1, db):
-    response = post(v1, "/api2/invoice/email", {"invoice_id": 987654})
+    response = post_json(v1, "/api2/invoice/email", {"invoice_id": 987654})
     assert response.status_code == 404, response.content
     assert EmailOutbox.objects.count() == 0
 
@@ -325,7 +314,7 @@ def test_a_comment_with_is_customer_notified_sends_an_invoice_update(
     v1, sent_invoice, smtp, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = post(
+        response = post_json(
             v1,
             f"{V1}/invoices/comments",
             {
@@ -352,7 +341,7 @@ def test_a_comment_without_notify_sends_no_mail(v1, sent_invoice, notified):
     entity = {"parent_id": sent_invoice.pk, "comment": "Staff only."}
     if notified is not None:
         entity["is_customer_notified"] = notified
-    response = post(v1, f"{V1}/invoices/comments", {"entity": entity})
+    response = post_json(v1, f"{V1}/invoices/comments", {"entity": entity})
     assert response.status_code == 200, response.content
     assert rows(sent_invoice, "invoice_update") == []
 
@@ -360,7 +349,7 @@ def test_a_comment_without_notify_sends_no_mail(v1, sent_invoice, notified):
 def test_two_notified_comments_send_two_updates(v1, sent_invoice):
     for text in ("First update.", "Second update."):
         entity = {"parent_id": sent_invoice.pk, "comment": text, "is_customer_notified": 1}
-        assert post(v1, f"{V1}/invoices/comments", {"entity": entity}).status_code == 200
+        assert post_json(v1, f"{V1}/invoices/comments", {"entity": entity}).status_code == 200
     updates = rows(sent_invoice, "invoice_update")
     assert ["First update." in u.body_text for u in updates] == [True, False]
     assert ["Second update." in u.body_text for u in updates] == [False, True]
@@ -382,7 +371,7 @@ def test_a_failure_to_queue_on_v1_creation_still_creates_the_invoice_and_logs_it
 ):
     order = seed_order()
     with caplog.at_level(logging.ERROR, logger="counterfoil.sales"):
-        response = post(v1, f"{V1}/order/{order.pk}/invoice", {"notify": True})
+        response = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"notify": True})
 
     assert response.status_code == 200, response.content
     invoice = Invoice.objects.get(pk=parse(response))
@@ -394,7 +383,7 @@ def test_a_failure_to_queue_on_v1_creation_still_creates_the_invoice_and_logs_it
 
 
 def test_a_failure_to_queue_on_api2_creation_still_creates_the_invoice(v1, seed_order, rendering_breaks):
-    response = post(v1, "/api2/invoice/create", {"order_id": seed_order().pk, "send_email": True})
+    response = post_json(v1, "/api2/invoice/create", {"order_id": seed_order().pk, "send_email": True})
     assert response.status_code == 201, response.content
     assert Invoice.objects.filter(pk=parse(response)["invoice"]["entity_id"]).exists()
     assert EmailOutbox.objects.count() == 0
@@ -403,7 +392,7 @@ def test_a_failure_to_queue_on_api2_creation_still_creates_the_invoice(v1, seed_
 def test_a_failure_to_queue_a_comments_mail_still_saves_the_comment(v1, sent_invoice, rendering_breaks):
     """Magento's comment repository saves the comment and only logs a failure of its sender."""
     entity = {"parent_id": sent_invoice.pk, "comment": "Saved anyway.", "is_customer_notified": 1}
-    response = post(v1, f"{V1}/invoices/comments", {"entity": entity})
+    response = post_json(v1, f"{V1}/invoices/comments", {"entity": entity})
     assert response.status_code == 200, response.content
     assert InvoiceComment.objects.filter(parent=sent_invoice, comment="Saved anyway.").exists()
 
@@ -430,7 +419,7 @@ def test_a_broker_down_at_commit_leaves_the_row_pending_for_the_sweeper(
 def test_smtp_down_during_a_committed_request_never_fails_the_invoice(v1, seed_order, smtp_down):
     """A real commit: the on-commit send runs inside the request, against a dead SMTP server."""
     order = seed_order()
-    response = post(v1, f"{V1}/order/{order.pk}/invoice", {"notify": True})
+    response = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"notify": True})
 
     assert response.status_code == 200, response.content
     invoice = Invoice.objects.get(pk=parse(response))
@@ -443,7 +432,7 @@ def test_smtp_down_during_a_committed_request_never_fails_the_invoice(v1, seed_o
 @pytest.mark.django_db(transaction=True)
 def test_a_committed_request_with_notify_sends_the_mail_once(v1, seed_order, smtp):
     order = seed_order()
-    response = post(v1, f"{V1}/order/{order.pk}/invoice", {"notify": True})
+    response = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"notify": True})
 
     assert response.status_code == 200, response.content
     invoice = Invoice.objects.get(pk=parse(response))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -10,11 +9,9 @@ from django.forms.models import model_to_dict
 
 from payments.gateways.sandbox import LEDGER
 from payments.models import Payment, Transaction
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory
 from tests.conftest import load_seed_order
 
-BASE = "/rest/default/V1"
 COULD_NOT_SAVE = "Could not save an invoice, see error log for details"
 
 # Seed 001 (Magento's REST tutorial order #000000004): three rows, 300.00 shipping, 20 % discount.
@@ -54,14 +51,6 @@ def seed_order(import_order):
         return import_order(seed_entity(method=method, outcome=outcome, **overrides))
 
     return _make
-
-
-def post_json(client, url: str, body=None):
-    return client.post(url, data=dumps(body if body is not None else {}), content_type="application/json")
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
 
 
 def order_items(order: Order) -> dict[str, OrderItem]:

@@ -15,15 +15,13 @@ from payments.methods import OFFLINE_METHODS
 from payments.models import Payment, Transaction
 from sales.models import Invoice, InvoiceState, Order
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
+from tests.helpers import V1, parse, post_json
 from tests.payments.conftest import (
-    BASE,
     GRAND_TOTAL,
     SHIPPING,
     D,
     history_comments,
     order_items,
-    parse,
-    post_json,
     transactions,
 )
 
@@ -31,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def invoice_v1(v1, order: Order, body: dict) -> Invoice:
-    response = post_json(v1, f"{BASE}/order/{order.pk}/invoice", body)
+    response = post_json(v1, f"{V1}/order/{order.pk}/invoice", body)
     assert response.status_code == 200, response.content
     invoice_id = parse(response)
     assert isinstance(invoice_id, int) and not isinstance(invoice_id, bool)
@@ -144,7 +142,7 @@ def test_v1_capture_true_on_a_gateway_method_captures_online_under_the_authoriza
 
     capture = assert_captured_online(order, invoice, sandbox_ledger)
     # and /V1 shows the invoice as Magento does: Paid, its capture's id, no can_void_flag (null)
-    shown = parse(v1.get(f"{BASE}/invoices/{invoice.pk}"))
+    shown = parse(v1.get(f"{V1}/invoices/{invoice.pk}"))
     assert (shown["state"], shown["transaction_id"], "can_void_flag" in shown) == (2, capture.txn_id, False)
 
 

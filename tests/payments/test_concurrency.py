@@ -7,51 +7,31 @@ gateway runs in the server's process, so its ledger shows how often money really
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.request
-from decimal import Decimal
 
 import pytest
 
-from integrations.services import admin_token_create
 from payments.models import Payment, Transaction
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceState, Order, OrderStatusHistory
 from sales.money import as_decimal
 from sales.services import CaptureCase, invoice_order
+from tests.factories import superuser_token
+from tests.helpers import live_answer
 from tests.payments.conftest import GRAND_TOTAL, order_items, seed_entity, transactions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PARALLEL = 8
 REQUEST_TIMEOUT_SECONDS = 60
-PASSWORD = "s3cret-Passw0rd"
 CANNOT_CAPTURE_YET = 'The transaction "%1" cannot be captured yet.'
 CAPTURE_NOT_AVAILABLE = "The capture action is not available."
 VOID_NOT_AVAILABLE = "The void action is not available."
 ONLY_PENDING_CANCELS = "Only a Pending invoice can be canceled; invoice #%1 is %2."
 
 
-def admin_bearer(django_user_model) -> str:
+def admin_bearer() -> str:
     """A staff user and its admin token, made in the test: ``transaction=True`` flushes them between tests."""
-    django_user_model.objects.create_user("payments-concurrency", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="payments-concurrency", password=PASSWORD)
-
-
-def post(url: str, token: str) -> tuple[int, object]:
-    request = urllib.request.Request(
-        url,
-        data=dumps({}).encode("utf-8"),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-            return response.status, json.loads(response.read(), parse_float=Decimal)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read(), parse_float=Decimal)
+    return superuser_token()
 
 
 def post_all_at_once(urls: list[str], token: str) -> list[tuple[int, object]]:
@@ -62,7 +42,7 @@ def post_all_at_once(urls: list[str], token: str) -> list[tuple[int, object]]:
     def send(index: int, url: str) -> None:
         try:
             barrier.wait(timeout=30)
-            results[index] = post(url, token)
+            results[index] = live_answer(url, token, timeout=REQUEST_TIMEOUT_SECONDS)
         except BaseException as error:  # reported below, in the test's thread
             results[index] = error
 
@@ -86,9 +66,9 @@ def comments_starting(order: Order, text: str) -> int:
 
 
 def test_eight_parallel_captures_of_one_pending_invoice_capture_it_once(
-    live_server, default_store, django_user_model, import_order, sandbox_ledger
+    live_server, default_store, import_order, sandbox_ledger
 ):
-    token = admin_bearer(django_user_model)
+    token = admin_bearer()
     # given a Pending invoice of a whole sandbox order
     order = import_order(seed_entity())
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
@@ -114,9 +94,9 @@ def test_eight_parallel_captures_of_one_pending_invoice_capture_it_once(
 
 
 def test_eight_parallel_voids_of_one_paid_online_invoice_void_it_once(
-    live_server, default_store, django_user_model, import_order, sandbox_ledger
+    live_server, default_store, import_order, sandbox_ledger
 ):
-    token = admin_bearer(django_user_model)
+    token = admin_bearer()
     # given a sandbox order captured online in full
     order = import_order(seed_entity())
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
@@ -146,9 +126,9 @@ def test_eight_parallel_voids_of_one_paid_online_invoice_void_it_once(
 
 
 def test_parallel_captures_and_cancels_of_one_pending_invoice_let_exactly_one_win(
-    live_server, default_store, django_user_model, import_order, sandbox_ledger
+    live_server, default_store, import_order, sandbox_ledger
 ):
-    token = admin_bearer(django_user_model)
+    token = admin_bearer()
     # given a Pending invoice of a whole sandbox order
     order = import_order(seed_entity())
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)

@@ -21,15 +21,14 @@ from payments.models import Payment, Transaction
 from sales.errors import CouldNotInvoiceError
 from sales.models import Invoice, InvoiceItem, InvoiceState, OrderStatusHistory
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
+from tests.factories import OrderFactory
+from tests.helpers import V1, parse, post_json
 from tests.payments.conftest import (
-    BASE,
     COULD_NOT_SAVE,
     GRAND_TOTAL,
     D,
     database_state,
     order_items,
-    parse,
-    post_json,
     transactions,
 )
 
@@ -65,7 +64,7 @@ def test_v1_capture_the_gateway_refuses_rolls_back_the_whole_invoice(v1, seed_or
     # when it is invoiced with capture: true, a comment and an e-mail
     body = {"capture": True, "notify": True, "appendComment": True, "comment": {"comment": "Thanks!"}}
     with caplog.at_level(logging.WARNING):
-        response = post_json(v1, f"{BASE}/order/{order.pk}/invoice", body)
+        response = post_json(v1, f"{V1}/order/{order.pk}/invoice", body)
 
     # then Magento's error, and every table exactly as it was
     assert response.status_code == 400, response.content
@@ -79,9 +78,9 @@ def test_v1_capture_the_gateway_refuses_rolls_back_the_whole_invoice(v1, seed_or
 
 @pytest.mark.parametrize("outcome", sorted(GATEWAY_ANSWERS))
 def test_service_online_capture_the_gateway_refuses_raises_could_not_invoice_and_writes_nothing(
-    seed_order, sandbox_ledger, caplog, outcome
+    sandbox_ledger, caplog, outcome
 ):
-    order = seed_order(outcome=outcome)
+    order = OrderFactory(bundle=True, taxed=True, gateway_paid=True, sandbox_outcome=outcome)
     before = database_state(order)
 
     with caplog.at_level(logging.WARNING), pytest.raises(CouldNotInvoiceError) as raised:
@@ -94,17 +93,17 @@ def test_service_online_capture_the_gateway_refuses_raises_could_not_invoice_and
 
 @pytest.mark.parametrize("outcome", sorted(GATEWAY_ANSWERS))
 def test_capture_later_the_gateway_refuses_leaves_the_pending_invoice_untouched(
-    v1, seed_order, sandbox_ledger, caplog, outcome
+    v1, sandbox_ledger, caplog, outcome
 ):
     # given a Pending invoice (Not Capture) of an order whose gateway refuses captures
-    order = seed_order(outcome=outcome)
+    order = OrderFactory(configurable=True, discounted=True, gateway_paid=True, sandbox_outcome=outcome)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     before = database_state(order)
     invoice_before = Invoice.objects.filter(pk=invoice.pk).values().get()
 
     # when it is captured later
     with caplog.at_level(logging.WARNING):
-        response = post_json(v1, f"{BASE}/invoices/{invoice.pk}/capture")
+        response = post_json(v1, f"{V1}/invoices/{invoice.pk}/capture")
 
     # then the same error, the invoice still Pending, nothing else changed
     assert response.status_code == 400, response.content
@@ -131,7 +130,7 @@ def test_a_void_the_gateway_does_not_answer_leaves_the_paid_invoice_untouched(
 
     # when the invoice is voided
     with caplog.at_level(logging.WARNING):
-        response = post_json(v1, f"{BASE}/invoices/{invoice.pk}/void")
+        response = post_json(v1, f"{V1}/invoices/{invoice.pk}/void")
 
     # then the void fails as a whole: the invoice stays Paid, nothing was written, the failure is logged
     assert response.status_code == 400, response.content
@@ -179,7 +178,7 @@ def test_a_save_failing_after_the_gateway_captured_rolls_back_and_the_retry_char
     calls = fail_once(monkeypatch, *FAILURE_POINTS[failure_point]())
 
     # when the invoice is created with capture: true
-    failed = post_json(v1, f"{BASE}/order/{order.pk}/invoice", {"capture": True})
+    failed = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True})
 
     # then the request fails, the money moved at the gateway, and nothing at all was written here
     assert failed.status_code >= 400 and calls == [1], failed.content
@@ -187,7 +186,7 @@ def test_a_save_failing_after_the_gateway_captured_rolls_back_and_the_retry_char
     assert database_state(order) == before
 
     # when the same request is retried
-    retried = post_json(v1, f"{BASE}/order/{order.pk}/invoice", {"capture": True})
+    retried = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True})
 
     # then it reaches the gateway with the same idempotency key, and the gateway moves no money again
     assert retried.status_code == 200, retried.content
@@ -214,7 +213,7 @@ def test_a_step_failing_after_the_gateway_captured_answers_magentos_could_not_sa
     fail_once(monkeypatch, *FAILURE_POINTS["numbering"](), error=ValueError("simulated failure of a step"))
 
     with caplog.at_level(logging.WARNING):
-        failed = post_json(v1, f"{BASE}/order/{order.pk}/invoice", {"capture": True})
+        failed = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True})
 
     assert (failed.status_code, parse(failed)) == (400, {"message": COULD_NOT_SAVE}), failed.content
     assert any("could not save an invoice" in r.getMessage() and r.exc_info for r in caplog.records)
@@ -229,7 +228,7 @@ def test_the_database_failing_after_the_gateway_captured_is_503_not_the_clients_
     fail_once(monkeypatch, *FAILURE_POINTS["numbering"]())
 
     with caplog.at_level(logging.WARNING):
-        failed = post_json(v1, f"{BASE}/order/{order.pk}/invoice", {"capture": True})
+        failed = post_json(v1, f"{V1}/order/{order.pk}/invoice", {"capture": True})
 
     assert failed.status_code == 503 and failed["Retry-After"], failed.content
     assert parse(failed)["message"] != COULD_NOT_SAVE
@@ -278,10 +277,10 @@ def test_an_offline_method_never_calls_a_gateway_to_invoice_or_capture_later(
     rows = order_items(order)
 
     # when it is invoiced with capture: true, and a Pending invoice of the rest is captured later
-    invoiced = post_json(v1, f"{BASE}/order/{order.pk}/invoice",
+    invoiced = post_json(v1, f"{V1}/order/{order.pk}/invoice",
                          {"capture": True, "items": [{"order_item_id": rows["24-WB03"].pk, "qty": 1}]})  # fmt: skip
     pending = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
-    captured = post_json(v1, f"{BASE}/invoices/{pending.pk}/capture")
+    captured = post_json(v1, f"{V1}/invoices/{pending.pk}/capture")
 
     # then both are paid offline and no gateway heard of them
     assert (invoiced.status_code, captured.status_code, parse(captured)) == (200, 200, True)

@@ -19,8 +19,8 @@ from sales.models import Invoice, InvoiceState, Order
 from sales.money import as_decimal
 from sales.registration import ORDER_REGISTER
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
+from tests.helpers import V1, parse, post_json
 from tests.payments.conftest import (
-    BASE,
     GRAND_TOTAL,
     SHIPPING,
     D,
@@ -29,8 +29,6 @@ from tests.payments.conftest import (
     history_comments,
     order_items,
     order_state,
-    parse,
-    post_json,
     transactions,
 )
 
@@ -50,7 +48,7 @@ def invoice_v1(v1, order: Order, *, capture: bool = True, items: dict[str, int] 
     body: dict = {"capture": capture}
     if items:
         body["items"] = [{"order_item_id": rows[sku].pk, "qty": qty} for sku, qty in items.items()]
-    response = post_json(v1, f"{BASE}/order/{order.pk}/invoice", body)
+    response = post_json(v1, f"{V1}/order/{order.pk}/invoice", body)
     assert response.status_code == 200, response.content
     return Invoice.objects.get(pk=parse(response))
 
@@ -64,7 +62,7 @@ def pending_invoice(order: Order, items: dict[str, int] | None = None) -> Invoic
 
 
 def act(v1, invoice: Invoice, operation: str):
-    return post_json(v1, f"{BASE}/invoices/{invoice.pk}/{operation}")
+    return post_json(v1, f"{V1}/invoices/{invoice.pk}/{operation}")
 
 
 def assert_refused(response, message: str, parameters=None) -> None:
@@ -192,7 +190,7 @@ def test_capturing_an_invoice_of_an_order_in_payment_review_is_refused(v1, seed_
 
 @pytest.mark.parametrize("operation", ["capture", "void", "cancel"])
 def test_an_operation_on_an_unknown_invoice_is_404(v1, operation):
-    response = post_json(v1, f"{BASE}/invoices/999999/{operation}")
+    response = post_json(v1, f"{V1}/invoices/999999/{operation}")
 
     assert (response.status_code, parse(response)) == (404, {"message": NO_SUCH_ENTITY})
 
@@ -416,7 +414,7 @@ def test_get_transaction_answers_magentos_transaction_fields(v1, seed_order):
     invoice_v1(v1, order)
     authorization, capture = transactions(order)
 
-    response = v1.get(f"{BASE}/transactions/{capture.pk}")
+    response = v1.get(f"{V1}/transactions/{capture.pk}")
 
     assert response.status_code == 200, response.content
     body = parse(response)
@@ -441,7 +439,7 @@ def test_an_authorization_lists_its_capture_among_its_child_transactions(v1, see
     invoice_v1(v1, order)
     authorization, capture = transactions(order)
 
-    body = parse(v1.get(f"{BASE}/transactions/{authorization.pk}"))
+    body = parse(v1.get(f"{V1}/transactions/{authorization.pk}"))
 
     assert (body["txn_type"], body["is_closed"], "parent_id" in body, "parent_txn_id" in body) == (
         "authorization",
@@ -465,7 +463,7 @@ def test_transactions_search_filters_by_txn_type(v1, seed_order):
     query = urlencode(
         {f"{prefix}[field]": "txn_type", f"{prefix}[value]": "capture", f"{prefix}[condition_type]": "eq"}
     )
-    response = v1.get(f"{BASE}/transactions?{query}")
+    response = v1.get(f"{V1}/transactions?{query}")
 
     assert response.status_code == 200, response.content
     body = parse(response)
@@ -477,7 +475,7 @@ def test_transactions_search_filters_by_txn_type(v1, seed_order):
 
 
 def test_an_unknown_transaction_is_404(v1):
-    response = v1.get(f"{BASE}/transactions/999999")
+    response = v1.get(f"{V1}/transactions/999999")
 
     assert (response.status_code, parse(response)) == (404, {"message": NO_SUCH_ENTITY})
 
@@ -485,7 +483,7 @@ def test_an_unknown_transaction_is_404(v1):
 def test_the_transaction_list_runs_the_same_number_of_queries_whatever_its_size(v1, seed_order):
     def queries_for_list() -> int:
         with CaptureQueriesContext(connection) as captured:
-            response = v1.get(f"{BASE}/transactions?searchCriteria[pageSize]=50")
+            response = v1.get(f"{V1}/transactions?searchCriteria[pageSize]=50")
         assert response.status_code == 200, response.content
         return len(captured.captured_queries)
 
@@ -493,6 +491,6 @@ def test_the_transaction_list_runs_the_same_number_of_queries_whatever_its_size(
     small = queries_for_list()
     for _ in range(3):
         invoice_v1(v1, seed_order())
-    assert parse(v1.get(f"{BASE}/transactions?searchCriteria[pageSize]=50"))["total_count"] == 8
+    assert parse(v1.get(f"{V1}/transactions?searchCriteria[pageSize]=50"))["total_count"] == 8
 
     assert queries_for_list() == small

@@ -33,19 +33,18 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.forms.models import model_to_dict
 
-from integrations.services import admin_token_create
 from notifications.models import EmailOutbox
 from payments.gateways import idempotency_key
 from payments.models import Payment, Transaction
 from sales.api.json import dumps
 from sales.models import Invoice, InvoiceGrid, InvoiceItem, Order, OrderItem
 from tests.conftest import load_seed_order
+from tests.factories import superuser_token
 from tests.notifications.realworker import database_url, wait_until
 from tests.reliability.gunicorn import PROXY_HEADERS, GunicornServer, server_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "s3cret-Passw0rd"
 STALL_SECONDS = 20  # the gateway's wait: far longer than the test needs to find and kill the worker
 # The worker's bounds, all above the stall: only the test kills the worker, and a worker waiting on the
 # test's row lock does not give up first (ORDER_LOCK_TIMEOUT_SECONDS is the transaction's lock_timeout).
@@ -89,10 +88,9 @@ def gunicorn(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def bearer_token(default_store, django_user_model) -> str:
+def bearer_token(default_store) -> str:
     """An admin token of a superuser (staff tokens act with their user's permissions)."""
-    django_user_model.objects.create_user("reliability-admin", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="reliability-admin", password=PASSWORD)
+    return superuser_token()
 
 
 def sandbox_order(import_order, information: dict) -> Order:

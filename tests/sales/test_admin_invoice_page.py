@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,10 +15,10 @@ from sales.errors import DomainError
 from sales.models import Invoice, InvoiceComment
 from sales.services import InvoiceLineRequest, invoice_comment_add, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import staff_client
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "staff-Passw0rd!"
 BUNDLE_SKU = "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086"
 CREATED_AT = datetime.datetime(2017, 8, 21, 22, 30, 55, tzinfo=datetime.UTC)
 
@@ -32,16 +31,10 @@ def invoice(import_order):
     return Invoice.objects.get(pk=invoice.pk)
 
 
-def staff_client(client, django_user_model, *groups: str):
-    user = django_user_model.objects.create_user("staff", password=PASSWORD, is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    client.login(username="staff", password=PASSWORD)
-    return client
-
 
 @pytest.fixture
-def manager(client, django_user_model):
-    return staff_client(client, django_user_model, "Sales manager")
+def manager(client, db):
+    return staff_client(client, "Sales manager")
 
 
 def page_of(client, invoice) -> str:
@@ -225,8 +218,8 @@ def test_comments_are_listed_newest_first(manager, invoice):
     assert page.index("The third comment") < page.index("The second comment") < page.index("The first comment")
 
 
-def test_a_sales_viewer_gets_no_comment_form_and_the_comment_url_answers_403(client, django_user_model, invoice):
-    viewer = staff_client(client, django_user_model, "Sales viewer")
+def test_a_sales_viewer_gets_no_comment_form_and_the_comment_url_answers_403(client, invoice):
+    viewer = staff_client(client, "Sales viewer")
 
     page = page_of(viewer, invoice)
     response = viewer.post(f"/admin/sales/invoice/{invoice.pk}/comment/", {"comment": "Hello"})

@@ -5,7 +5,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,23 +15,16 @@ from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem,
 from sales.money import format_price
 from sales.services import InvoiceLineRequest, invoice_order, order_comment_add
 from tests.conftest import load_seed_order
+from tests.factories import staff_client
 from tests.sales.test_admin_permissions import read_pdf_text
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "staff-Passw0rd!"
 TEE, PILATES, HOODIE, BACKPACK = "WS12-M-Orange", "240-LV08", "MH01-S-Gray", "24-WB03"
 BUNDLE = "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086"
 BUNDLE_CHILDREN = ("24-WG082-blue", "24-WG084", "24-WG086", "24-WG088")
 BAG, BAG_2, YOGA = "24-WB03", "24-WB01", "240-LV06"  # seed 001: 20 and 40 bags, a video; 20% off, $300 shipping
 
-
-def staff_client(client, django_user_model, *groups: str, permissions: tuple[str, ...] = ()):
-    user = django_user_model.objects.create_user("staff", password=PASSWORD, is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
-    client.login(username="staff", password=PASSWORD)
-    return client
 
 
 def order_page(client, order) -> str:
@@ -213,9 +205,9 @@ def test_the_order_page_lists_its_invoices_linked_to_their_pages(admin_client, o
 
 
 def test_the_invoice_button_is_offered_to_a_sales_manager_while_the_order_can_be_invoiced(
-    client, django_user_model, order
+    client, order
 ):
-    manager = staff_client(client, django_user_model, "Sales manager")
+    manager = staff_client(client, "Sales manager")
     assert create_url(order) in order_page(manager, order)
 
     invoice_order(order_id=order.pk)
@@ -223,8 +215,8 @@ def test_the_invoice_button_is_offered_to_a_sales_manager_while_the_order_can_be
     assert create_url(order) not in order_page(manager, order)
 
 
-def test_the_invoice_button_is_not_offered_to_a_sales_viewer(client, django_user_model, order):
-    assert create_url(order) not in order_page(staff_client(client, django_user_model, "Sales viewer"), order)
+def test_the_invoice_button_is_not_offered_to_a_sales_viewer(client, order):
+    assert create_url(order) not in order_page(staff_client(client, "Sales viewer"), order)
 
 
 def test_print_invoices_is_offered_once_the_order_has_invoices_and_prints_them(admin_client, order):
@@ -252,8 +244,8 @@ def test_print_invoices_is_offered_once_the_order_has_invoices_and_prints_them(a
 # -- the New Invoice page -------------------------------------------------------------------------------
 
 
-def test_the_create_page_answers_403_to_a_sales_viewer_and_writes_nothing(client, django_user_model, order):
-    viewer = staff_client(client, django_user_model, "Sales viewer")
+def test_the_create_page_answers_403_to_a_sales_viewer_and_writes_nothing(client, order):
+    viewer = staff_client(client, "Sales viewer")
 
     assert viewer.get(create_url(order)).status_code == 403
     assert viewer.post(create_url(order), submit(order, {items_by_sku(order)[TEE]: 1})).status_code == 403
@@ -445,9 +437,9 @@ def test_the_capture_case_chosen_is_how_the_invoice_is_paid(admin_client, sandbo
 
 
 def test_without_the_capture_permission_an_online_method_is_invoiced_offline_with_magentos_note(
-    client, django_user_model, sandbox_order
+    client, sandbox_order
 ):
-    staff = staff_client(client, django_user_model, permissions=("view_order", "invoice_order"))
+    staff = staff_client(client, permissions=("sales.view_order", "sales.invoice_order"))
 
     page = staff.get(create_url(sandbox_order)).content.decode()
     backpack = items_by_sku(sandbox_order)[BACKPACK]
@@ -503,9 +495,9 @@ def count_queries(client, url: str) -> int:
 
 
 def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comments_and_invoices(
-    client, django_user_model, import_order
+    client, import_order
 ):
-    manager = staff_client(client, django_user_model, "Sales manager")
+    manager = staff_client(client, "Sales manager")
     small = order_of_simple_lines(import_order, 1)
     large = order_of_simple_lines(import_order, 12)
     for item in OrderItem.objects.filter(order=large)[:3]:
@@ -520,8 +512,8 @@ def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comm
     assert counts[0] == counts[1] <= 8
 
 
-def test_the_create_page_runs_the_same_queries_for_one_row_and_for_many_rows(client, django_user_model, import_order):
-    manager = staff_client(client, django_user_model, "Sales manager")
+def test_the_create_page_runs_the_same_queries_for_one_row_and_for_many_rows(client, import_order):
+    manager = staff_client(client, "Sales manager")
     orders = (order_of_simple_lines(import_order, 1), order_of_simple_lines(import_order, 12))
 
     counts = [count_queries(manager, create_url(order)) for order in orders]

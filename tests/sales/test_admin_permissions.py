@@ -9,24 +9,18 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.models import EmailOutbox
 from sales.models import Invoice
-from sales.services import invoice_order
+from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import InvoiceFactory, OrderFactory, staff_client
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "staff-Passw0rd!"
 
 
 @pytest.fixture
 def invoice(import_order):
     return invoice_order(order_id=import_order(load_seed_order("000")).pk)
 
-
-def staff_client(client, django_user_model, *groups: str):
-    user = django_user_model.objects.create_user("staff", password=PASSWORD, is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    client.login(username="staff", password=PASSWORD)
-    return client
 
 
 def test_the_default_groups_carry_magentos_sales_resources():
@@ -37,14 +31,14 @@ def test_the_default_groups_carry_magentos_sales_resources():
     assert viewer < manager
 
 
-def test_staff_without_a_sales_group_cannot_open_sales_invoices(client, django_user_model, invoice):
-    client = staff_client(client, django_user_model)
+def test_staff_without_a_sales_group_cannot_open_sales_invoices(client, invoice):
+    client = staff_client(client)
     assert client.get("/admin/sales/invoice/").status_code == 403
     assert client.get(f"/admin/sales/invoice/{invoice.pk}/change/").status_code == 403
 
 
-def test_a_sales_viewer_sees_invoices_but_no_send_email_button_nor_resend_action(client, django_user_model, invoice):
-    client = staff_client(client, django_user_model, "Sales viewer")
+def test_a_sales_viewer_sees_invoices_but_no_send_email_button_nor_resend_action(client, invoice):
+    client = staff_client(client, "Sales viewer")
 
     grid = client.get("/admin/sales/invoice/")
     page = client.get(f"/admin/sales/invoice/{invoice.pk}/change/")
@@ -54,8 +48,8 @@ def test_a_sales_viewer_sees_invoices_but_no_send_email_button_nor_resend_action
     assert page.status_code == 200 and "Send Email" not in page.content.decode()
 
 
-def test_the_send_email_url_answers_403_without_the_email_permission(client, django_user_model, invoice):
-    client = staff_client(client, django_user_model, "Sales viewer")
+def test_the_send_email_url_answers_403_without_the_email_permission(client, invoice):
+    client = staff_client(client, "Sales viewer")
 
     response = client.post(f"/admin/sales/invoice/{invoice.pk}/send-email/")
 
@@ -63,16 +57,16 @@ def test_the_send_email_url_answers_403_without_the_email_permission(client, dja
     assert not EmailOutbox.objects.filter(invoice=invoice).exists()
 
 
-def test_the_resend_action_is_refused_without_the_email_permission(client, django_user_model, invoice):
-    client = staff_client(client, django_user_model, "Sales viewer")
+def test_the_resend_action_is_refused_without_the_email_permission(client, invoice):
+    client = staff_client(client, "Sales viewer")
 
     client.post("/admin/sales/invoice/", {"action": "resend_invoice_email", "_selected_action": [invoice.pk]})
 
     assert not EmailOutbox.objects.filter(invoice=invoice).exists()
 
 
-def test_a_sales_manager_gets_the_button_and_the_action(client, django_user_model, invoice):
-    client = staff_client(client, django_user_model, "Sales manager")
+def test_a_sales_manager_gets_the_button_and_the_action(client, invoice):
+    client = staff_client(client, "Sales manager")
 
     assert "resend_invoice_email" in client.get("/admin/sales/invoice/").content.decode()
     assert "Send Email" in client.get(f"/admin/sales/invoice/{invoice.pk}/change/").content.decode()
@@ -108,11 +102,11 @@ def test_the_invoices_grid_searches_order_number_bill_to_name_and_email(admin_cl
     assert invoice.increment_id in page
 
 
-def test_the_invoices_grid_runs_the_same_queries_for_2_and_12_invoices(admin_client, import_order):
+def test_the_invoices_grid_runs_the_same_queries_for_2_and_12_invoices(admin_client):
     counts = []
     for total in (2, 12):
         while Invoice.objects.count() < total:
-            invoice_order(order_id=import_order(load_seed_order("001"), increment_id=None).pk)
+            InvoiceFactory(order__bundle=True)
         with CaptureQueriesContext(connection) as queries:
             assert admin_client.get("/admin/sales/invoice/").status_code == 200
         counts.append(len(queries))
@@ -145,8 +139,8 @@ def test_the_print_button_downloads_the_invoice(admin_client, invoice):
     assert "$165.00" in read_pdf_text(response.content)
 
 
-def test_print_invoices_on_orders_without_invoices_says_there_is_nothing_to_print(admin_client, import_order):
-    order = import_order(load_seed_order("001"))
+def test_print_invoices_on_orders_without_invoices_says_there_is_nothing_to_print(admin_client):
+    order = OrderFactory()
 
     response = admin_client.post(
         "/admin/sales/order/", {"action": "print_invoices", "_selected_action": [order.pk]}, follow=True
@@ -166,18 +160,13 @@ def test_print_invoices_on_orders_prints_their_invoices(admin_client, invoice):
 
 
 @pytest.fixture
-def pending_invoice(import_order):
-    from sales.services import CaptureCase
-
-    return invoice_order(order_id=import_order(load_seed_order("000")).pk, capture_case=CaptureCase.NOT_CAPTURE)
+def pending_invoice(db):
+    return InvoiceFactory(capture_case=CaptureCase.NOT_CAPTURE)
 
 
 @pytest.fixture
-def online_invoice(import_order):
-    from sales.services import CaptureCase
-
-    order = import_order(load_seed_order("001"), payment={"method": "sandbox"})
-    return invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
+def online_invoice(db):
+    return InvoiceFactory(order__gateway_paid=True, capture_case=CaptureCase.ONLINE)
 
 
 def buttons(client, invoice) -> set[str]:
@@ -186,12 +175,11 @@ def buttons(client, invoice) -> set[str]:
 
 
 def test_a_pending_invoice_offers_capture_and_cancel_to_a_manager_and_nothing_to_a_viewer(
-    client, django_user_model, pending_invoice
+    client, pending_invoice
 ):
-    assert buttons(staff_client(client, django_user_model, "Sales manager"), pending_invoice) == {"capture", "cancel"}
+    assert buttons(staff_client(client, "Sales manager"), pending_invoice) == {"capture", "cancel"}
     client.logout()
-    django_user_model.objects.filter(username="staff").delete()
-    assert buttons(staff_client(client, django_user_model, "Sales viewer"), pending_invoice) == set()
+    assert buttons(staff_client(client, "Sales viewer"), pending_invoice) == set()
 
 
 def test_an_online_paid_invoice_offers_void_and_an_offline_paid_one_nothing(admin_client, invoice, online_invoice):
@@ -228,8 +216,8 @@ def test_a_refused_operation_is_reported_and_changes_nothing(admin_client, invoi
 
 
 @pytest.mark.parametrize("operation", ["capture", "void", "cancel"])
-def test_each_operation_url_answers_403_without_its_permission(client, django_user_model, pending_invoice, operation):
-    client = staff_client(client, django_user_model, "Sales viewer")
+def test_each_operation_url_answers_403_without_its_permission(client, pending_invoice, operation):
+    client = staff_client(client, "Sales viewer")
 
     response = client.post(f"/admin/sales/invoice/{pending_invoice.pk}/{operation}/")
 

@@ -7,7 +7,6 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
@@ -18,11 +17,11 @@ from sales.grid import invoice_grid_refresh
 from sales.models import InvoiceGrid, InvoiceState
 from sales.services import CaptureCase, invoice_cancel, invoice_order, order_import
 from tests.conftest import load_seed_order
+from tests.factories import staff_client
 
 pytestmark = pytest.mark.django_db
 
 GRID = "/admin/sales/invoice/"
-PASSWORD = "staff-Passw0rd!"
 
 
 @pytest.fixture
@@ -31,11 +30,8 @@ def seed_invoice(import_order):
 
 
 @pytest.fixture
-def manager(client, django_user_model):
-    user = django_user_model.objects.create_user("manager", password=PASSWORD, is_staff=True)
-    user.groups.set(Group.objects.filter(name="Sales manager"))
-    client.login(username="manager", password=PASSWORD)
-    return client
+def manager(client, db):
+    return staff_client(client, "Sales manager")
 
 
 def generated_invoices(count: int, default_store, seed: int = 7) -> list:
@@ -285,9 +281,8 @@ def test_the_grid_runs_the_same_queries_for_5_and_40_invoices(manager, default_s
     assert few == grid_queries(manager, params) == GRID_QUERIES
 
 
-def test_staff_without_view_invoice_get_403_for_the_grid_and_its_export(client, django_user_model, seed_invoice):
-    django_user_model.objects.create_user("nobody", password=PASSWORD, is_staff=True)
-    client.login(username="nobody", password=PASSWORD)
+def test_staff_without_view_invoice_get_403_for_the_grid_and_its_export(client, seed_invoice):
+    staff_client(client)  # staff, in no group
 
     assert client.get(GRID).status_code == 403
     assert client.get(GRID, {"_export": "csv"}).status_code == 403

@@ -7,21 +7,20 @@ half up, remainders on the last invoice), never read back from the code under te
 from __future__ import annotations
 
 import importlib
-import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import connection
 
-from sales.api.json import dumps
 from sales.errors import DocumentValidationError, DomainError
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, Store
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order, invoice_preview
+from tests.helpers import V1 as BASE
+from tests.helpers import parse, post_json
 
 pytestmark = pytest.mark.django_db
 
-BASE = "/rest/default/V1"
 CENT = Decimal("0.01")
 ADDRESS = {
     "firstname": "Ada",
@@ -134,14 +133,6 @@ def invoice(order: Order, *lines, **kwargs) -> Invoice:
 
 def rows(invoice_: Invoice) -> dict[str, InvoiceItem]:
     return {row.sku: row for row in invoice_.items.all()}
-
-
-def post_json(client, url: str, body: dict):
-    return client.post(url, data=dumps(body), content_type="application/json")
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
 
 
 def worked_example(**kwargs) -> dict:

@@ -36,6 +36,8 @@ from sales.locking import (
 from sales.models import Invoice, Order, OrderStatusHistory, Store
 from sales.services import CaptureCase, invoice_order, order_comment_add, order_import
 from tests.conftest import load_seed_order
+from tests.factories import superuser_token
+from tests.helpers import bearer as bearer_headers
 
 # The modules, not the services of the same name that ``sales.services`` re-exports.
 invoice_order_module = importlib.import_module("sales.services.invoice_order")
@@ -251,11 +253,8 @@ def numbering_that_loses(monkeypatch, *, times: int, state: str = SERIALIZATION_
 
 
 @pytest.fixture
-def bearer(django_user_model, default_store):
-    from integrations.services import admin_token_create
-
-    django_user_model.objects.create_user("retry-admin", password="s3cret-Passw0rd", is_staff=True, is_superuser=True)
-    return {"HTTP_AUTHORIZATION": f"Bearer {admin_token_create(username='retry-admin', password='s3cret-Passw0rd')}"}
+def bearer(default_store):
+    return bearer_headers(superuser_token())
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ slot, and the admin invoice page read in a fixed number of queries."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -15,6 +14,7 @@ from sales.models import Invoice, InvoiceItem, OrderItem
 from sales.selectors import InvoiceFields, invoice_page_get, invoices_with_rows
 from sales.services import InvoiceCommentRequest, invoice_order
 from tests.api.api2.test_query_budget import order_entity
+from tests.helpers import V1, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_a_twenty_digit_amount_is_read_to_its_last_digit(v1, order):
     invoice = invoice_with_amounts(order, {"grand_total": TWENTY_DIGITS, "row_total": TWENTY_DIGITS})
 
     [rows] = invoices_with_rows(invoice_ids=[invoice.pk], fields=AMOUNTS)
-    body = json.loads(v1.get(f"/rest/default/V1/invoices/{invoice.pk}").content, parse_float=Decimal)
+    body = parse(v1.get(f"{V1}/invoices/{invoice.pk}"))
 
     assert str(as_read(rows, AMOUNTS)["grand_total"]) == str(as_read(rows, AMOUNTS)["row_total"]) == TWENTY_DIGITS
     assert body["grand_total"] == body["items"][0]["row_total"] == Decimal(TWENTY_DIGITS)

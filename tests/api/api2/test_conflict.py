@@ -8,47 +8,27 @@ lock past ``ORDER_LOCK_TIMEOUT_SECONDS`` (1 s here) and is refused with 409, wri
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.error
-import urllib.request
-from decimal import Decimal
 
 import pytest
 
-from integrations.services import admin_token_create
 from payments.gateways.sandbox import LEDGER, SandboxGateway
 from payments.models import Transaction
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceState, OrderStatusHistory
-from tests.conftest import load_seed_order
+from tests.factories import OrderFactory, superuser_token
+from tests.helpers import live_answer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "s3cret-Passw0rd"
 SLOW_CAPTURE_SECONDS = 3
 REQUEST_TIMEOUT_SECONDS = 30
 
 
-def post_json(url: str, token: str, body: dict) -> tuple[int, object]:
-    request = urllib.request.Request(
-        url, data=dumps(body).encode("utf-8"), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-            status, content = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, content = error.code, error.read()
-    return status, json.loads(content, parse_float=Decimal)
-
-
 def test_create_waiting_past_the_lock_timeout_is_409_conflict_on_save(
-    live_server, default_store, django_user_model, import_order, settings, monkeypatch
+    live_server, default_store, settings, monkeypatch
 ):
-    django_user_model.objects.create_user("conflict-admin", password=PASSWORD, is_staff=True, is_superuser=True)
-    token = admin_token_create(username="conflict-admin", password=PASSWORD)
+    token = superuser_token()
     settings.ORDER_LOCK_TIMEOUT_SECONDS = 1
     LEDGER.reset()
     original_capture = SandboxGateway.capture
@@ -60,14 +40,15 @@ def test_create_waiting_past_the_lock_timeout_is_409_conflict_on_save(
         return original_capture(gateway, request)
 
     monkeypatch.setattr(SandboxGateway, "capture", slow_capture)
-    payment = {"method": "sandbox", "additional_information": {"sandbox_outcome": "approve"}}
-    order = import_order(load_seed_order("001"), increment_id=None, payment=payment)
+    order = OrderFactory(gateway_paid=True, sandbox_outcome="approve")
     url = f"{live_server.url}/api2/invoice/create"
     first: list = []
 
     # given a first create holding the order's row lock while its gateway capture is slow
     writer = threading.Thread(
-        target=lambda: first.append(post_json(url, token, {"order_id": order.pk, "capture": "online"}))
+        target=lambda: first.append(
+            live_answer(url, token, {"order_id": order.pk, "capture": "online"}, timeout=REQUEST_TIMEOUT_SECONDS)
+        )
     )
     writer.start()
     assert capture_started.wait(timeout=10), "the first create never reached the gateway"
@@ -75,7 +56,8 @@ def test_create_waiting_past_the_lock_timeout_is_409_conflict_on_save(
 
     # when a second create of the same order waits for that lock
     started = time.monotonic()
-    second = post_json(url, token, {"order_id": order.pk, "capture": "offline", "comment": "second writer"})
+    second_body = {"order_id": order.pk, "capture": "offline", "comment": "second writer"}
+    second = live_answer(url, token, second_body, timeout=REQUEST_TIMEOUT_SECONDS)
     waited = time.monotonic() - started
     writer.join(timeout=REQUEST_TIMEOUT_SECONDS)
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from sales.api.api2.filters import SORT_FIELDS, Cursor
 from sales.models import Invoice
 from tests.api.api2.test_query_budget import order_entity
+from tests.helpers import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +24,9 @@ START = datetime.datetime(2026, 1, 1, 9, 30, tzinfo=UTC)
 SORTS = list(SORT_FIELDS)
 
 
-def parse(response) -> dict:
+def page_body(response) -> dict:
     assert response.status_code == 200, response.content
-    return json.loads(response.content, parse_float=Decimal)
+    return parse(response)
 
 
 def make_invoices(order, count: int, *, first: int = 0, state_of=lambda n: 1 + n % 2) -> list[int]:
@@ -68,7 +69,7 @@ def walk_with_cursors(client, query: str) -> tuple[list[int], list[str]]:
     """The ids a walk answered, in order, and the cursors it followed."""
     seen, cursors, url = [], [], f"/api2/invoice?{query}"
     for _ in range(200):
-        body = parse(client.get(url))
+        body = page_body(client.get(url))
         seen += [invoice["entity_id"] for invoice in body["invoices"]]
         if body["next_cursor"] is None:
             return seen, cursors
@@ -128,7 +129,7 @@ def test_cursor_pages_are_the_numbered_pages(v1, order, sort, direction):
     make_invoices(order, 25)
     by_number = []
     for page in range(1, 6):
-        by_number += [i["entity_id"] for i in parse(v1.get(f"/api2/invoice?limit=6&page={page}&sort={sort}"
+        by_number += [i["entity_id"] for i in page_body(v1.get(f"/api2/invoice?limit=6&page={page}&sort={sort}"
                                                             f"&direction={direction}"))["invoices"]]  # fmt: skip
 
     assert walk(v1, f"limit=6&sort={sort}&direction={direction}") == by_number
@@ -145,7 +146,7 @@ def test_cursor_keeps_the_filter(v1, order, sort):
 
 def test_invoices_inserted_during_a_walk_do_not_repeat_or_hide_the_others(v1, order):
     before = make_invoices(order, 12)
-    first = parse(v1.get("/api2/invoice?limit=5&sort=entity_id&direction=desc"))
+    first = page_body(v1.get("/api2/invoice?limit=5&sort=entity_id&direction=desc"))
     newer = make_invoices(order, 4, first=100)  # ahead of the walk: a newest-first walk does not see them
 
     seen = [i["entity_id"] for i in first["invoices"]]
@@ -157,7 +158,7 @@ def test_invoices_inserted_during_a_walk_do_not_repeat_or_hide_the_others(v1, or
 
 def test_invoices_inserted_behind_the_cursor_are_reached_by_an_ascending_walk(v1, order):
     before = make_invoices(order, 10)
-    first = parse(v1.get("/api2/invoice?limit=4&sort=entity_id&direction=asc"))
+    first = page_body(v1.get("/api2/invoice?limit=4&sort=entity_id&direction=asc"))
     newer = make_invoices(order, 3, first=50)
 
     seen = [i["entity_id"] for i in first["invoices"]]
@@ -169,7 +170,7 @@ def test_invoices_inserted_behind_the_cursor_are_reached_by_an_ascending_walk(v1
 def walk_from(client, query: str, cursor: str) -> list[int]:
     seen = []
     while cursor is not None:
-        body = parse(client.get(f"/api2/invoice?{query}&cursor={cursor}"))
+        body = page_body(client.get(f"/api2/invoice?{query}&cursor={cursor}"))
         seen += [invoice["entity_id"] for invoice in body["invoices"]]
         cursor = body["next_cursor"]
     return seen
@@ -178,17 +179,17 @@ def walk_from(client, query: str, cursor: str) -> list[int]:
 def test_the_last_page_has_a_null_cursor_and_a_full_last_page_says_so_too(v1, order):
     make_invoices(order, 6)
 
-    assert parse(v1.get("/api2/invoice?limit=6"))["next_cursor"] is None
-    assert parse(v1.get("/api2/invoice?limit=5"))["next_cursor"] is not None
-    assert parse(v1.get("/api2/invoice?limit=5&page=2"))["next_cursor"] is None
+    assert page_body(v1.get("/api2/invoice?limit=6"))["next_cursor"] is None
+    assert page_body(v1.get("/api2/invoice?limit=5"))["next_cursor"] is not None
+    assert page_body(v1.get("/api2/invoice?limit=5&page=2"))["next_cursor"] is None
 
 
 def test_the_total_is_counted_on_a_numbered_page_not_again_on_every_cursor_page(v1, order):
     make_invoices(order, 5)
-    first = parse(v1.get("/api2/invoice?limit=2&include_pagination=1"))
+    first = page_body(v1.get("/api2/invoice?limit=2&include_pagination=1"))
 
     with CaptureQueriesContext(connection) as queries:
-        body = parse(v1.get(f"/api2/invoice?limit=2&cursor={first['next_cursor']}&include_pagination=1"))
+        body = page_body(v1.get(f"/api2/invoice?limit=2&cursor={first['next_cursor']}&include_pagination=1"))
 
     assert first["pagination"] == {"page": 1, "limit": 2, "total": 5, "pages": 3}
     assert "pagination" not in body
@@ -198,11 +199,11 @@ def test_the_total_is_counted_on_a_numbered_page_not_again_on_every_cursor_page(
 
 def test_a_cursor_page_runs_the_queries_of_a_numbered_page(v1, order):
     make_invoices(order, 8)
-    cursor = parse(v1.get("/api2/invoice?limit=3&sort=created_at"))["next_cursor"]
+    cursor = page_body(v1.get("/api2/invoice?limit=3&sort=created_at"))["next_cursor"]
     counts = []
     for url in ("/api2/invoice?limit=3&sort=created_at", f"/api2/invoice?limit=3&sort=created_at&cursor={cursor}"):
         with CaptureQueriesContext(connection) as queries:
-            parse(v1.get(url))
+            page_body(v1.get(url))
         counts.append(len(queries.captured_queries))
 
     assert counts[0] == counts[1]
@@ -212,7 +213,7 @@ def test_the_cursor_is_url_safe_text(v1, order):
     make_invoices(order, 3)
 
     for sort in SORTS:
-        cursor = parse(v1.get(f"/api2/invoice?limit=1&sort={sort}"))["next_cursor"]
+        cursor = page_body(v1.get(f"/api2/invoice?limit=1&sort={sort}"))["next_cursor"]
         assert cursor and set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -261,10 +262,10 @@ def test_a_cursor_page_of_a_large_table_is_an_index_range_scan(v1, order, sort, 
             [order.pk],
         )
         cursor.execute("ANALYZE sales_invoice")
-    cursor_text = parse(v1.get(f"/api2/invoice?limit=50&page=200&sort={sort}&direction={direction}"))["next_cursor"]
+    cursor_text = page_body(v1.get(f"/api2/invoice?limit=50&page=200&sort={sort}&direction={direction}"))["next_cursor"]
 
     with CaptureQueriesContext(connection) as queries:
-        parse(v1.get(f"/api2/invoice?limit=50&sort={sort}&direction={direction}&cursor={cursor_text}"))
+        page_body(v1.get(f"/api2/invoice?limit=50&sort={sort}&direction={direction}&cursor={cursor_text}"))
 
     [page_sql] = [q["sql"] for q in queries.captured_queries if "LIMIT 51" in q["sql"]]
     assert "OFFSET" not in page_sql

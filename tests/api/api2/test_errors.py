@@ -6,7 +6,6 @@ The 409 row needs two concurrent writers on PostgreSQL: see ``test_conflict.py``
 from __future__ import annotations
 
 import datetime
-import json
 from decimal import Decimal
 
 import pytest
@@ -16,9 +15,9 @@ from django.utils import timezone
 from integrations.models import AccessToken
 from payments.gateways.sandbox import LEDGER
 from payments.models import Payment, Transaction
-from sales.api.json import dumps
 from sales.models import Invoice, Order, OrderItem, OrderState, OrderStatusHistory
 from tests.conftest import load_seed_order
+from tests.helpers import answer, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -37,14 +36,6 @@ def fresh_sandbox():
     LEDGER.reset()
     yield
     LEDGER.reset()
-
-
-def post(client, url: str, body):
-    return client.post(url, data=dumps(body), content_type="application/json")
-
-
-def answer(response) -> tuple[int, object]:
-    return response.status_code, json.loads(response.content, parse_float=Decimal)
 
 
 @pytest.fixture
@@ -84,7 +75,7 @@ def snapshot(order: Order) -> dict:
 def test_invalid_item_is_400_and_writes_nothing(v1, order, item):
     before = snapshot(order)
 
-    response = post(v1, CREATE, {"order_id": order.pk, "items": [item]})
+    response = post_json(v1, CREATE, {"order_id": order.pk, "items": [item]})
 
     assert answer(response) == (400, INVALID_ITEM)
     assert snapshot(order) == before
@@ -93,7 +84,7 @@ def test_invalid_item_is_400_and_writes_nothing(v1, order, item):
 def test_order_item_id_of_another_order_is_an_invalid_item(v1, order, import_order):
     elsewhere = OrderItem.objects.filter(order=import_order(load_seed_order("000"), increment_id=None)).first()
 
-    response = post(v1, CREATE, {"order_id": order.pk, "items": [{"order_item_id": elsewhere.pk, "qty": 1}]})
+    response = post_json(v1, CREATE, {"order_id": order.pk, "items": [{"order_item_id": elsewhere.pk, "qty": 1}]})
 
     assert answer(response) == (400, INVALID_ITEM)
 
@@ -102,10 +93,10 @@ def test_order_item_id_of_another_order_is_an_invalid_item(v1, order, import_ord
 
 
 def test_fully_invoiced_order_cannot_be_invoiced_again(v1, order):
-    assert post(v1, CREATE, {"order_id": order.pk}).status_code == 201
+    assert post_json(v1, CREATE, {"order_id": order.pk}).status_code == 201
     before = snapshot(order)
 
-    response = post(v1, CREATE, {"order_id": order.pk})
+    response = post_json(v1, CREATE, {"order_id": order.pk})
 
     assert answer(response) == (400, CANNOT_CREATE)
     assert snapshot(order) == before
@@ -116,7 +107,7 @@ def test_canceled_or_holded_order_cannot_be_invoiced(v1, order, state):
     Order.objects.filter(pk=order.pk).update(state=state, status=state)
     before = snapshot(order)
 
-    response = post(v1, CREATE, {"order_increment_id": "100000123", "items": [{"sku": "24-WB01", "qty": 1}]})
+    response = post_json(v1, CREATE, {"order_increment_id": "100000123", "items": [{"sku": "24-WB01", "qty": 1}]})
 
     assert answer(response) == (400, CANNOT_CREATE)
     assert snapshot(order) == before
@@ -128,7 +119,7 @@ DOORS = [("get", "/api2/invoice"), ("get", "/api2/invoices"), ("post", CREATE), 
 
 
 def call(client, method: str, url: str):
-    return client.get(url) if method == "get" else post(client, url, {"invoice_id": 1, "order_id": 1})
+    return client.get(url) if method == "get" else post_json(client, url, {"invoice_id": 1, "order_id": 1})
 
 
 @pytest.mark.parametrize(("method", "url"), DOORS)
@@ -165,7 +156,7 @@ def test_token_of_a_non_staff_user_without_integration_is_401(api_client, defaul
 
 @pytest.mark.parametrize("body", [{"order_id": 999999}, {"order_increment_id": "999999999"}])
 def test_unknown_order_is_404(v1, order, body):
-    assert answer(post(v1, CREATE, body)) == (404, ORDER_NOT_FOUND)
+    assert answer(post_json(v1, CREATE, body)) == (404, ORDER_NOT_FOUND)
     assert Invoice.objects.count() == 0
 
 
@@ -176,7 +167,7 @@ def test_unknown_invoice_lookup_is_404(v1, query):
 
 @pytest.mark.parametrize("body", [{"invoice_id": 999999}, {"id": 999999}, {"increment_id": "999999999"}])
 def test_email_for_unknown_invoice_is_404(v1, body):
-    assert answer(post(v1, EMAIL, body)) == (404, INVOICE_NOT_FOUND)
+    assert answer(post_json(v1, EMAIL, body)) == (404, INVOICE_NOT_FOUND)
 
 
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
@@ -200,7 +191,7 @@ def test_gateway_failure_on_online_capture_is_500_and_writes_nothing(v1, import_
     order = import_order(load_seed_order("001"), increment_id=None, payment=payment)
     before = snapshot(order)
 
-    response = post(v1, CREATE, {"order_id": order.pk, "capture": "online", "comment": "never kept"})
+    response = post_json(v1, CREATE, {"order_id": order.pk, "capture": "online", "comment": "never kept"})
 
     assert answer(response) == (500, GATEWAY_ERROR)
     assert snapshot(order) == before
@@ -211,13 +202,13 @@ def test_gateway_failure_on_online_capture_is_500_and_writes_nothing(v1, import_
 
 
 def test_both_order_id_and_order_increment_id_is_400(v1, order):
-    response = post(v1, CREATE, {"order_id": order.pk, "order_increment_id": "100000123"})
+    response = post_json(v1, CREATE, {"order_id": order.pk, "order_increment_id": "100000123"})
 
     assert answer(response) == (400, {"error": "Use either order_id or order_increment_id, not both"})
 
 
 def test_neither_order_id_nor_order_increment_id_is_400(v1, order):
-    assert answer(post(v1, CREATE, {"capture": "offline"})) == (
+    assert answer(post_json(v1, CREATE, {"capture": "offline"})) == (
         400,
         {"error": "Missing order_id or order_increment_id"},
     )
@@ -225,20 +216,21 @@ def test_neither_order_id_nor_order_increment_id_is_400(v1, order):
 
 @pytest.mark.parametrize("capture", ["later", "", True, "ONLINE"])
 def test_capture_outside_online_offline_no_capture_is_400(v1, order, capture):
-    response = post(v1, CREATE, {"order_id": order.pk, "capture": capture})
+    response = post_json(v1, CREATE, {"order_id": order.pk, "capture": capture})
 
     assert answer(response) == (400, {"error": "Invalid capture: expected online, offline or no_capture"})
     assert Invoice.objects.count() == 0
 
 
 def test_unknown_body_field_is_400_naming_it(v1, order):
-    response = post(v1, CREATE, {"order_id": order.pk, "notify": True})
+    response = post_json(v1, CREATE, {"order_id": order.pk, "notify": True})
 
     assert answer(response) == (400, {"error": "Unknown field: notify"})
 
 
 def test_unknown_email_body_field_is_400_naming_it(v1):
-    assert answer(post(v1, EMAIL, {"invoice_id": 1, "to": "x@example.com"})) == (400, {"error": "Unknown field: to"})
+    response = post_json(v1, EMAIL, {"invoice_id": 1, "to": "x@example.com"})
+    assert answer(response) == (400, {"error": "Unknown field: to"})
 
 
 @pytest.mark.parametrize(
@@ -257,7 +249,7 @@ def test_unknown_email_body_field_is_400_naming_it(v1):
 def test_wrong_type_is_400_naming_the_field(v1, order, field, value, message):
     body = {"order_id": order.pk, field: value}
 
-    assert answer(post(v1, CREATE, body)) == (400, {"error": message})
+    assert answer(post_json(v1, CREATE, body)) == (400, {"error": message})
     assert Invoice.objects.count() == 0
 
 

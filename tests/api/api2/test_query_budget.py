@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from sales.api.json import dumps
 from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
-from tests.conftest import load_seed_order
+from tests.factories import OrderEntityFactory, line
+from tests.helpers import parse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited_content_types_cached")]
 
@@ -53,35 +54,16 @@ def create_budget() -> int:
 
 def order_entity(lines: int, qty: int = 1) -> dict:
     """An order of ``lines`` simple lines of ``qty`` units each, no tax or discount, 5.00 shipping."""
-    seed = load_seed_order("001")["entity"]
-    template = {key: value for key, value in seed["items"][0].items() if key != "item_id"}
-    items = []
-    for number in range(1, lines + 1):
-        price = Decimal(number) + Decimal("0.25")
-        row = price * qty
-        item = dict(template)
-        item.update(sku=f"LINE-{number}", name=f"Line {number}", product_id=1000 + number, qty_ordered=qty,
-                    price=price, original_price=price, price_incl_tax=price, row_total=row, row_total_incl_tax=row,
-                    discount_amount=0, discount_percent=0, tax_amount=0, tax_percent=0)  # fmt: skip
-        for name in ("price", "original_price", "price_incl_tax", "row_total", "row_total_incl_tax",
-                     "discount_amount", "tax_amount"):  # fmt: skip
-            item[f"base_{name}"] = item[name]
-        items.append(item)
-    subtotal = sum((item["row_total"] for item in items), Decimal(0))
-    entity = {key: value for key, value in seed.items() if key not in ("increment_id", "items")}
-    totals = {"subtotal": subtotal, "subtotal_incl_tax": subtotal, "discount_amount": 0, "tax_amount": 0,
-              "shipping_amount": Decimal(5), "shipping_incl_tax": Decimal(5), "grand_total": subtotal + 5}  # fmt: skip
-    for name, amount in totals.items():
-        entity[name] = entity[f"base_{name}"] = amount
-    entity["items"] = items
-    return entity
+    rows = [line(f"LINE-{number}", qty, Decimal(number) + Decimal("0.25"), name=f"Line {number}",
+                 product_id=1000 + number) for number in range(1, lines + 1)]  # fmt: skip
+    return OrderEntityFactory(lines=rows, shipping=Decimal(5))
 
 
 def measured(call, budget: int, django_assert_max_num_queries):
     with django_assert_max_num_queries(budget), CaptureQueriesContext(connection) as queries:
         response = call()
     assert response.status_code in (200, 201), response.content
-    return json.loads(response.content, parse_float=Decimal), len(queries.captured_queries)
+    return parse(response), len(queries.captured_queries)
 
 
 @pytest.fixture

@@ -7,21 +7,19 @@ the seed's invoice ``100000045`` / ``456`` and order item ``10`` / ``PRODUCT-001
 from __future__ import annotations
 
 import datetime
-import json
 from decimal import Decimal
 
 import pytest
 
 from payments.gateways.sandbox import LEDGER
 from payments.models import Transaction
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceState, OrderItem
 from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import V1, parse, post_json
 
 pytestmark = pytest.mark.django_db
 
-V1 = "/rest/default/V1"
 ORDER_NUMBER = "100000123"
 FULL_CAPTURE_COMMENT = "Invoice created by integration."
 UTC = datetime.UTC
@@ -32,14 +30,6 @@ def fresh_sandbox():
     LEDGER.reset()
     yield
     LEDGER.reset()
-
-
-def post(client, url: str, body):
-    return client.post(url, data=dumps(body), content_type="application/json")
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
 
 
 def ids(body: dict) -> list[int]:
@@ -122,7 +112,7 @@ def test_full_capture_offline_pays_everything_and_keeps_the_comment_in_invoice_a
     body = {"order_increment_id": ORDER_NUMBER, "capture": "offline", "send_email": True,
             "comment": FULL_CAPTURE_COMMENT}  # fmt: skip
 
-    response = post(v1, "/api2/invoice/create", body)
+    response = post_json(v1, "/api2/invoice/create", body)
 
     assert response.status_code == 201, response.content
     created = parse(response)["invoice"]
@@ -144,7 +134,7 @@ def test_partial_no_capture_invoices_only_the_named_rows_and_stays_pending(v1, s
     body = {"order_id": order.pk, "items": [{"order_item_id": by_id.pk, "qty": 1}, {"sku": "24-WB01", "qty": 2}],
             "capture": "no_capture"}  # fmt: skip
 
-    response = post(v1, "/api2/invoice/create", body)
+    response = post_json(v1, "/api2/invoice/create", body)
 
     assert response.status_code == 201, response.content
     created = parse(response)["invoice"]
@@ -160,7 +150,8 @@ def test_email_resend_answers_202_queued_and_asks_the_worker_again(v1, seed_001)
     sent = one_unit_invoices(seed_001(), 1)[0]
     Invoice.objects.filter(pk=sent.pk).update(send_email=None, email_sent=1)
 
-    response = post(v1, "/api2/invoice/email", {"invoice_id": sent.pk, "comment": "Resend requested by integration."})
+    body = {"invoice_id": sent.pk, "comment": "Resend requested by integration."}
+    response = post_json(v1, "/api2/invoice/email", body)
 
     assert response.status_code == 202, response.content
     assert parse(response) == {"invoice_id": sent.pk, "queued": True}
@@ -355,7 +346,7 @@ def test_unknown_sort_field_is_400(v1):
 def test_capture_online_with_a_gateway_method_pays_with_a_capture_transaction(v1, seed_001):
     order = seed_001(payment={"method": "sandbox", "additional_information": {"sandbox_outcome": "approve"}})
 
-    response = post(v1, "/api2/invoice/create", {"order_id": order.pk, "capture": "online"})
+    response = post_json(v1, "/api2/invoice/create", {"order_id": order.pk, "capture": "online"})
 
     assert response.status_code == 201, response.content
     created = parse(response)["invoice"]
@@ -373,7 +364,8 @@ def test_sku_of_a_configurable_invoices_the_priced_parent_and_its_child_follows(
     parent = OrderItem.objects.get(order=order, sku="MH01-S-Gray", parent_item__isnull=True)
     child = OrderItem.objects.get(order=order, sku="MH01-S-Gray", parent_item=parent)
 
-    response = post(v1, "/api2/invoice/create", {"order_id": order.pk, "items": [{"sku": "MH01-S-Gray", "qty": 1}]})
+    body = {"order_id": order.pk, "items": [{"sku": "MH01-S-Gray", "qty": 1}]}
+    response = post_json(v1, "/api2/invoice/create", body)
 
     assert response.status_code == 201, response.content
     rows = {row["order_item_id"]: row for row in parse(response)["invoice"]["items"]}

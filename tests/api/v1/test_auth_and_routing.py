@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from integrations.models import AccessToken
 from integrations.services import access_token_revoke, integration_token_create
-from sales.api.json import dumps
 from sales.models import Invoice
 from tests.conftest import load_seed_order
+from tests.helpers import parse, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +25,6 @@ SIGN_IN_FAILED = {
 UNAUTHORIZED = "The consumer isn't authorized to access %resources."
 NO_ROUTE = {"message": "Request does not match any route."}
 STORE_NOT_FOUND = {"message": "The store that was requested wasn't found. Verify the store and try again."}
-
-
-def body_of(response):
-    return json.loads(response.content, parse_float=Decimal)
-
-
-def post(client, url: str, payload):
-    return client.post(url, dumps(payload), content_type="application/json")
 
 
 def send(client, method: str, url: str):
@@ -57,55 +47,55 @@ def order(import_order):
 
 
 def test_admin_token_is_a_bare_json_string_usable_as_bearer(api_client, staff_user, order):
-    response = post(api_client, TOKEN_URL, {"username": USERNAME, "password": PASSWORD})
+    response = post_json(api_client, TOKEN_URL, {"username": USERNAME, "password": PASSWORD})
 
     assert response.status_code == 200
     assert response.content.startswith(b'"') and response.content.endswith(b'"')
-    token = body_of(response)
+    token = parse(response)
     assert isinstance(token, str) and len(token) >= 32
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api_client.get(f"/rest/V1/orders/{order.pk}").status_code == 200
 
 
 def test_admin_token_is_issued_under_a_store_code_too(api_client, staff_user, default_store):
-    response = post(
+    response = post_json(
         api_client, "/rest/default/V1/integration/admin/token", {"username": USERNAME, "password": PASSWORD}
     )
 
     assert response.status_code == 200
-    assert isinstance(body_of(response), str)
+    assert isinstance(parse(response), str)
 
 
 def test_admin_token_with_a_wrong_password_is_401(api_client, staff_user):
-    response = post(api_client, TOKEN_URL, {"username": USERNAME, "password": "wrong"})
+    response = post_json(api_client, TOKEN_URL, {"username": USERNAME, "password": "wrong"})
 
     assert response.status_code == 401
-    assert body_of(response) == SIGN_IN_FAILED
+    assert parse(response) == SIGN_IN_FAILED
     assert not AccessToken.objects.exists()
 
 
 def test_admin_token_for_an_unknown_user_is_401(api_client, staff_user):
-    response = post(api_client, TOKEN_URL, {"username": "nobody", "password": PASSWORD})
+    response = post_json(api_client, TOKEN_URL, {"username": "nobody", "password": PASSWORD})
 
     assert response.status_code == 401
-    assert body_of(response) == SIGN_IN_FAILED
+    assert parse(response) == SIGN_IN_FAILED
 
 
 def test_admin_token_without_username_is_required(api_client, staff_user):
-    response = post(api_client, TOKEN_URL, {"password": PASSWORD})
+    response = post_json(api_client, TOKEN_URL, {"password": PASSWORD})
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": '"%fieldName" is required. Enter and try again.',
         "parameters": {"fieldName": "username"},
     }
 
 
 def test_admin_token_with_a_blank_password_is_required(api_client, staff_user):
-    response = post(api_client, TOKEN_URL, {"username": USERNAME, "password": ""})
+    response = post_json(api_client, TOKEN_URL, {"username": USERNAME, "password": ""})
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": '"%fieldName" is required. Enter and try again.',
         "parameters": {"fieldName": "password"},
     }
@@ -113,10 +103,10 @@ def test_admin_token_with_a_blank_password_is_required(api_client, staff_user):
 
 def test_admin_token_without_both_fields_reports_both(api_client, staff_user):
     # Magento's CredentialsValidator adds one error per blank field to one InputException.
-    response = post(api_client, TOKEN_URL, {})
+    response = post_json(api_client, TOKEN_URL, {})
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": "One or more input exceptions have occurred.",
         "errors": [
             {"message": '"%fieldName" is required. Enter and try again.', "parameters": {"fieldName": "username"}},
@@ -128,10 +118,10 @@ def test_admin_token_without_both_fields_reports_both(api_client, staff_user):
 def test_admin_token_for_a_user_who_is_not_staff_is_401(api_client, django_user_model):
     django_user_model.objects.create_user("shopper", password=PASSWORD, is_staff=False)
 
-    response = post(api_client, TOKEN_URL, {"username": "shopper", "password": PASSWORD})
+    response = post_json(api_client, TOKEN_URL, {"username": "shopper", "password": PASSWORD})
 
     assert response.status_code == 401
-    assert body_of(response) == SIGN_IN_FAILED
+    assert parse(response) == SIGN_IN_FAILED
     assert not AccessToken.objects.exists()
 
 
@@ -139,10 +129,10 @@ def test_admin_token_for_an_inactive_staff_user_is_401(api_client, staff_user):
     staff_user.is_active = False
     staff_user.save()
 
-    response = post(api_client, TOKEN_URL, {"username": USERNAME, "password": PASSWORD})
+    response = post_json(api_client, TOKEN_URL, {"username": USERNAME, "password": PASSWORD})
 
     assert response.status_code == 401
-    assert body_of(response) == SIGN_IN_FAILED
+    assert parse(response) == SIGN_IN_FAILED
 
 
 # -- Bearer auth and the route's ACL resource in the 401 ------------------------------------------------
@@ -152,7 +142,7 @@ def test_no_token_is_401_naming_the_routes_acl_resource(api_client, default_stor
     response = api_client.get("/rest/V1/invoices/1")
 
     assert response.status_code == 401
-    assert body_of(response) == unauthorized("Magento_Sales::sales_invoice")
+    assert parse(response) == unauthorized("Magento_Sales::sales_invoice")
 
 
 @pytest.mark.parametrize(
@@ -180,7 +170,7 @@ def test_each_route_names_its_own_acl_resource_when_unauthorized(api_client, def
     response = send(api_client, method, url)
 
     assert response.status_code == 401
-    assert body_of(response) == unauthorized(resource)
+    assert parse(response) == unauthorized(resource)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +183,7 @@ def test_an_invalid_token_is_401(api_client, admin_token, order, authorization):
     response = api_client.get(f"/rest/V1/orders/{order.pk}")
 
     assert response.status_code == 401
-    assert body_of(response) == unauthorized("Magento_Sales::actions_view")
+    assert parse(response) == unauthorized("Magento_Sales::actions_view")
 
 
 def test_an_expired_token_is_401_consumer_key_has_expired(v1, order):
@@ -202,12 +192,12 @@ def test_an_expired_token_is_401_consumer_key_has_expired(v1, order):
     response = v1.get(f"/rest/V1/orders/{order.pk}")
 
     assert response.status_code == 401
-    assert body_of(response) == {"message": "Consumer key has expired"}
+    assert parse(response) == {"message": "Consumer key has expired"}
 
 
 def test_an_admin_token_expires_after_the_configured_lifetime(api_client, staff_user, order, settings, monkeypatch):
     settings.ADMIN_TOKEN_LIFETIME_HOURS = 2
-    token = body_of(post(api_client, TOKEN_URL, {"username": USERNAME, "password": PASSWORD}))
+    token = parse(post_json(api_client, TOKEN_URL, {"username": USERNAME, "password": PASSWORD}))
     stored = AccessToken.objects.get()
     assert timedelta(hours=2) - timedelta(minutes=1) < stored.expires_at - stored.created_at <= timedelta(hours=2)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -216,7 +206,7 @@ def test_an_admin_token_expires_after_the_configured_lifetime(api_client, staff_
     # Two hours later (by the clock: a token the process keeps is held to its expiry all the same).
     monkeypatch.setattr(timezone, "now", lambda: stored.expires_at)
 
-    assert body_of(api_client.get(f"/rest/V1/orders/{order.pk}")) == {"message": "Consumer key has expired"}
+    assert parse(api_client.get(f"/rest/V1/orders/{order.pk}")) == {"message": "Consumer key has expired"}
 
 
 def test_a_revoked_token_is_401(v1, order):
@@ -225,7 +215,7 @@ def test_a_revoked_token_is_401(v1, order):
     response = v1.get(f"/rest/V1/orders/{order.pk}")
 
     assert response.status_code == 401
-    assert body_of(response) == unauthorized("Magento_Sales::actions_view")
+    assert parse(response) == unauthorized("Magento_Sales::actions_view")
 
 
 def test_a_token_of_a_deactivated_user_is_401(v1, staff_user, order):
@@ -235,7 +225,7 @@ def test_a_token_of_a_deactivated_user_is_401(v1, staff_user, order):
     response = v1.get(f"/rest/V1/orders/{order.pk}")
 
     assert response.status_code == 401
-    assert body_of(response) == unauthorized("Magento_Sales::actions_view")
+    assert parse(response) == unauthorized("Magento_Sales::actions_view")
 
 
 def test_a_token_of_a_user_who_is_not_staff_is_401(api_client, django_user_model, order):
@@ -245,7 +235,7 @@ def test_a_token_of_a_user_who_is_not_staff_is_401(api_client, django_user_model
     response = api_client.get(f"/rest/V1/orders/{order.pk}")
 
     assert response.status_code == 401
-    assert body_of(response) == unauthorized("Magento_Sales::actions_view")
+    assert parse(response) == unauthorized("Magento_Sales::actions_view")
 
 
 # -- store codes -------------------------------------------------------------------------------------
@@ -256,32 +246,32 @@ def test_the_same_route_answers_under_every_store_prefix(v1, order, prefix):
     response = v1.get(f"{prefix}/orders/{order.pk}")
 
     assert response.status_code == 200, response.content
-    assert body_of(response)["increment_id"] == order.increment_id
+    assert parse(response)["increment_id"] == order.increment_id
 
 
 @pytest.mark.parametrize("prefix", ["/rest/V1", "/rest/default/V1", "/rest/all/V1"])
 def test_invoices_answer_under_every_store_prefix(v1, order, prefix):
-    created = post(v1, f"{prefix}/order/{order.pk}/invoice", {"capture": True})
+    created = post_json(v1, f"{prefix}/order/{order.pk}/invoice", {"capture": True})
     assert created.status_code == 200, created.content
 
-    response = v1.get(f"{prefix}/invoices/{body_of(created)}")
+    response = v1.get(f"{prefix}/invoices/{parse(created)}")
 
     assert response.status_code == 200, response.content
-    assert body_of(response)["order_id"] == order.pk
+    assert parse(response)["order_id"] == order.pk
 
 
 def test_an_unknown_store_code_is_404(v1, order):
     response = v1.get(f"/rest/nope/V1/orders/{order.pk}")
 
     assert response.status_code == 404
-    assert body_of(response) == STORE_NOT_FOUND
+    assert parse(response) == STORE_NOT_FOUND
 
 
 def test_an_unknown_store_code_writes_nothing(v1, order):
-    response = post(v1, f"/rest/nope/V1/order/{order.pk}/invoice", {"capture": True})
+    response = post_json(v1, f"/rest/nope/V1/order/{order.pk}/invoice", {"capture": True})
 
     assert response.status_code == 404
-    assert body_of(response) == STORE_NOT_FOUND
+    assert parse(response) == STORE_NOT_FOUND
     assert not Invoice.objects.exists()
 
 
@@ -303,7 +293,7 @@ def test_an_unknown_route_is_404_no_route(v1, url):
     response = v1.get(url)
 
     assert response.status_code == 404
-    assert body_of(response) == NO_ROUTE
+    assert parse(response) == NO_ROUTE
 
 
 @pytest.mark.parametrize(
@@ -324,7 +314,7 @@ def test_a_wrong_method_on_a_known_route_is_404_no_route(v1, order, method, url)
     response = send(v1, method, url.format(id=order.pk))
 
     assert response.status_code == 404
-    assert body_of(response) == NO_ROUTE
+    assert parse(response) == NO_ROUTE
 
 
 def test_a_wrong_method_is_404_no_route_even_without_a_token(api_client, order):
@@ -332,7 +322,7 @@ def test_a_wrong_method_is_404_no_route_even_without_a_token(api_client, order):
     response = api_client.delete(f"/rest/V1/orders/{order.pk}")
 
     assert response.status_code == 404
-    assert body_of(response) == NO_ROUTE
+    assert parse(response) == NO_ROUTE
 
 
 # -- exact amounts -----------------------------------------------------------------------------------
@@ -364,11 +354,11 @@ def test_fractional_amounts_render_exactly(v1, import_order):
 
 def test_invoice_amounts_render_exactly(v1, import_order):
     order = import_order(load_seed_order("001"))
-    created = post(v1, f"/rest/V1/order/{order.pk}/invoice", {"capture": True})
+    created = post_json(v1, f"/rest/V1/order/{order.pk}/invoice", {"capture": True})
     assert created.status_code == 200, created.content
     assert re.fullmatch(rb"[0-9]+", created.content), created.content
 
-    response = v1.get(f"/rest/V1/invoices/{body_of(created)}")
+    response = v1.get(f"/rest/V1/invoices/{parse(created)}")
 
     assert response.status_code == 200
     assert b'"grand_total":1917.6,' in response.content

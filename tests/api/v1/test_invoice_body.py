@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import json
 import re
-from decimal import Decimal
 
 import pytest
 
@@ -15,6 +13,7 @@ from sales.api.v1.representations import INVOICE_COMMENT_FIELDS, INVOICE_FIELDS,
 from sales.models import Invoice, InvoiceComment
 from sales.services import invoice_comment_add, invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +64,7 @@ def test_the_v1_detail_is_the_instances_body_byte_for_byte(v1, bundle_invoice_wi
 
     assert response.status_code == 200, response.content
     assert response.content.decode() == reference_body(invoice)
-    body = json.loads(response.content, parse_float=Decimal)
+    body = parse(response)
     assert len(body["items"]) == 9 and len(body["comments"]) == 2
     assert body["comments"][0]["is_customer_notified"] == 1 and "is_customer_notified" not in body["comments"][1]
     assert body["comments"][1]["is_visible_on_front"] == 1

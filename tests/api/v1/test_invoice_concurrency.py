@@ -7,51 +7,28 @@ PostgreSQL connection. Only PostgreSQL has the row locks (and concurrent writers
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-import urllib.error
-import urllib.request
 from decimal import Decimal
 
 import pytest
 
-from integrations.services import admin_token_create
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, OrderState
 from sales.money import ZERO
 from tests.conftest import load_seed_order
+from tests.factories import superuser_token
+from tests.helpers import live_post_json, parse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "s3cret-Passw0rd"
 VALIDATION_HEADER = "Invoice Document Validation Error(s):"
 REQUEST_TIMEOUT_SECONDS = 60
 
 
 @pytest.fixture
-def bearer_token(default_store, django_user_model) -> str:
+def bearer_token(default_store) -> str:
     """A fresh staff user and admin token: ``transaction=True`` flushes the database between tests."""
-    django_user_model.objects.create_user("concurrency-admin", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="concurrency-admin", password=PASSWORD)
-
-
-def post_json(url: str, token: str, body) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        url,
-        data=dumps(body).encode("utf-8"),
-        method="POST",
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+    return superuser_token()
 
 
 def post_all_at_once(requests: list[tuple[str, dict]], token: str) -> list[tuple[int, bytes]]:
@@ -62,7 +39,7 @@ def post_all_at_once(requests: list[tuple[str, dict]], token: str) -> list[tuple
     def send(index: int, url: str, body: dict) -> None:
         try:
             barrier.wait(timeout=30)
-            results[index] = post_json(url, token, body)
+            results[index] = live_post_json(url, token, body, timeout=REQUEST_TIMEOUT_SECONDS)
         except BaseException as error:  # reported below, in the test's thread
             results[index] = error
 
@@ -75,10 +52,6 @@ def post_all_at_once(requests: list[tuple[str, dict]], token: str) -> list[tuple
     failures = [result for result in results if isinstance(result, BaseException)]
     assert not failures, f"client errors: {failures!r}"
     return results
-
-
-def parse(content: bytes):
-    return json.loads(content, parse_float=Decimal)
 
 
 def invoice_url(live_server, order_id: int) -> str:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -13,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from sales.models import Invoice
 from sales.selectors import IDS_PER_QUERY
 from tests.api.api2.test_query_budget import order_entity
+from tests.helpers import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_a_search_matching_more_invoices_than_a_statement_binds_answers_them_all
         response = v1.get(f"/rest/default/V1/invoices?{query}")
 
     assert response.status_code == 200, response.content[:500]
-    body = json.loads(response.content, parse_float=Decimal)
+    body = parse(response)
     assert body["total_count"] == MATCHES
     ids = [invoice["entity_id"] for invoice in body["items"]]
     assert ids == sorted(Invoice.objects.filter(order_id=many_invoices).values_list("pk", flat=True), reverse=True)

@@ -6,18 +6,16 @@ Every refusal must leave the order as it was: no invoice, no invoiced quantity, 
 from __future__ import annotations
 
 import copy
-import json
 from decimal import Decimal
 
 import pytest
 
-from sales.api.json import dumps
 from sales.models import Invoice, InvoiceItem, Order
 from tests.conftest import load_seed_order
+from tests.helpers import V1, parse, post_json
 
 pytestmark = pytest.mark.django_db
 
-BASE = "/rest/default/V1"
 HEADER = "Invoice Document Validation Error(s):"
 NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
 WITHOUT_PRODUCTS = "The invoice can't be created without products. Add products and try again."
@@ -30,11 +28,7 @@ def validation_error(*messages: str) -> dict:
 
 
 def post_invoice(client, order_id: int, body):
-    return client.post(f"{BASE}/order/{order_id}/invoice", data=dumps(body), content_type="application/json")
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
+    return post_json(client, f"{V1}/order/{order_id}/invoice", body)
 
 
 @pytest.fixture
@@ -162,7 +156,7 @@ def test_malformed_body_is_400_and_writes_nothing(v1, order, body, field_name):
 
 
 def test_body_that_is_not_json_is_400_and_writes_nothing(v1, order):
-    response = v1.post(f"{BASE}/order/{order.pk}/invoice", data="{capture: true", content_type="application/json")
+    response = v1.post(f"{V1}/order/{order.pk}/invoice", data="{capture: true", content_type="application/json")
     assert response.status_code == 400
     assert parse(response)["message"] == "Decoding error: %1"
     assert_nothing_invoiced(order)

@@ -9,19 +9,17 @@ the field, and nothing is written (PostgreSQL would refuse it with a 500). An or
 from __future__ import annotations
 
 import copy
-import json
 import time
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from payments.models import Payment
-from sales.api.json import dumps
 from sales.models import Invoice, Order, OrderAddress, OrderItem
 from sales.services import invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import answer, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +34,7 @@ def seed_entity(name: str = "000") -> dict:
 
 
 def send(v1, entity: dict):
-    response = v1.post(IMPORT, dumps({"entity": entity}), content_type="application/json")
-    return response.status_code, json.loads(response.content, parse_float=Decimal)
+    return answer(post_json(v1, IMPORT, {"entity": entity}))
 
 
 def stored_rows() -> tuple[int, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -16,6 +15,7 @@ from sales.errors import render_template
 from sales.models import Invoice, InvoiceComment, Order, OrderAddress, OrderItem, OrderStatusHistory
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
+from tests.helpers import parse, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +26,6 @@ SEVERAL = "One or more input exceptions have occurred."
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def body_of(response):
-    return json.loads(response.content, parse_float=Decimal)
-
-
-def post(v1, url: str, payload):
-    return v1.post(url, dumps(payload), content_type="application/json")
 
 
 def seed_entity(name: str = "000") -> dict:
@@ -93,7 +85,7 @@ def test_import_answers_the_stored_order_new_and_pending(v1, method, url):
     response = getattr(v1, method)(url, dumps({"entity": entity}), content_type="application/json")
 
     assert response.status_code == 200, response.content
-    data = body_of(response)
+    data = parse(response)
     order = Order.objects.get()
     assert data["entity_id"] == order.pk
     assert (data["state"], data["status"]) == ("new", "pending")
@@ -114,10 +106,10 @@ def test_import_answers_the_stored_order_new_and_pending(v1, method, url):
 def test_import_stores_items_in_payload_order_with_children_linked_to_their_parents(v1):
     entity = seed_entity()
 
-    response = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    response = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
     assert response.status_code == 200, response.content
-    items = body_of(response)["items"]
+    items = parse(response)["items"]
     assert [item["sku"] for item in items] == [item["sku"] for item in entity["items"]]
     assert all(isinstance(item["item_id"], int) for item in items)
     assert len({item["item_id"] for item in items}) == len(items)
@@ -137,25 +129,25 @@ def test_import_assigns_a_nine_digit_increment_id_when_none_is_given(v1):
     entity = seed_entity()
     del entity["increment_id"]
 
-    first = post(v1, "/rest/default/V1/orders", {"entity": entity})
-    second = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    first = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
+    second = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
     assert (first.status_code, second.status_code) == (200, 200)
-    numbers = [body_of(first)["increment_id"], body_of(second)["increment_id"]]
+    numbers = [parse(first)["increment_id"], parse(second)["increment_id"]]
     assert all(re.fullmatch(r"[0-9]{9}", number) for number in numbers), numbers
     assert numbers[0] != numbers[1]
 
 
 def test_import_keeps_a_given_increment_id_and_refuses_it_twice(v1):
     entity = seed_entity()
-    first = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    first = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
     before = stored_rows()
 
-    again = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    again = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
-    assert body_of(first)["increment_id"] == "000000003"
+    assert parse(first)["increment_id"] == "000000003"
     assert again.status_code == 400
-    assert body_of(again) == {
+    assert parse(again) == {
         "message": INVALID_VALUE,
         "parameters": {"value": "000000003", "fieldName": "increment_id"},
     }
@@ -163,17 +155,17 @@ def test_import_keeps_a_given_increment_id_and_refuses_it_twice(v1):
 
 
 def test_import_without_entity_is_required(v1):
-    response = post(v1, "/rest/default/V1/orders", {})
+    response = post_json(v1, "/rest/default/V1/orders", {})
 
     assert response.status_code == 400
-    assert body_of(response) == {"message": REQUIRED, "parameters": {"fieldName": "entity"}}
+    assert parse(response) == {"message": REQUIRED, "parameters": {"fieldName": "entity"}}
 
 
 def test_import_takes_money_sent_as_numeric_strings_exactly(v1):
     entity = seed_entity("001")
     entity["grand_total"] = "1917.60"
 
-    response = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    response = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
     assert response.status_code == 200, response.content
     assert b'"grand_total":1917.6,' in response.content
@@ -295,10 +287,10 @@ def test_an_invalid_order_is_refused_with_magentos_error_and_nothing_is_written(
     break_entity(entity)
     before = stored_rows()
 
-    response = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    response = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
     assert response.status_code == 400, response.content
-    body = body_of(response)
+    body = parse(response)
     assert field_name in field_names(body), body
     assert any(field_name in message for message in rendered(body)), body
     for template, _parameters in problems(body):
@@ -310,10 +302,10 @@ def test_a_grand_total_that_does_not_add_up_is_one_error_naming_grand_total(v1):
     entity = seed_entity()
     _grand_total_off(entity)
 
-    response = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    response = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
     assert response.status_code == 400
-    body = body_of(response)
+    body = parse(response)
     assert body["message"] == INVALID_VALUE
     assert body["parameters"]["fieldName"] == "grand_total"
     assert "grand_total" in render_template(body["message"], body["parameters"])
@@ -327,10 +319,10 @@ def test_several_problems_are_reported_together(v1):
     _qty_zero(entity)
     _unknown_product_type(entity)
 
-    response = post(v1, "/rest/default/V1/orders", {"entity": entity})
+    response = post_json(v1, "/rest/default/V1/orders", {"entity": entity})
 
     assert response.status_code == 400
-    body = body_of(response)
+    body = parse(response)
     assert set(body) == {"message", "errors"}
     assert body["message"] == SEVERAL
     assert all(set(error) == {"message", "parameters"} for error in body["errors"])
@@ -347,7 +339,7 @@ def test_a_body_that_is_not_json_is_a_400(v1):
     response = v1.post("/rest/default/V1/orders", b'{"entity": ', content_type="application/json")
 
     assert response.status_code == 400
-    assert "message" in body_of(response)
+    assert "message" in parse(response)
     assert Order.objects.count() == 0
 
 
@@ -355,8 +347,8 @@ def test_a_body_that_is_not_json_is_a_400(v1):
 
 
 def test_get_order_answers_what_the_import_answered(v1):
-    created = post(v1, "/rest/default/V1/orders", {"entity": seed_entity("001")})
-    order_id = body_of(created)["entity_id"]
+    created = post_json(v1, "/rest/default/V1/orders", {"entity": seed_entity("001")})
+    order_id = parse(created)["entity_id"]
 
     response = v1.get(f"/rest/default/V1/orders/{order_id}")
 
@@ -368,17 +360,17 @@ def test_get_unknown_order_is_404(v1):
     response = v1.get("/rest/default/V1/orders/987654")
 
     assert response.status_code == 404
-    assert body_of(response) == NO_SUCH_ENTITY
+    assert parse(response) == NO_SUCH_ENTITY
 
 
 def test_get_order_shows_its_status_history(v1, import_order):
     order = import_order(load_seed_order("000"))
-    post(v1, f"/rest/default/V1/orders/{order.pk}/comments", {"statusHistory": {"comment": "Called the customer"}})
+    post_json(v1, f"/rest/default/V1/orders/{order.pk}/comments", {"statusHistory": {"comment": "Called the customer"}})
 
     response = v1.get(f"/rest/default/V1/orders/{order.pk}")
 
     assert response.status_code == 200, response.content
-    histories = body_of(response)["status_histories"]
+    histories = parse(response)["status_histories"]
     assert [history["comment"] for history in histories] == ["Called the customer"]
     assert histories[0]["entity_id"] == OrderStatusHistory.objects.get().pk
     assert histories[0]["parent_id"] == order.pk
@@ -400,7 +392,7 @@ def three_orders(import_order):
 def order_search(v1, query: str):
     response = v1.get(f"/rest/default/V1/orders?{query}")
     assert response.status_code == 200, response.content
-    return body_of(response)
+    return parse(response)
 
 
 def test_order_search_answers_items_search_criteria_and_total_count(v1, three_orders):
@@ -457,7 +449,7 @@ def test_order_search_without_search_criteria_is_required(v1, three_orders):
     response = v1.get("/rest/default/V1/orders")
 
     assert response.status_code == 400
-    body = body_of(response)
+    body = parse(response)
     assert body == {"message": REQUIRED, "parameters": {"fieldName": "searchCriteria"}}
     assert render_template(body["message"], body["parameters"]) == '"searchCriteria" is required. Enter and try again.'
 
@@ -466,7 +458,7 @@ def test_order_search_on_a_field_the_route_does_not_allow_is_a_400(v1, three_ord
     response = v1.get(f"/rest/default/V1/orders?{search_params(('protect_code', 'x', 'eq'))}")
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": INVALID_VALUE,
         "parameters": {"value": "protect_code", "fieldName": "field"},
     }
@@ -488,14 +480,14 @@ def test_status_of_an_unknown_order_is_404(v1):
     response = v1.get("/rest/default/V1/orders/987654/statuses")
 
     assert response.status_code == 404
-    assert body_of(response) == NO_SUCH_ENTITY
+    assert parse(response) == NO_SUCH_ENTITY
 
 
 def test_posting_an_order_comment_answers_true_and_stores_it(v1, import_order):
     order = import_order(load_seed_order("000"))
     history = {"comment": "Customer asked for gift wrap", "is_customer_notified": 0, "is_visible_on_front": 1}
 
-    response = post(v1, f"/rest/default/V1/orders/{order.pk}/comments", {"statusHistory": history})
+    response = post_json(v1, f"/rest/default/V1/orders/{order.pk}/comments", {"statusHistory": history})
 
     assert response.status_code == 200
     assert response.content == b"true"
@@ -510,7 +502,7 @@ def test_posting_an_order_comment_answers_true_and_stores_it(v1, import_order):
 
 def test_order_comments_list_what_was_posted(v1, import_order):
     order = import_order(load_seed_order("000"))
-    post(
+    post_json(
         v1,
         f"/rest/default/V1/orders/{order.pk}/comments",
         {
@@ -525,7 +517,7 @@ def test_order_comments_list_what_was_posted(v1, import_order):
     response = v1.get(f"/rest/default/V1/orders/{order.pk}/comments")
 
     assert response.status_code == 200, response.content
-    data = body_of(response)
+    data = parse(response)
     assert data["total_count"] == 1
     (comment,) = data["items"]
     assert comment["comment"] == "Customer asked for gift wrap"
@@ -538,12 +530,12 @@ def test_order_comments_list_what_was_posted(v1, import_order):
 def test_an_order_comment_with_a_status_the_state_does_not_allow_is_refused(v1, import_order):
     order = import_order(load_seed_order("000"))
 
-    response = post(
+    response = post_json(
         v1, f"/rest/default/V1/orders/{order.pk}/comments", {"statusHistory": {"comment": "Done", "status": "complete"}}
     )
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": INVALID_VALUE,
         "parameters": {"value": "complete", "fieldName": "statusHistory.status"},
     }
@@ -555,18 +547,18 @@ def test_an_order_comment_with_a_status_the_state_does_not_allow_is_refused(v1, 
 def test_an_order_comment_without_status_history_is_required(v1, import_order):
     order = import_order(load_seed_order("000"))
 
-    response = post(v1, f"/rest/default/V1/orders/{order.pk}/comments", {"comment": "wrong shape"})
+    response = post_json(v1, f"/rest/default/V1/orders/{order.pk}/comments", {"comment": "wrong shape"})
 
     assert response.status_code == 400
-    assert body_of(response) == {"message": REQUIRED, "parameters": {"fieldName": "statusHistory"}}
+    assert parse(response) == {"message": REQUIRED, "parameters": {"fieldName": "statusHistory"}}
 
 
 def test_comments_of_an_unknown_order_are_404(v1):
     listed = v1.get("/rest/default/V1/orders/987654/comments")
-    posted = post(v1, "/rest/default/V1/orders/987654/comments", {"statusHistory": {"comment": "Hello"}})
+    posted = post_json(v1, "/rest/default/V1/orders/987654/comments", {"statusHistory": {"comment": "Hello"}})
 
     assert (listed.status_code, posted.status_code) == (404, 404)
-    assert body_of(listed) == body_of(posted) == NO_SUCH_ENTITY
+    assert parse(listed) == parse(posted) == NO_SUCH_ENTITY
 
 
 # -- invoices: list, comments ------------------------------------------------------------------------
@@ -577,9 +569,9 @@ def paid_and_open_invoices(v1, import_order):
     """An invoice paid through the API (state 2) and one left open by the service (state 1)."""
     paid_order = import_order(load_seed_order("000"))
     open_order = import_order(load_seed_order("001"))
-    response = post(v1, f"/rest/default/V1/order/{paid_order.pk}/invoice", {"capture": True})
+    response = post_json(v1, f"/rest/default/V1/order/{paid_order.pk}/invoice", {"capture": True})
     assert response.status_code == 200, response.content
-    paid = Invoice.objects.get(pk=body_of(response))
+    paid = Invoice.objects.get(pk=parse(response))
     open_ = invoice_order(order_id=open_order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     return paid, open_
 
@@ -587,7 +579,7 @@ def paid_and_open_invoices(v1, import_order):
 def invoice_search(v1, query: str):
     response = v1.get(f"/rest/default/V1/invoices?{query}")
     assert response.status_code == 200, response.content
-    return body_of(response)
+    return parse(response)
 
 
 def test_invoice_search_by_order_id(v1, paid_and_open_invoices):
@@ -615,7 +607,7 @@ def test_invoice_search_without_search_criteria_is_required(v1, paid_and_open_in
     response = v1.get("/rest/default/V1/invoices")
 
     assert response.status_code == 400
-    assert body_of(response) == {"message": REQUIRED, "parameters": {"fieldName": "searchCriteria"}}
+    assert parse(response) == {"message": REQUIRED, "parameters": {"fieldName": "searchCriteria"}}
 
 
 def test_invoice_comments_start_empty(v1, paid_and_open_invoices):
@@ -624,17 +616,17 @@ def test_invoice_comments_start_empty(v1, paid_and_open_invoices):
     response = v1.get(f"/rest/default/V1/invoices/{paid.pk}/comments")
 
     assert response.status_code == 200
-    assert body_of(response) == {"items": [], "total_count": 0}
+    assert parse(response) == {"items": [], "total_count": 0}
 
 
 def test_posting_an_invoice_comment_answers_it_and_lists_it(v1, paid_and_open_invoices):
     paid, _ = paid_and_open_invoices
     entity = {"parent_id": paid.pk, "comment": "Paid by cheque no. 1042", "is_visible_on_front": 1}
 
-    response = post(v1, "/rest/default/V1/invoices/comments", {"entity": entity})
+    response = post_json(v1, "/rest/default/V1/invoices/comments", {"entity": entity})
 
     assert response.status_code == 200, response.content
-    comment = body_of(response)
+    comment = parse(response)
     stored = InvoiceComment.objects.get()
     assert comment["entity_id"] == stored.pk
     assert comment["parent_id"] == paid.pk
@@ -642,17 +634,17 @@ def test_posting_an_invoice_comment_answers_it_and_lists_it(v1, paid_and_open_in
     assert comment["is_visible_on_front"] == 1
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", comment["created_at"])
 
-    listed = body_of(v1.get(f"/rest/default/V1/invoices/{paid.pk}/comments"))
+    listed = parse(v1.get(f"/rest/default/V1/invoices/{paid.pk}/comments"))
     assert listed == {"items": [comment], "total_count": 1}
-    detail = body_of(v1.get(f"/rest/default/V1/invoices/{paid.pk}"))
+    detail = parse(v1.get(f"/rest/default/V1/invoices/{paid.pk}"))
     assert detail["comments"] == [comment]
 
 
 def test_an_invoice_comment_without_parent_id_is_refused(v1, paid_and_open_invoices):
-    response = post(v1, "/rest/default/V1/invoices/comments", {"entity": {"comment": "Orphan"}})
+    response = post_json(v1, "/rest/default/V1/invoices/comments", {"entity": {"comment": "Orphan"}})
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": 'Cannot save comment:\n"Parent Invoice Id" is required. Enter and try again.'
     }
     assert not InvoiceComment.objects.exists()
@@ -661,18 +653,18 @@ def test_an_invoice_comment_without_parent_id_is_refused(v1, paid_and_open_invoi
 def test_a_blank_invoice_comment_is_refused(v1, paid_and_open_invoices):
     paid, _ = paid_and_open_invoices
 
-    response = post(v1, "/rest/default/V1/invoices/comments", {"entity": {"parent_id": paid.pk, "comment": "  "}})
+    response = post_json(v1, "/rest/default/V1/invoices/comments", {"entity": {"parent_id": paid.pk, "comment": "  "}})
 
     assert response.status_code == 400
-    assert body_of(response) == {"message": "Cannot save comment:\nComment can not be empty"}
+    assert parse(response) == {"message": "Cannot save comment:\nComment can not be empty"}
     assert not InvoiceComment.objects.exists()
 
 
 def test_an_invoice_comment_missing_both_fields_lists_both(v1, paid_and_open_invoices):
-    response = post(v1, "/rest/default/V1/invoices/comments", {"entity": {}})
+    response = post_json(v1, "/rest/default/V1/invoices/comments", {"entity": {}})
 
     assert response.status_code == 400
-    assert body_of(response) == {
+    assert parse(response) == {
         "message": 'Cannot save comment:\n"Parent Invoice Id" is required. Enter and try again.\n'
         '"Comment" is required. Enter and try again.'
     }
@@ -680,8 +672,8 @@ def test_an_invoice_comment_missing_both_fields_lists_both(v1, paid_and_open_inv
 
 def test_invoice_comments_of_an_unknown_invoice_are_404(v1, paid_and_open_invoices):
     listed = v1.get("/rest/default/V1/invoices/987654/comments")
-    posted = post(v1, "/rest/default/V1/invoices/comments", {"entity": {"parent_id": 987654, "comment": "Hello"}})
+    posted = post_json(v1, "/rest/default/V1/invoices/comments", {"entity": {"parent_id": 987654, "comment": "Hello"}})
 
     assert (listed.status_code, posted.status_code) == (404, 404)
-    assert body_of(listed) == body_of(posted) == NO_SUCH_ENTITY
+    assert parse(listed) == parse(posted) == NO_SUCH_ENTITY
     assert not InvoiceComment.objects.exists()

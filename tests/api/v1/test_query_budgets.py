@@ -7,17 +7,16 @@ it still fits the budget).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sales.api.json import dumps
 from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order, order_comment_add
 from tests.conftest import load_seed_order
+from tests.helpers import V1, parse, post_json
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited_content_types_cached")]
 
@@ -108,12 +107,8 @@ def measured(call, budget: int, django_assert_max_num_queries):
     return response, len(queries.captured_queries)
 
 
-def body_of(response):
-    return json.loads(response.content, parse_float=Decimal)
-
-
 def post_invoice(v1, order_id: int, body: dict):
-    return v1.post(f"/rest/default/V1/order/{order_id}/invoice", dumps(body), content_type="application/json")
+    return post_json(v1, f"{V1}/order/{order_id}/invoice", body)
 
 
 def test_the_order_entity_helper_builds_orders_that_import(import_order):
@@ -138,7 +133,7 @@ def test_creating_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(
         )
 
         assert response.status_code == 200, response.content
-        assert Invoice.objects.get(pk=body_of(response)).items.count() == lines
+        assert Invoice.objects.get(pk=parse(response)).items.count() == lines
     assert len(set(counts.values())) == 1, counts
 
 
@@ -174,7 +169,7 @@ def test_reading_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, impor
         )
 
         assert response.status_code == 200, response.content
-        data = body_of(response)
+        data = parse(response)
         assert len(data["items"]) == lines
         assert [comment["comment"] for comment in data["comments"]] == ["first"]
     assert len(set(counts.values())) == 1, counts
@@ -199,8 +194,8 @@ def test_listing_invoices_runs_the_same_queries_for_1_and_30_invoices(v1, import
     thirty, count_for_thirty = measured(lambda: v1.get(url), INVOICE_LIST_BUDGET, django_assert_max_num_queries)
 
     assert (one.status_code, thirty.status_code) == (200, 200)
-    assert (body_of(one)["total_count"], len(body_of(thirty)["items"])) == (1, 30)
-    assert all(len(item["items"]) == 1 and len(item["comments"]) == 1 for item in body_of(thirty)["items"])
+    assert (parse(one)["total_count"], len(parse(thirty)["items"])) == (1, 30)
+    assert all(len(item["items"]) == 1 and len(item["comments"]) == 1 for item in parse(thirty)["items"])
     assert count_for_one == count_for_thirty
 
 
@@ -218,7 +213,7 @@ def test_reading_an_order_runs_the_same_queries_for_1_and_40_lines(v1, import_or
         )
 
         assert response.status_code == 200, response.content
-        data = body_of(response)
+        data = parse(response)
         assert len(data["items"]) == lines
         assert len(data["status_histories"]) == 2
         assert data["billing_address"]["city"] == "Calder"
@@ -236,5 +231,5 @@ def test_listing_orders_runs_the_same_queries_for_1_and_20_orders(v1, import_ord
     twenty, count_for_twenty = measured(lambda: v1.get(url), ORDER_LIST_BUDGET, django_assert_max_num_queries)
 
     assert (one.status_code, twenty.status_code) == (200, 200)
-    assert (body_of(one)["total_count"], body_of(twenty)["total_count"]) == (1, 20)
+    assert (parse(one)["total_count"], parse(twenty)["total_count"]) == (1, 20)
     assert count_for_one == count_for_twenty

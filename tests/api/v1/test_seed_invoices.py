@@ -20,24 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from sales.api.json import dumps
 from sales.models import Invoice
 from tests.conftest import load_seed_order
+from tests.helpers import V1, parse, post_json
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-BASE = "/rest/default/V1"
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 INCREMENT_ID = re.compile(r"^\d{9}$")
 ID_FIELDS = {"entity_id", "order_id", "billing_address_id", "shipping_address_id"}
 ITEM_ID_FIELDS = {"entity_id", "parent_id", "order_item_id"}
-
-
-def post_json(client, url: str, body: dict):
-    return client.post(url, data=dumps(body), content_type="application/json")
-
-
-def parse(response):
-    return json.loads(response.content, parse_float=Decimal)
 
 
 def seed_invoice(name: str) -> dict:
@@ -54,16 +45,16 @@ def assert_same_fields(actual: dict, expected: dict, where: str) -> None:
 def invoice_seed_order(v1, name: str) -> tuple[dict, dict, dict]:
     """Import the seed order, invoice it as the tutorial does; answer (order, invoice, seed order)."""
     seed_order = load_seed_order(name)
-    created = post_json(v1, f"{BASE}/orders", seed_order)
+    created = post_json(v1, f"{V1}/orders", seed_order)
     assert created.status_code == 200, created.content
     order = parse(created)
 
-    invoiced = post_json(v1, f"{BASE}/order/{order['entity_id']}/invoice", {"capture": True, "notify": True})
+    invoiced = post_json(v1, f"{V1}/order/{order['entity_id']}/invoice", {"capture": True, "notify": True})
     assert invoiced.status_code == 200, invoiced.content
     invoice_id = parse(invoiced)
     assert isinstance(invoice_id, int)
 
-    fetched = v1.get(f"{BASE}/invoices/{invoice_id}")
+    fetched = v1.get(f"{V1}/invoices/{invoice_id}")
     assert fetched.status_code == 200, fetched.content
     return order, parse(fetched), seed_order
 
@@ -111,7 +102,7 @@ def assert_matches_seed(invoice: dict, order: dict, seed_order: dict, expected: 
 
 
 def assert_order_paid(v1, order_id: int, amount: Decimal) -> None:
-    response = v1.get(f"{BASE}/orders/{order_id}")
+    response = v1.get(f"{V1}/orders/{order_id}")
     assert response.status_code == 200, response.content
     order = parse(response)
     assert (order["state"], order["status"]) == ("processing", "processing")
