@@ -10,7 +10,7 @@ import pytest
 from sales.csv_export import FORMULA_STARTS, csv_cell, csv_lines
 from sales.services import invoice_order
 from tests.conftest import load_seed_order
-from tests.sales.test_admin_permissions import staff_client
+from tests.factories import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,8 @@ HOSTILE = (
 
 
 @pytest.fixture
-def manager(client, django_user_model):
-    return staff_client(client, django_user_model, "Sales manager")
+def manager(client, db):
+    return staff_client(client, "Sales manager")
 
 
 def toolbar_export(client, invoice):

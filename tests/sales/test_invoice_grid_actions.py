@@ -9,7 +9,7 @@ from notifications.models import EmailOutbox
 from sales.admin import invoice_grid
 from sales.demo.generator import demo_order_entity
 from sales.services import invoice_comment_add, invoice_email_send, invoice_order, order_import
-from tests.sales.test_admin_permissions import staff_client
+from tests.factories import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,8 @@ GRID = "/admin/sales/invoice/"
 
 
 @pytest.fixture
-def manager(client, django_user_model):
-    return staff_client(client, django_user_model, "Sales manager")
+def manager(client, db):
+    return staff_client(client, "Sales manager")
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from sales.demo import bulk
 from sales.models import InvoiceGrid
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import staff_client
 from tests.notifications.realworker import database_url
-from tests.sales.test_admin_permissions import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,8 @@ BILL_TO_NAME, STATUS = "5", "6"  # the grid's columns, as its ?o= numbers them
 
 
 @pytest.fixture
-def manager(client, django_user_model):
-    return staff_client(client, django_user_model, "Sales manager")
+def manager(client, db):
+    return staff_client(client, "Sales manager")
 
 
 def invoice_billed_to(import_order, number: int, firstname: str, *, email: str = "roni_cost@example.com",
