@@ -16,8 +16,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
     """Audit > Audit log: every recorded action, newest first. Nobody adds, changes or deletes an entry;
     seeing them takes the ``view_auditentry`` permission."""
 
-    list_display = ("created_at", "actor_username", "how", "action", "object_link", "outcome", "http_status",
-                    "error_message", "client_address", "detail")  # fmt: skip
+    list_display = (
+        "created_at",
+        "actor_username",
+        "how",
+        "action",
+        "object_link",
+        "outcome",
+        "http_status",
+        "error_message",
+        "client_address",
+        "detail",
+    )
     # The actor filter lists users (a small table), not the distinct actors of a large log; no date hierarchy:
     # it reads the distinct dates of every entry on each page.
     list_filter = ("action", "outcome", "channel", "token_kind", ("created_at", admin.DateFieldListFilter), "actor")

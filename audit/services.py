@@ -81,9 +81,16 @@ def audit_record(
     except DatabaseError:
         logger.exception(
             "audit entry not saved: %s %s %s:%s (%s) by %s via %s: %s %s",
-            entry.action, entry.outcome, entry.content_type_id, entry.object_id, entry.object_repr,
-            entry.actor_username, entry.channel, entry.error_message, entry.detail,
-        )  # fmt: skip
+            entry.action,
+            entry.outcome,
+            entry.content_type_id,
+            entry.object_id,
+            entry.object_repr,
+            entry.actor_username,
+            entry.channel,
+            entry.error_message,
+            entry.detail,
+        )
         return None
     return entry
 

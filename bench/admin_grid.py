@@ -126,10 +126,16 @@ def cases() -> list[Case]:
         Case("page 50", {"p": 50}, r"OFFSET 2450"),
         Case("status = Paid", {"state__exact": 2}, r'"sales_invoice_grid"."state" = 2'),
         Case("invoice date, one month", month, r'"sales_invoice_grid"."created_at" >= '),
-        Case("order date, one month", {"order_created_at__from": "2024-06-01", "order_created_at__to": "2024-06-30"},
-             r'"sales_invoice_grid"."order_created_at" >= '),  # fmt: skip
-        Case("grand total (base) 100-200", {"base_grand_total__from": "100", "base_grand_total__to": "200"},
-             r'"sales_invoice_grid"."base_grand_total" >= '),  # fmt: skip
+        Case(
+            "order date, one month",
+            {"order_created_at__from": "2024-06-01", "order_created_at__to": "2024-06-30"},
+            r'"sales_invoice_grid"."order_created_at" >= ',
+        ),
+        Case(
+            "grand total (base) 100-200",
+            {"base_grand_total__from": "100", "base_grand_total__to": "200"},
+            r'"sales_invoice_grid"."base_grand_total" >= ',
+        ),
         Case("payment method = checkmo", {"payment_method": "checkmo"}, r'"sales_invoice_grid"."payment_method" = '),
         Case("e-mail failed", {"email": "failed"}, r'"notifications_emailoutbox"'),
         Case("e-mail sent", {"email": "sent"}, r'"sales_invoice"."email_sent" = 1'),
@@ -141,16 +147,25 @@ def cases() -> list[Case]:
         # No SQL check: a search may ignore words under 3 letters, as Magento's full-text index does.
         Case("search: 2-letter word", {"q": "mi"}),
         Case("search: 2-letter word found nowhere", {"q": "qz"}),
-        Case("sort: Grand Total (Base) desc", {"o": f"-{column_index('grand_total_base')}"},
-             r'ORDER BY "sales_invoice_grid"."base_grand_total" DESC'),  # fmt: skip
-        Case("sort: Bill-to Name", {"o": str(column_index("billing_name"))},
-             r'ORDER BY "sales_invoice_grid"."billing_name" ASC'),  # fmt: skip
+        Case(
+            "sort: Grand Total (Base) desc",
+            {"o": f"-{column_index('grand_total_base')}"},
+            r'ORDER BY "sales_invoice_grid"."base_grand_total" DESC',
+        ),
+        Case(
+            "sort: Bill-to Name",
+            {"o": str(column_index("billing_name"))},
+            r'ORDER BY "sales_invoice_grid"."billing_name" ASC',
+        ),
         Case("sort: Status", {"o": str(column_index("status"))}, r'ORDER BY "sales_invoice_grid"."state" ASC'),
         Case("status = Paid + search", {"state__exact": 2, "q": "smith"}, r'"sales_invoice_grid"."state" = 2'),
-        Case("CSV export, 5 days (~10k rows)",
-             {"created_at__from": "2025-03-01", "created_at__to": "2025-03-05", "_export": "csv"},
-             r'"sales_invoice_grid"."created_at" >= ', export=True),
-    ]  # fmt: skip
+        Case(
+            "CSV export, 5 days (~10k rows)",
+            {"created_at__from": "2025-03-01", "created_at__to": "2025-03-05", "_export": "csv"},
+            r'"sales_invoice_grid"."created_at" >= ',
+            export=True,
+        ),
+    ]
 
 
 def request(client, case: Case) -> tuple[float, int, bytes]:
@@ -218,10 +233,17 @@ def explain(case: Case) -> None:
 def machine() -> list[tuple[str, str]]:
     from django.db import connection
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "0")  # fmt: skip
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         (version,) = cursor.fetchone()
@@ -234,8 +256,9 @@ def machine() -> list[tuple[str, str]]:
         )
         rows, size = cursor.fetchone()
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                check=False).stdout.strip()  # fmt: skip
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit = "?"
     return [
@@ -328,8 +351,9 @@ def main(argv: list[str] | None = None) -> int:
             case.problems.append(f"p95 {case.p95():.1f} ms > {args.limit_ms:.0f} ms")
         if (slow or args.explain) and case.slowest:
             explain(case)
-        summary = (f"p50 {case.p50():.1f}  p95 {case.p95():.1f}  max {case.max():.1f} ms" if case.latencies_ms
-                   else "no timing")  # fmt: skip
+        summary = (
+            f"p50 {case.p50():.1f}  p95 {case.p95():.1f}  max {case.max():.1f} ms" if case.latencies_ms else "no timing"
+        )
         print(f"  {case.name:<34} {summary}  {case.queries} queries  {'; '.join(case.problems)}", flush=True)
 
     report = table(all_cases, args.limit_ms)
@@ -349,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.report).write_text(f"{header}\n\n{report}\n\n{plans}\n")
     failed = [case for case in all_cases if case.problems]
     if not args.no_results and not args.only:  # a partial run does not replace the whole grid's figures
-        verdict = (f"Target, p95 <= {args.limit_ms:.0f} ms in every case (the CSV export excepted): "
-                   + (f"**MISSED** by {', '.join(case.name for case in failed)}" if failed else "met"))  # fmt: skip
+        verdict = f"Target, p95 <= {args.limit_ms:.0f} ms in every case (the CSV export excepted): " + (
+            f"**MISSED** by {', '.join(case.name for case in failed)}" if failed else "met"
+        )
         body = f"{header}\n\n{report}\n\n{verdict}\n\n{plans}\n"
         write_section(RESULTS_SECTION, body.replace("\n### ", "\n#### "))
     if failed:

@@ -118,10 +118,21 @@ def get(port: int, path: str, token: str) -> tuple[int, bytes]:
 
 def start_gunicorn(port: int, env: dict[str, str], log) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--workers", "2", "--bind", f"{HOST}:{port}", "--chdir", str(REPO),
-        "--log-level", "warning", "--timeout", "60",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--workers",
+        "2",
+        "--bind",
+        f"{HOST}:{port}",
+        "--chdir",
+        str(REPO),
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+    ]
     return subprocess.Popen(
         command, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -270,9 +281,16 @@ def dataset() -> dict[str, object]:
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('sales_invoice'))")
         (size,) = cursor.fetchone()
     return {
-        "invoices": count, "min_id": min_id, "max_id": max_id, "first": first, "last": last,
-        "invoice_rows": rows, "orders": orders, "first_order": first_order, "size": size,
-    }  # fmt: skip
+        "invoices": count,
+        "min_id": min_id,
+        "max_id": max_id,
+        "first": first,
+        "last": last,
+        "invoice_rows": rows,
+        "orders": orders,
+        "first_order": first_order,
+        "size": size,
+    }
 
 
 def staff_token() -> tuple[str, object]:
@@ -294,8 +312,10 @@ def staff_token() -> tuple[str, object]:
 
 def report(scenarios: list[Scenario], info: dict, data: dict, args, *, plans: bool = True) -> str:
     lines = ["# /api2/invoice benchmark run", ""] if plans else []
-    lines += [f"- {key}: {value}" if "\n" not in str(value) else f"- {key}:\n\n```\n{value}\n```\n"
-              for key, value in info.items()]  # fmt: skip
+    lines += [
+        f"- {key}: {value}" if "\n" not in str(value) else f"- {key}:\n\n```\n{value}\n```\n"
+        for key, value in info.items()
+    ]
     lines += [
         f"- dataset: {data['invoices']} invoices ({data['invoice_rows']} invoice rows, {data['orders']} orders), "
         f"created {data['first']:%Y-%m-%d} .. {data['last']:%Y-%m-%d}; sales_invoice + indexes {data['size']}",

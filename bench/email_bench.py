@@ -191,10 +191,25 @@ class Redis:
             sys.exit("email_bench: needs redis-server on PATH")
         log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--protected-mode", "no", "--dir", str(self.workdir)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             try:
@@ -278,16 +293,31 @@ class Worker:
 
     def __init__(self, pool: str, concurrency: int, env: dict[str, str], log_path: Path, loglevel: str = "info"):
         self.pool, self.concurrency, self.env, self.log_path = pool, concurrency, env, log_path
-        self.argv = [sys.executable, "-m", "celery", "-A", "config", "worker", f"--loglevel={loglevel}",
-                     f"--pool={pool}", f"--concurrency={concurrency}", "-Q", "celery",
-                     "-n", f"bench-{secrets.token_hex(4)}@%h", "--without-mingle", "--without-gossip",
-                     "--without-heartbeat"]  # fmt: skip
+        self.argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            f"--loglevel={loglevel}",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "-Q",
+            "celery",
+            "-n",
+            f"bench-{secrets.token_hex(4)}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the worker
-        self.process = subprocess.Popen(self.argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)  # fmt: skip
+        self.process = subprocess.Popen(
+            self.argv, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -346,8 +376,11 @@ def seed(count: int, orders: int) -> list[int]:
     if Invoice.objects.count() < count:
         call_command("seed_demo", invoices=count, orders=orders, seed=2026, force=True)
     invoice_ids = list(Invoice.objects.order_by("id").values_list("id", flat=True)[:count])
-    have = set(EmailOutbox.objects.filter(key__contains=":", invoice_id__in=invoice_ids,
-                                          kind="invoice_new").values_list("invoice_id", flat=True))  # fmt: skip
+    have = set(
+        EmailOutbox.objects.filter(key__contains=":", invoice_id__in=invoice_ids, kind="invoice_new").values_list(
+            "invoice_id", flat=True
+        )
+    )
     missing = [pk for pk in invoice_ids if pk not in have]
     if missing:
         print(f"queueing {len(missing)} invoice e-mails through invoice_email_send ...", flush=True)
@@ -358,11 +391,15 @@ def seed(count: int, orders: int) -> list[int]:
                 print(f"  {number}/{len(missing)} ({number / (time.monotonic() - queued_at):.0f}/s)", flush=True)
         print(f"  queued through the service at {len(missing) / (time.monotonic() - queued_at):.0f}/s", flush=True)
     email_ids = list(
-        EmailOutbox.objects.filter(invoice_id__in=invoice_ids, kind="invoice_new").order_by("invoice_id", "id")
-        .distinct("invoice_id").values_list("id", flat=True)
-    )  # fmt: skip
-    print(f"data ready: {len(invoice_ids)} invoices, {len(email_ids)} outbox rows ({time.monotonic() - started:.1f} s)",
-          flush=True)  # fmt: skip
+        EmailOutbox.objects.filter(invoice_id__in=invoice_ids, kind="invoice_new")
+        .order_by("invoice_id", "id")
+        .distinct("invoice_id")
+        .values_list("id", flat=True)
+    )
+    print(
+        f"data ready: {len(invoice_ids)} invoices, {len(email_ids)} outbox rows ({time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
     return email_ids
 
 
@@ -377,8 +414,14 @@ def reset_rows(email_ids: list[int]) -> dict[int, str]:
     with transaction.atomic():
         EmailAttempt.objects.filter(email_id__in=email_ids).delete()
         rows = EmailOutbox.objects.filter(pk__in=email_ids)
-        rows.update(status=EmailOutbox.Status.PENDING, attempts=0, claimed_at=None, sent_at=None, last_error="",
-                    next_attempt_at=timezone.now())  # fmt: skip
+        rows.update(
+            status=EmailOutbox.Status.PENDING,
+            attempts=0,
+            claimed_at=None,
+            sent_at=None,
+            last_error="",
+            next_attempt_at=timezone.now(),
+        )
         Invoice.objects.filter(emails__in=email_ids).update(email_sent=None)
     return dict(EmailOutbox.objects.filter(pk__in=email_ids).values_list("pk", "message_id"))
 
@@ -415,8 +458,16 @@ def publish(email_id: int) -> None:
     email_send.delay(email_id)  # what notifications.services.enqueue does after commit
 
 
-def run_once(email_ids, redis: Redis, smtp: Smtp, *, timeout: float, paced_rate: float | None = None,
-             wait_db: bool = True, worker: Worker | None = None) -> dict:  # fmt: skip
+def run_once(
+    email_ids,
+    redis: Redis,
+    smtp: Smtp,
+    *,
+    timeout: float,
+    paced_rate: float | None = None,
+    wait_db: bool = True,
+    worker: Worker | None = None,
+) -> dict:
     from notifications.models import EmailOutbox
 
     with redis.client() as client:
@@ -442,8 +493,10 @@ def run_once(email_ids, redis: Redis, smtp: Smtp, *, timeout: float, paced_rate:
     last = max((t for t, _ in accepted), default=time.monotonic())
     if wait_db:  # the worker marks the row sent just after the server's 250
         db_deadline = time.monotonic() + 30
-        while (EmailOutbox.objects.filter(pk__in=email_ids, status="sent").count() < len(email_ids)
-               and time.monotonic() < db_deadline):  # fmt: skip
+        while (
+            EmailOutbox.objects.filter(pk__in=email_ids, status="sent").count() < len(email_ids)
+            and time.monotonic() < db_deadline
+        ):
             time.sleep(0.05)
     cpu = meter.per_email_ms(len(accepted)) if meter is not None else None
     latencies = [(t - published[email_of[mid]]) * 1000 for t, mid in accepted if mid in email_of]
@@ -492,8 +545,10 @@ def target_verdict(results: list) -> str:
     name, median, _rates, runs, paced = procfile
     clean = not any(run["problems"] for run in runs) and not (paced and paced["problems"])
     met = median >= TARGET_RATE and clean
-    return (f"Target, >= {TARGET_RATE} e-mails/s on {name} (the Procfile's pool), each sent once: "
-            f"{median:.1f}/s{'' if clean else ', with PROBLEMS'}: {'met' if met else '**MISSED**'}")  # fmt: skip
+    return (
+        f"Target, >= {TARGET_RATE} e-mails/s on {name} (the Procfile's pool), each sent once: "
+        f"{median:.1f}/s{'' if clean else ', with PROBLEMS'}: {'met' if met else '**MISSED**'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -550,20 +605,26 @@ def main(argv: list[str] | None = None) -> int:
             for number in range(1, args.runs + 1):
                 result = run_once(email_ids, redis, smtp, timeout=args.timeout, worker=worker)
                 runs.append(result)
-                print(f"{name} run {number}: {result['emails']} e-mails in {result['seconds']:.2f} s ="
-                      f" {result['rate']:.1f}/s (published in {result['publish_seconds']:.2f} s);"
-                      f" queued->accepted p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms;"
-                      f" rss kB {[rss_kb(p) for p in worker.pids()]}"
-                      f"{'; PROBLEMS: ' + '; '.join(result['problems']) if result['problems'] else '; checks ok'}"
-                      f"{cpu_text(result['cpu'])}", flush=True)  # fmt: skip
+                print(
+                    f"{name} run {number}: {result['emails']} e-mails in {result['seconds']:.2f} s ="
+                    f" {result['rate']:.1f}/s (published in {result['publish_seconds']:.2f} s);"
+                    f" queued->accepted p50 {result['p50_ms']:.0f} ms p95 {result['p95_ms']:.0f} ms;"
+                    f" rss kB {[rss_kb(p) for p in worker.pids()]}"
+                    f"{'; PROBLEMS: ' + '; '.join(result['problems']) if result['problems'] else '; checks ok'}"
+                    f"{cpu_text(result['cpu'])}",
+                    flush=True,
+                )
             paced = None
             if args.paced_rate:
-                paced = run_once(email_ids[: args.paced_emails], redis, smtp, timeout=args.timeout,
-                                 paced_rate=args.paced_rate)  # fmt: skip
-                print(f"{name} paced at {args.paced_rate:g}/s: {paced['emails']} e-mails, queued->accepted"
-                      f" p50 {paced['p50_ms']:.1f} ms p95 {paced['p95_ms']:.1f} ms"
-                      f"{'; PROBLEMS: ' + '; '.join(paced['problems']) if paced['problems'] else '; checks ok'}",
-                      flush=True)  # fmt: skip
+                paced = run_once(
+                    email_ids[: args.paced_emails], redis, smtp, timeout=args.timeout, paced_rate=args.paced_rate
+                )
+                print(
+                    f"{name} paced at {args.paced_rate:g}/s: {paced['emails']} e-mails, queued->accepted"
+                    f" p50 {paced['p50_ms']:.1f} ms p95 {paced['p95_ms']:.1f} ms"
+                    f"{'; PROBLEMS: ' + '; '.join(paced['problems']) if paced['problems'] else '; checks ok'}",
+                    flush=True,
+                )
             if args.profile:
                 profile(worker, email_ids, redis, smtp, args, workdir, name)
             worker.stop()
@@ -572,21 +633,28 @@ def main(argv: list[str] | None = None) -> int:
             if not runs:
                 continue
             results.append((name, statistics.median(rates), rates, runs, paced))
-        lines = ["| pool | e-mails/run | median e-mails/s | runs (e-mails/s) | burst p95 queued->accepted ms |"
-                 " paced p50 / p95 ms | checks |", "|---|---:|---:|---|---:|---:|---|"]  # fmt: skip
+        lines = [
+            "| pool | e-mails/run | median e-mails/s | runs (e-mails/s) | burst p95 queued->accepted ms |"
+            " paced p50 / p95 ms | checks |",
+            "|---|---:|---:|---|---:|---:|---|",
+        ]
         for name, median, rates, runs, paced in results:
             ok = "ok" if not any(r["problems"] for r in runs) and not (paced and paced["problems"]) else "PROBLEMS"
             paced_text = f"{paced['p50_ms']:.1f} / {paced['p95_ms']:.1f}" if paced else "-"
-            lines.append(f"| {name} | {args.emails} | {median:.1f} | {', '.join(f'{r:.1f}' for r in rates)} |"
-                         f" {statistics.median([r['p95_ms'] for r in runs]):.0f} | {paced_text} | {ok} |")  # fmt: skip
+            lines.append(
+                f"| {name} | {args.emails} | {median:.1f} | {', '.join(f'{r:.1f}' for r in rates)} |"
+                f" {statistics.median([r['p95_ms'] for r in runs]):.0f} | {paced_text} | {ok} |"
+            )
         print("\n" + "\n".join(lines))
         verdict = target_verdict(results)
         print(verdict)
         if not args.no_results:
-            method = (f"`bench/email_bench.py`: {args.runs} runs of {args.emails:,} e-mails per pool after "
-                      f"{args.warmup} warm-up, the median counts; real `celery -A config worker`, a dedicated "
-                      "redis-server, an aiosmtpd server in the bench process; every run checked: each outbox "
-                      "row sent once, Message-IDs unique")  # fmt: skip
+            method = (
+                f"`bench/email_bench.py`: {args.runs} runs of {args.emails:,} e-mails per pool after "
+                f"{args.warmup} warm-up, the median counts; real `celery -A config worker`, a dedicated "
+                "redis-server, an aiosmtpd server in the bench process; every run checked: each outbox "
+                "row sent once, Message-IDs unique"
+            )
             write_section(RESULTS_SECTION, f"{about}\n- {method}\n\n" + "\n".join(lines) + f"\n\n{verdict}")
         return 0 if verdict.endswith(": met") else 1
     finally:
@@ -607,11 +675,31 @@ def profile(worker: Worker, email_ids, redis: Redis, smtp: Smtp, args, workdir: 
     recorders = []
     for role, target in zip(("main", "pool"), pids, strict=False):
         out = workdir / f"profile-{name.replace(':', '-')}-{role}.txt"
-        recorders.append((role, target, out, subprocess.Popen(
-            [py_spy, "record", "--pid", str(target), "--duration", str(int(args.profile)), "--format", "raw",
-             "--output", str(out), "--nonblocking", "--gil"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )))  # fmt: skip
+        recorders.append(
+            (
+                role,
+                target,
+                out,
+                subprocess.Popen(
+                    [
+                        py_spy,
+                        "record",
+                        "--pid",
+                        str(target),
+                        "--duration",
+                        str(int(args.profile)),
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(out),
+                        "--nonblocking",
+                        "--gil",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT,
+                ),
+            )
+        )
     time.sleep(1.0)
     run_once(email_ids, redis, smtp, timeout=args.timeout)
     for role, target, out, recorder in recorders:

@@ -68,21 +68,43 @@ CREATION_TARGET = 0.20  # HTTP invoices/s over pgbench transactions/s
 DETAIL_TARGET = 0.40  # GET one invoice/s over GET /api/health/s
 API2_P95_TARGET_MS = 50.0
 
-ADDRESS = {"firstname": "Roni", "lastname": "Cost", "street": ["6146 Honey Bluff Parkway"], "city": "Calder",
-           "postcode": "49628-7978", "country_id": "US"}  # fmt: skip
+ADDRESS = {
+    "firstname": "Roni",
+    "lastname": "Cost",
+    "street": ["6146 Honey Bluff Parkway"],
+    "city": "Calder",
+    "postcode": "49628-7978",
+    "country_id": "US",
+}
 
 
 def one_line_order(email: str) -> dict:
     """The README's order: one simple row, shipping, checkmo (an offline method)."""
     return {
-        "customer_email": email, "base_currency_code": "USD", "order_currency_code": "USD",
-        "subtotal": 44, "shipping_amount": 5, "discount_amount": 0, "tax_amount": 0, "grand_total": 49,
-        "items": [{"sku": "WS12-M-Orange", "name": "Radiant Tee", "product_type": "simple", "qty_ordered": 2,
-                   "price": 22, "row_total": 44}],
-        "billing_address": ADDRESS, "payment": {"method": "checkmo"},
-        "extension_attributes": {"shipping_assignments": [{"shipping": {"method": "flatrate_flatrate",
-                                                                        "address": ADDRESS}}]},
-    }  # fmt: skip
+        "customer_email": email,
+        "base_currency_code": "USD",
+        "order_currency_code": "USD",
+        "subtotal": 44,
+        "shipping_amount": 5,
+        "discount_amount": 0,
+        "tax_amount": 0,
+        "grand_total": 49,
+        "items": [
+            {
+                "sku": "WS12-M-Orange",
+                "name": "Radiant Tee",
+                "product_type": "simple",
+                "qty_ordered": 2,
+                "price": 22,
+                "row_total": 44,
+            }
+        ],
+        "billing_address": ADDRESS,
+        "payment": {"method": "checkmo"},
+        "extension_attributes": {
+            "shipping_assignments": [{"shipping": {"method": "flatrate_flatrate", "address": ADDRESS}}]
+        },
+    }
 
 
 def server_environment(url: str) -> dict[str, str]:
@@ -125,8 +147,10 @@ def pgbench_pool(size: int, store_id: int) -> tuple[int, int]:
     ids = list(Order.objects.filter(customer_email=POOL_EMAIL).order_by("pk").values_list("pk", flat=True))
     if len(ids) < size or ids[-1] - ids[0] + 1 != len(ids):
         if ids:
-            sys.exit(f"http_bench: the pgbench pool ({POOL_EMAIL}) is not {size} consecutive orders; "
-                     "reseed the bench database (seed_invoices.py --reset)")  # fmt: skip
+            sys.exit(
+                f"http_bench: the pgbench pool ({POOL_EMAIL}) is not {size} consecutive orders; "
+                "reseed the bench database (seed_invoices.py --reset)"
+            )
         ids = import_orders(size, POOL_EMAIL, store_id)
         if ids[-1] - ids[0] + 1 != len(ids):
             sys.exit("http_bench: another process imported orders meanwhile; the pool is not consecutive")
@@ -157,8 +181,14 @@ def existing_invoice_ids(count: int = 100_000) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-CHURNED_TABLES = ("sales_invoice", "sales_invoiceitem", "sales_invoice_grid", "sales_order", "sales_orderitem",
-                  "payments_payment")  # fmt: skip
+CHURNED_TABLES = (
+    "sales_invoice",
+    "sales_invoiceitem",
+    "sales_invoice_grid",
+    "sales_order",
+    "sales_orderitem",
+    "payments_payment",
+)
 
 
 def vacuum_churned_tables() -> None:
@@ -336,12 +366,34 @@ def pgbench(url: str, clients: int, seconds: int, pool: tuple[int, int], store_i
     parts = urlsplit(url)
     with tempfile.TemporaryDirectory(prefix="http_bench_pgbench_") as directory:
         command = [
-            "pgbench", "-n", "-M", mode, "-f", str(REPO / "bench" / "sql_baseline.sql"),
-            "-c", str(clients), "-j", str(clients),
-            "-T", str(seconds), "-D", f"pool_min={pool[0]}", "-D", f"pool_max={pool[1]}", "-D", f"store={store_id}",
-            "-l", f"--log-prefix={directory}/tx", "-h", parts.hostname or HOST, "-p", str(parts.port or 5432),
-            "-U", parts.username or "postgres", parts.path.lstrip("/"),
-        ]  # fmt: skip
+            "pgbench",
+            "-n",
+            "-M",
+            mode,
+            "-f",
+            str(REPO / "bench" / "sql_baseline.sql"),
+            "-c",
+            str(clients),
+            "-j",
+            str(clients),
+            "-T",
+            str(seconds),
+            "-D",
+            f"pool_min={pool[0]}",
+            "-D",
+            f"pool_max={pool[1]}",
+            "-D",
+            f"store={store_id}",
+            "-l",
+            f"--log-prefix={directory}/tx",
+            "-h",
+            parts.hostname or HOST,
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
+            parts.path.lstrip("/"),
+        ]
         env = {**os.environ, **({"PGPASSWORD": parts.password} if parts.password else {})}
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 120)
         if done.returncode != 0:
@@ -369,15 +421,36 @@ def start_gunicorn(port: int, env: dict[str, str], log) -> subprocess.Popen:
     from gunicorn.config import KNOWN_SETTINGS
 
     command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--workers", str(GUNICORN_WORKERS), "--threads", str(GUNICORN_THREADS), "--worker-class", "gthread",
-        "--bind", f"{HOST}:{port}", "--chdir", str(REPO), "--log-level", "warning", "--timeout", "60",
-        "--keep-alive", "30", "--backlog", "256",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--workers",
+        str(GUNICORN_WORKERS),
+        "--threads",
+        str(GUNICORN_THREADS),
+        "--worker-class",
+        "gthread",
+        "--bind",
+        f"{HOST}:{port}",
+        "--chdir",
+        str(REPO),
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+        "--keep-alive",
+        "30",
+        "--backlog",
+        "256",
+    ]
     if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
         command.append("--no-control-socket")
-    environ = {name: value for name, value in os.environ.items()
-               if name not in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY", "SECURE_HSTS_SECONDS")}  # fmt: skip
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY", "SECURE_HSTS_SECONDS")
+    }
     return subprocess.Popen(
         command, cwd=REPO, env={**environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -466,33 +539,46 @@ def verdicts(figures: dict[tuple[str, int], Figure]) -> list[tuple[str, str, boo
     for clients in CREATE_CLIENTS:
         http_fig, sql_fig = figures[("create", clients)], figures[("pgbench", clients)]
         ratio = http_fig.rate / sql_fig.rate if sql_fig.rate else 0.0
-        checks.append((
-            f"invoice creation, {clients} client(s): HTTP {http_fig.rate:.1f}/s over raw SQL {sql_fig.rate:.1f} tps",
-            f"{ratio:.3f} (target >= {CREATION_TARGET:.2f})", ratio >= CREATION_TARGET,
-        ))  # fmt: skip
+        checks.append(
+            (
+                f"invoice creation, {clients} client(s): "
+                f"HTTP {http_fig.rate:.1f}/s over raw SQL {sql_fig.rate:.1f} tps",
+                f"{ratio:.3f} (target >= {CREATION_TARGET:.2f})",
+                ratio >= CREATION_TARGET,
+            )
+        )
     for clients in CREATE_CLIENTS:  # no target: the same writes with every statement prepared, for scale
         http_fig, prepared_fig = figures[("create", clients)], figures[("pgbench_prepared", clients)]
         ratio = http_fig.rate / prepared_fig.rate if prepared_fig.rate else 0.0
-        checks.append((
-            f"(no target) invoice creation, {clients} client(s): HTTP over pgbench -M prepared "
-            f"{prepared_fig.rate:.1f} tps", f"{ratio:.3f}", True,
-        ))  # fmt: skip
+        checks.append(
+            (
+                f"(no target) invoice creation, {clients} client(s): HTTP over pgbench -M prepared "
+                f"{prepared_fig.rate:.1f} tps",
+                f"{ratio:.3f}",
+                True,
+            )
+        )
     for clients in READ_CLIENTS:
         detail, health = figures[("detail", clients)], figures[("health", clients)]
         ratio = detail.rate / health.rate if health.rate else 0.0
-        checks.append((
-            f"GET one invoice, {clients} client(s): {detail.rate:.1f}/s over /api/health {health.rate:.1f}/s",
-            f"{ratio:.3f} (target >= {DETAIL_TARGET:.2f})", ratio >= DETAIL_TARGET,
-        ))  # fmt: skip
+        checks.append(
+            (
+                f"GET one invoice, {clients} client(s): {detail.rate:.1f}/s over /api/health {health.rate:.1f}/s",
+                f"{ratio:.3f} (target >= {DETAIL_TARGET:.2f})",
+                ratio >= DETAIL_TARGET,
+            )
+        )
     # The deep page's target is held by the cursor; page=N (OFFSET) is reported in the table only.
     for key, label in (("api2_first", "first page"), ("api2_cursor", "deep page (cursor)")):
         for clients in READ_CLIENTS:
             p95 = figures[(key, clients)].p95
-            checks.append((
-                f"/api2 list {label}, {clients} client(s): p95",
-                f"{p95:.1f} ms (target <= {API2_P95_TARGET_MS:.0f} ms)",
-                p95 <= API2_P95_TARGET_MS,
-            ))  # fmt: skip
+            checks.append(
+                (
+                    f"/api2 list {label}, {clients} client(s): p95",
+                    f"{p95:.1f} ms (target <= {API2_P95_TARGET_MS:.0f} ms)",
+                    p95 <= API2_P95_TARGET_MS,
+                )
+            )
     return checks
 
 
@@ -500,8 +586,18 @@ def section(info: dict, data: dict, figures: list[Figure], checks, args, paths: 
     lines = [SECTION, ""]
     lines.append(f"`bench/http_bench.py` (run by `make bench`), {info['date']}. Machine and versions:")
     lines.append("")
-    for key in ("cpu", "nproc", "kernel", "postgresql", "postgresql settings", "python", "django", "gunicorn",
-                "code", "load average before the run"):  # fmt: skip
+    for key in (
+        "cpu",
+        "nproc",
+        "kernel",
+        "postgresql",
+        "postgresql settings",
+        "python",
+        "django",
+        "gunicorn",
+        "code",
+        "load average before the run",
+    ):
         lines.append(f"- {key}: {info.get(key, '?')}")
     lines.append(f"- memory: {info.get('memory', '?').splitlines()[1].split()[1] if info.get('memory') else '?'} RAM")
     lines.append(
@@ -584,13 +680,17 @@ def main(argv: list[str] | None = None) -> int:
         "api2_deep": f"/api2/invoice?limit=50&page={deep_page}",
     }
     labels = {
-        "create": "POST /V1/order/{id}/invoice (capture)", "pgbench": "raw SQL transaction (pgbench, simple protocol)",
+        "create": "POST /V1/order/{id}/invoice (capture)",
+        "pgbench": "raw SQL transaction (pgbench, simple protocol)",
         "pgbench_prepared": "raw SQL transaction (pgbench -M prepared)",
-        "health": "GET /api/health", "detail": "GET /V1/invoices/{id}", "v1_list": "GET /V1/invoices searchCriteria",
-        "v1_filtered": "GET /V1/invoices filtered by order_id", "api2_first": "GET /api2/invoice first page",
+        "health": "GET /api/health",
+        "detail": "GET /V1/invoices/{id}",
+        "v1_list": "GET /V1/invoices searchCriteria",
+        "v1_filtered": "GET /V1/invoices filtered by order_id",
+        "api2_first": "GET /api2/invoice first page",
         "api2_cursor": f"GET /api2/invoice page {deep_page:,} by cursor",
         "api2_deep": f"GET /api2/invoice page {deep_page:,} by OFFSET",
-    }  # fmt: skip
+    }
     results: dict[tuple[str, int], list[Run]] = {}
 
     port = free_port()
@@ -607,15 +707,21 @@ def main(argv: list[str] | None = None) -> int:
                 batch = [fresh.pop() for _ in range(creation_count(clients, args.create_requests))]
                 run = load(port, token, clients, creation_requests(batch))
                 results.setdefault(("create", clients), []).append(run)
-                print(f"  create  c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
-                      f"p95 {run.percentile(95):7.1f} ms", flush=True)  # fmt: skip
+                print(
+                    f"  create  c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
+                    f"p95 {run.percentile(95):7.1f} ms",
+                    flush=True,
+                )
             for key, mode in (("pgbench", "simple"), ("pgbench_prepared", "prepared")):
                 for clients in CREATE_CLIENTS:
                     run = pgbench(url, clients, args.pgbench_seconds, pool, store_id, mode=mode)
                     results.setdefault((key, clients), []).append(run)
                     removed = pgbench_cleanup(pool)
-                    print(f"  pgbench -M {mode:<8} c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
-                          f"p95 {run.percentile(95):7.1f} ms ({removed} invoices removed)", flush=True)  # fmt: skip
+                    print(
+                        f"  pgbench -M {mode:<8} c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
+                        f"p95 {run.percentile(95):7.1f} ms ({removed} invoices removed)",
+                        flush=True,
+                    )
             vacuum_churned_tables()
             connection.close()
             for key in ("health", "detail", "v1_list", "v1_filtered", "api2_first", "api2_cursor", "api2_deep"):
@@ -633,8 +739,11 @@ def main(argv: list[str] | None = None) -> int:
 
                     run = load(port, token, clients, read_requests(path_of), seconds=args.read_seconds)
                     results.setdefault((key, clients), []).append(run)
-                    print(f"  {key:<11} c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
-                          f"p95 {run.percentile(95):7.1f} ms", flush=True)  # fmt: skip
+                    print(
+                        f"  {key:<11} c={clients:<2} {run.rate:8.1f}/s p50 {run.percentile(50):7.1f} ms "
+                        f"p95 {run.percentile(95):7.1f} ms",
+                        flush=True,
+                    )
     finally:
         stop_gunicorn(server)
         log.close()

@@ -58,32 +58,43 @@ def growths(samples: list[tuple[int, list[int]]], warmup: int) -> list[float]:
     return [100 * (after - before) / before for before, after in zip(base, samples[-1][1], strict=True) if before]
 
 
-def report(part: str, about: str, samples, warmup: int, names: list[str], invoices: int, table: str, summary: str,
-           args) -> int:  # fmt: skip
+def report(
+    part: str, about: str, samples, warmup: int, names: list[str], invoices: int, table: str, summary: str, args
+) -> int:
     """Print the verdict, write the part's section of RESULTS.md; 0 when every process grew less than 10 %
     over at least 100,000 invoices (rendered by the web worker, e-mailed by the Celery worker)."""
     grown = growths(samples, warmup)
     short = invoices < TARGET_INVOICES
     met = bool(grown) and max(grown) < TARGET_GROWTH and not short
-    verdict = (f"Target, growth < {TARGET_GROWTH:.0f} % over {TARGET_INVOICES:,} invoices, every process: "
-               + ", ".join(f"{name} {value:+.2f} %" for name, value in zip(names, grown, strict=True))
-               + (f" (only {invoices:,} invoices)" if short else "")
-               + f": {'met' if met else '**MISSED**'}")  # fmt: skip
+    verdict = (
+        f"Target, growth < {TARGET_GROWTH:.0f} % over {TARGET_INVOICES:,} invoices, every process: "
+        + ", ".join(f"{name} {value:+.2f} %" for name, value in zip(names, grown, strict=True))
+        + (f" (only {invoices:,} invoices)" if short else "")
+        + f": {'met' if met else '**MISSED**'}"
+    )
     print(verdict, flush=True)
     if not args.no_results:
-        write_section(f"Worker memory: {part} (memory_bench.py {part})",
-                      f"{about}\n- {summary}\n\n{table}\n\n{verdict}")  # fmt: skip
+        write_section(
+            f"Worker memory: {part} (memory_bench.py {part})", f"{about}\n- {summary}\n\n{table}\n\n{verdict}"
+        )
     return 0 if met else 1
 
 
-def growth_table(samples: list[tuple[int, list[int]]], warmup: int, names: list[str], unit: str,
-                 extra: tuple[str, dict[int, int]] | None = None) -> str:  # fmt: skip
+def growth_table(
+    samples: list[tuple[int, list[int]]],
+    warmup: int,
+    names: list[str],
+    unit: str,
+    extra: tuple[str, dict[int, int]] | None = None,
+) -> str:
     """Markdown: the samples (MB) per process, and growth since the first sample at or after ``warmup``."""
     base_index = next((i for i, (done, _) in enumerate(samples) if done >= warmup), 0)
     base = samples[base_index]
     extra_head, extra_sep = (f" {extra[0]} |", "---:|") if extra else ("", "")
-    lines = [f"| {unit} |{extra_head} " + " | ".join(f"{name} RSS MB" for name in names) + " |",
-             "|---:|" + extra_sep + "---:|" * len(names)]  # fmt: skip
+    lines = [
+        f"| {unit} |{extra_head} " + " | ".join(f"{name} RSS MB" for name in names) + " |",
+        "|---:|" + extra_sep + "---:|" * len(names),
+    ]
     for done, values in samples:
         extra_cell = f" {extra[1].get(done, 0):,} |" if extra else ""
         lines.append(f"| {done:,} |{extra_cell} " + " | ".join(f"{v / 1024:.1f}" for v in values) + " |")
@@ -92,9 +103,11 @@ def growth_table(samples: list[tuple[int, list[int]]], warmup: int, names: list[
     for index, name in enumerate(names):
         before, after = base[1][index], last[1][index]
         if before:
-            lines.append(f"\n{name}: {before / 1024:.1f} MB after {base[0]:,} {unit} -> {after / 1024:.1f} MB after"
-                         f" {last[0]:,}: growth {100 * (after - before) / before:+.2f} %"
-                         f" ({(after - before) / 1024 * 10_000 / span:+.2f} MB per 10,000 {unit})")  # fmt: skip
+            lines.append(
+                f"\n{name}: {before / 1024:.1f} MB after {base[0]:,} {unit} -> {after / 1024:.1f} MB after"
+                f" {last[0]:,}: growth {100 * (after - before) / before:+.2f} %"
+                f" ({(after - before) / 1024 * 10_000 / span:+.2f} MB per 10,000 {unit})"
+            )
     return "\n".join(lines)
 
 
@@ -134,8 +147,11 @@ def admin_token() -> tuple[str, object]:
 def get(port: int, path: str, token: str) -> int:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
-                                           "X-Forwarded-Proto": "https"})  # fmt: skip
+        conn.request(
+            "GET",
+            path,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json", "X-Forwarded-Proto": "https"},
+        )
         response = conn.getresponse()
         response.read()
         return response.status
@@ -164,10 +180,30 @@ def run_web(args) -> int:
     token, token_row = admin_token()
     port = free_port()
     log_path = Path(tempfile.mkdtemp(prefix="memory-bench-")) / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{port}",
-               "--workers", "1", "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=open(log_path, "ab"),  # noqa: SIM115
-                               stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        "1",
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "60",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=open(log_path, "ab"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -208,9 +244,11 @@ def run_web(args) -> int:
                         invoices_at[done] = state["invoices"]
                         rate = (done - window[1]) / (now - window[0])
                         window[:] = [now, done]
-                        print(f"  {done:,} requests ({state['invoices']:,} invoices), worker RSS"
-                              f" {samples[-1][1][0] / 1024:.1f} MB, {rate:.0f} req/s, {state['errors']} non-200",
-                              flush=True)  # fmt: skip
+                        print(
+                            f"  {done:,} requests ({state['invoices']:,} invoices), worker RSS"
+                            f" {samples[-1][1][0] / 1024:.1f} MB, {rate:.0f} req/s, {state['errors']} non-200",
+                            flush=True,
+                        )
                     if done >= args.requests or now_over(started, args.budget):
                         state["stop"] = True
 
@@ -221,10 +259,12 @@ def run_web(args) -> int:
             thread.join()
         if children_of(process.pid) != [worker]:
             print("WARNING: the gunicorn worker was replaced during the run", flush=True)
-        summary = (f"web: {state['done']:,} requests ({state['invoices']:,} invoices rendered) in"
-                   f" {time.monotonic() - started:.0f} s, {state['errors']} non-200; samples every"
-                   f" {args.sample_every:,}; one gunicorn sync worker, {args.clients} client threads, 9 in 10"
-                   " requests GET /V1/invoices/{id}, 1 in 10 an /api2 page of 50")  # fmt: skip
+        summary = (
+            f"web: {state['done']:,} requests ({state['invoices']:,} invoices rendered) in"
+            f" {time.monotonic() - started:.0f} s, {state['errors']} non-200; samples every"
+            f" {args.sample_every:,}; one gunicorn sync worker, {args.clients} client threads, 9 in 10"
+            " requests GET /V1/invoices/{id}, 1 in 10 an /api2 page of 50"
+        )
         table = growth_table(samples, args.warmup, ["gunicorn worker"], "requests", ("invoices", invoices_at))
         print(f"\n{summary}\n\n{table}", flush=True)
         names = ["gunicorn worker"]
@@ -275,13 +315,17 @@ def run_celery(args) -> int:
             if result["problems"]:
                 print(f"  PROBLEMS: {result['problems']}", flush=True)
             samples.append((done, [rss_kb(pid) for pid in pids]))
-            print(f"  {done:,} e-mails, RSS MB {[round(v / 1024, 1) for v in samples[-1][1]]},"
-                  f" {result['rate']:.0f}/s", flush=True)  # fmt: skip
+            print(
+                f"  {done:,} e-mails, RSS MB {[round(v / 1024, 1) for v in samples[-1][1]]}, {result['rate']:.0f}/s",
+                flush=True,
+            )
         if worker.pids() != pids:
             print(f"WARNING: pool processes changed: {pids} -> {worker.pids()}", flush=True)
-        summary = (f"celery: {done:,} e-mails (one per invoice) in {time.monotonic() - started:.0f} s;"
-                   f" `celery -A config worker --pool=prefork --concurrency={args.concurrency}`, rounds of"
-                   f" {len(email_ids):,} outbox rows to an aiosmtpd server, RSS after each round")  # fmt: skip
+        summary = (
+            f"celery: {done:,} e-mails (one per invoice) in {time.monotonic() - started:.0f} s;"
+            f" `celery -A config worker --pool=prefork --concurrency={args.concurrency}`, rounds of"
+            f" {len(email_ids):,} outbox rows to an aiosmtpd server, RSS after each round"
+        )
         table = growth_table(samples, args.warmup, names, "e-mails")
         print(f"\n{summary}\n\n{table}", flush=True)
         return report("celery", about, samples, args.warmup, names, done, table, summary, args)

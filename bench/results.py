@@ -50,10 +50,17 @@ def machine() -> list[tuple[str, str]]:
         except PackageNotFoundError:
             return "-"
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                     if line.startswith("MemTotal"))  # fmt: skip
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     packages = ("django", "djangorestframework", "gunicorn", "psycopg", "celery", "redis", "simplejson")
     commit = _output("git", "-C", str(REPO), "rev-parse", "--short", "HEAD")
     redis = _output("redis-server", "--version").split(" sha=")[0]
@@ -65,7 +72,7 @@ def machine() -> list[tuple[str, str]]:
         ("PostgreSQL / Redis", f"{_output('psql', '--version')} / {redis}"),
         ("Python", platform.python_version()),
         ("packages", ", ".join(f"{name} {installed(name)}" for name in packages)),
-    ]  # fmt: skip
+    ]
 
 
 def machine_text() -> str:

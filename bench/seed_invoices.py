@@ -76,8 +76,10 @@ def checkpoint_and_summary() -> None:
         invoice_size, grid_size = cursor.fetchone()
     print(f"checkpoint: {time.monotonic() - started:.1f} s")
     if count:
-        print(f"invoices: {count:,} ({paid:,} paid), {rows:,} invoice rows, {grid:,} grid rows,"
-              f" created {first:%Y-%m-%d} .. {last:%Y-%m-%d}")  # fmt: skip
+        print(
+            f"invoices: {count:,} ({paid:,} paid), {rows:,} invoice rows, {grid:,} grid rows,"
+            f" created {first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+        )
     print(f"with indexes: sales_invoice {invoice_size}, sales_invoice_grid {grid_size}")
 
 
@@ -111,8 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     print(f"migrated ({time.monotonic() - started:.1f} s)")
     # --force: DEBUG is off on purpose here, and the bench-only database name is this script's safety.
-    call_command("seed_demo", invoices=args.invoices, orders=args.orders, batch=args.batch, seed=args.seed,
-                 force=True)  # fmt: skip
+    call_command("seed_demo", invoices=args.invoices, orders=args.orders, batch=args.batch, seed=args.seed, force=True)
     checkpoint_and_summary()
     print(f"done in {time.monotonic() - started:.1f} s")
 

@@ -84,15 +84,20 @@ class AccessTokenAdmin(admin.ModelAdmin):
         issued = AccessToken.objects.get(token_hash=token_hash_of(raw_token))
         obj.pk, obj.kind, obj.created_at = issued.pk, issued.kind, issued.created_at
         obj._state.adding = False
-        admin_action_record(request, action=AuditAction.TOKEN_ISSUE, obj=issued,
-                            detail=f"as {user.get_username()}: {', '.join(resources)}")  # fmt: skip
+        admin_action_record(
+            request,
+            action=AuditAction.TOKEN_ISSUE,
+            obj=issued,
+            detail=f"as {user.get_username()}: {', '.join(resources)}",
+        )
         obj.raw_token = raw_token  # for response_add's page only; never saved, never in a message
         lacking = sorted(set(resources) - set(acl_resources_of_user(user)))
         if lacking:
             messages.warning(
-                request, f"{user} lacks the permissions of {', '.join(lacking)}: the token is refused there "
+                request,
+                f"{user} lacks the permissions of {', '.join(lacking)}: the token is refused there "
                 "until the user is given them.",
-            )  # fmt: skip
+            )
 
     def response_add(self, request, obj, post_url_continue=None):
         """The issued token on this response's page, once: not in a message (the messages cookie is signed,
@@ -100,9 +105,14 @@ class AccessTokenAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/integrations/accesstoken/issued.html",
-            {**self.admin_site.each_context(request), "opts": self.opts, "title": "Integration token issued",
-             "token": obj, "raw_token": obj.raw_token},
-        )  # fmt: skip
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Integration token issued",
+                "token": obj,
+                "raw_token": obj.raw_token,
+            },
+        )
 
     @admin.action(permissions=["change"], description="Revoke selected tokens")
     def revoke_selected_tokens(self, request: HttpRequest, queryset) -> None:
@@ -136,8 +146,12 @@ class SignInFailureLogAdmin(admin.ModelAdmin):
         unlocked, _ = queryset.delete()
         for entry in released:
             locked = f", locked until {entry.lock_expires_at:%Y-%m-%d %H:%M:%S}" if entry.lock_expires_at else ""
-            admin_action_record(request, action=AuditAction.SIGN_IN_UNLOCK, obj=entry,
-                                detail=f"{entry.failures_count} failure(s){locked}")  # fmt: skip
+            admin_action_record(
+                request,
+                action=AuditAction.SIGN_IN_UNLOCK,
+                obj=entry,
+                detail=f"{entry.failures_count} failure(s){locked}",
+            )
         self.message_user(request, f"Unlocked {unlocked} username(s).")
 
 
@@ -146,8 +160,15 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
     """Idempotency-Key records, read-only; deleting one lets its key run again at once."""
 
     list_display = (
-        "key", "principal", "request_method", "request_path", "state", "response_status", "created_at", "expires_at",
-    )  # fmt: skip
+        "key",
+        "principal",
+        "request_method",
+        "request_path",
+        "state",
+        "response_status",
+        "created_at",
+        "expires_at",
+    )
     list_filter = ("state",)
     search_fields = ("key", "principal", "request_path")
     ordering = ("-created_at",)

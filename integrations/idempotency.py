@@ -133,10 +133,16 @@ def idempotency_key_begin(*, principal: str, key: str, fingerprint: str, method:
     for _ in range(_BEGIN_ATTEMPTS):
         now = timezone.now()
         record = _insert(
-            principal=principal, key=key, request_fingerprint=fingerprint, request_method=method,
-            request_path=path[:2048], state=State.IN_PROGRESS, created_at=now, started_at=now,
+            principal=principal,
+            key=key,
+            request_fingerprint=fingerprint,
+            request_method=method,
+            request_path=path[:2048],
+            state=State.IN_PROGRESS,
+            created_at=now,
+            started_at=now,
             expires_at=now + _ttl(),
-        )  # fmt: skip
+        )
         if record is not None:
             return Begun(record=record)
         existing = IdempotencyKey.objects.filter(principal=principal, key=key).first()

@@ -71,7 +71,7 @@ class SourceAdmin(NoFullCountMixin, admin.ModelAdmin):
         (
             "Address Data",
             {"fields": ["country_id", "region_id", "region", "city", "street", "postcode", "latitude", "longitude"]},
-        ),  # fmt: skip
+        ),
         ("Delivery Method", {"fields": ["use_default_carrier_config"]}),
     ]
 
@@ -125,8 +125,12 @@ class SourceItemForm(forms.ModelForm):
         if self.errors:
             return data
         source = data.get("source") or self.instance.source
-        item = SourceItemData(sku=data.get("sku", self.instance.sku), source_code=source.source_code,
-                              quantity=data.get("quantity"), status=data.get("status"))  # fmt: skip
+        item = SourceItemData(
+            sku=data.get("sku", self.instance.sku),
+            source_code=source.source_code,
+            quantity=data.get("quantity"),
+            status=data.get("status"),
+        )
         try:
             source_items_validate(items=[item])
         except InventoryValidationError as invalid:
@@ -240,8 +244,15 @@ class EventTypeFilter(admin.SimpleListFilter):
 class ReservationAdmin(NoFullCountMixin, admin.ModelAdmin):
     """Append-only: nothing here adds, changes or deletes (``manage.py inventory_cleanup_reservations`` does)."""
 
-    list_display = ("reservation_id", "stock_id", "sku", "quantity_text", "event_type", "object_type",
-                    "object_increment_id")  # fmt: skip
+    list_display = (
+        "reservation_id",
+        "stock_id",
+        "sku",
+        "quantity_text",
+        "event_type",
+        "object_type",
+        "object_increment_id",
+    )
     list_filter = ("stock_id", EventTypeFilter)
     search_fields = ("sku", "=metadata__object_increment_id")
     ordering = ("-reservation_id",)

@@ -242,7 +242,7 @@ def source_return_for_invoice(
                 for item in SourceItem.objects.select_for_update(of=("self",))
                 .filter(sku__in={row.sku for row in taken}, source_id__in={row.source_id for row in taken})
                 .order_by("sku", "source_id")  # the deduction's lock order: no deadlocks
-            }  # fmt: skip
+            }
             configurations = stock_configurations({row.sku for row in taken})
             for row in taken:
                 source_item = locked.get((row.source_id, row.sku))
@@ -430,8 +430,10 @@ def _source_items_upsert(rows: list[SourceItem]) -> list[SourceItem]:
     # Lock the rows being set, and insert the new ones, in the deduction's order (sku, source_code), so a
     # save queues behind a parallel invoice or save on the same rows instead of deadlocking with it.
     # Fresh instances each run: a rolled-back run leaves no primary key behind on them.
-    ordered = [SourceItem(source_id=row.source_id, sku=row.sku, quantity=row.quantity, status=row.status)
-               for row in sorted(rows, key=lambda row: (row.sku, row.source_id))]  # fmt: skip
+    ordered = [
+        SourceItem(source_id=row.source_id, sku=row.sku, quantity=row.quantity, status=row.status)
+        for row in sorted(rows, key=lambda row: (row.sku, row.source_id))
+    ]
     list(
         SourceItem.objects.select_for_update()
         .filter(sku__in={row.sku for row in rows}, source_id__in={row.source_id for row in rows})
@@ -442,9 +444,11 @@ def _source_items_upsert(rows: list[SourceItem]) -> list[SourceItem]:
         [StockItemConfiguration(sku=sku) for sku in sorted({row.sku for row in rows})], ignore_conflicts=True
     )
     SourceItem.objects.bulk_create(
-        ordered, update_conflicts=True, unique_fields=["source", "sku"],
+        ordered,
+        update_conflicts=True,
+        unique_fields=["source", "sku"],
         update_fields=["quantity", "status", "stock_status_changed_auto"],
-    )  # fmt: skip
+    )
     return ordered
 
 
@@ -487,9 +491,15 @@ def reservations_cleanup() -> list[SettledGroup]:
         for start in range(0, len(ids), _DELETE_CHUNK):
             Reservation.objects.filter(pk__in=ids[start : start + _DELETE_CHUNK]).delete_settled()
     settled = [
-        SettledGroup(stock_id=key[0], sku=key[1], object_type=key[2], object_id=key[3],
-                     object_increment_id=increment_ids[key], reservations=len(pks))
+        SettledGroup(
+            stock_id=key[0],
+            sku=key[1],
+            object_type=key[2],
+            object_id=key[3],
+            object_increment_id=increment_ids[key],
+            reservations=len(pks),
+        )
         for key, pks in groups.items()
-    ]  # fmt: skip
+    ]
     logger.info("deleted %d reservations in %d zero-sum groups", len(rows), len(settled))
     return settled

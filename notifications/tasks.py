@@ -108,8 +108,20 @@ def _invoice_model():
 
 
 # What the task reads of its row; the bodies are the bulk, the rest is for the bookkeeping.
-CLAIMED_FIELDS = ("id", "kind", "invoice_id", "recipients", "bcc", "subject", "body_text", "body_html",
-                  "message_id", "attempts", "next_attempt_at", "claimed_at")  # fmt: skip
+CLAIMED_FIELDS = (
+    "id",
+    "kind",
+    "invoice_id",
+    "recipients",
+    "bcc",
+    "subject",
+    "body_text",
+    "body_html",
+    "message_id",
+    "attempts",
+    "next_attempt_at",
+    "claimed_at",
+)
 
 
 def _claim(email_id: int, now) -> EmailOutbox | None:
@@ -145,8 +157,9 @@ def _record_sent(email: EmailOutbox, started, finished) -> bool:
         if connection.in_atomic_block:
             logger.exception("e-mail %s WAS sent, but recording it failed inside the caller's transaction", email.pk)
             raise
-        logger.warning("recording e-mail %s as sent failed; once more on a new database connection", email.pk,
-                       exc_info=True)  # fmt: skip
+        logger.warning(
+            "recording e-mail %s as sent failed; once more on a new database connection", email.pk, exc_info=True
+        )
     connection.close()  # Django opens a new one for the next query
     try:
         _write_sent(email, started, finished)
@@ -183,8 +196,9 @@ def _record_sent_in_a_transaction(email: EmailOutbox, started, finished) -> bool
 
 def _add_sent_attempt(email: EmailOutbox, started, finished) -> None:
     """The attempt that sent, and the invoice's marks (the ORM's half of the one-statement version)."""
-    EmailAttempt.objects.create(email=email, number=email.attempts, started_at=started,
-                                finished_at=finished, outcome=EmailAttempt.Outcome.SENT)  # fmt: skip
+    EmailAttempt.objects.create(
+        email=email, number=email.attempts, started_at=started, finished_at=finished, outcome=EmailAttempt.Outcome.SENT
+    )
     if marks := invoice_columns_when_sent(email.kind, email.invoice_id):
         _invoice_model().objects.filter(pk=email.invoice_id).update(**marks)
 
@@ -202,8 +216,17 @@ def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool
         f" attempt AS (INSERT INTO {attempts} (email_id, number, started_at, finished_at, outcome, error)"
         f" SELECT id, %s, %s, %s, %s, '' FROM sent)"
     )
-    params = [Status.SENT, finished, email.pk, Status.SENDING, email.claimed_at,
-              email.attempts, started, finished, EmailAttempt.Outcome.SENT]  # fmt: skip
+    params = [
+        Status.SENT,
+        finished,
+        email.pk,
+        Status.SENDING,
+        email.claimed_at,
+        email.attempts,
+        started,
+        finished,
+        EmailAttempt.Outcome.SENT,
+    ]
     if marks := invoice_columns_when_sent(email.kind, email.invoice_id):
         invoice_meta = _invoice_model()._meta
         invoices, invoice_pk = quote(invoice_meta.db_table), quote(invoice_meta.pk.column)
@@ -246,9 +269,13 @@ def _failed(email: EmailOutbox, started, error: Exception) -> str:
             claimed_at=None,
         )
         EmailAttempt.objects.create(
-            email=email, number=email.attempts, started_at=started, finished_at=timezone.now(), error=text,
+            email=email,
+            number=email.attempts,
+            started_at=started,
+            finished_at=timezone.now(),
+            error=text,
             outcome=EmailAttempt.Outcome.FAILED if final else EmailAttempt.Outcome.RETRY,
-        )  # fmt: skip
+        )
     if final:
         logger.error("e-mail %s failed for good after %s attempt(s): %s", email.pk, email.attempts, text)
         return "failed"
@@ -279,9 +306,13 @@ def outbox_sweep() -> dict:
                 status=Status.PENDING, claimed_at=None, last_error=RELEASED
             ):
                 EmailAttempt.objects.create(
-                    email=stuck, number=stuck.attempts, started_at=stuck.claimed_at, finished_at=now,
-                    outcome=EmailAttempt.Outcome.RETRY, error=RELEASED,
-                )  # fmt: skip
+                    email=stuck,
+                    number=stuck.attempts,
+                    started_at=stuck.claimed_at,
+                    finished_at=now,
+                    outcome=EmailAttempt.Outcome.RETRY,
+                    error=RELEASED,
+                )
                 released += 1
     overdue = now - timedelta(seconds=int(settings.EMAIL_SWEEP_GRACE_SECONDS))
     due = list(

@@ -177,9 +177,18 @@ def _signature() -> tuple:
     """What the connection was opened with: a change (a test, a reload) means a new connection."""
     return tuple(
         getattr(settings, name)
-        for name in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
-                     "EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT", "EMAIL_FILE_PATH")
-    )  # fmt: skip
+        for name in (
+            "EMAIL_BACKEND",
+            "EMAIL_HOST",
+            "EMAIL_PORT",
+            "EMAIL_HOST_USER",
+            "EMAIL_HOST_PASSWORD",
+            "EMAIL_USE_TLS",
+            "EMAIL_USE_SSL",
+            "EMAIL_TIMEOUT",
+            "EMAIL_FILE_PATH",
+        )
+    )
 
 
 def _new_backend():

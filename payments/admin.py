@@ -20,8 +20,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("order", "method", "base_amount_ordered", "base_amount_paid", "base_amount_paid_online",
-                    "last_trans_id")  # fmt: skip
+    list_display = (
+        "order",
+        "method",
+        "base_amount_ordered",
+        "base_amount_paid",
+        "base_amount_paid_online",
+        "last_trans_id",
+    )
     list_filter = ("method",)
     list_select_related = ("order",)
     search_fields = ("=order__increment_id", "=last_trans_id")

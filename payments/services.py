@@ -59,9 +59,15 @@ def _call(operation: str, payment: Payment, request: GatewayRequest):
     except GatewayError as failure:
         logger.warning(
             "payment gateway %s failed to %s %s %s for order %s (key %s): %s %s",
-            payment.method, operation, request.amount, request.currency, request.order_reference,
-            request.idempotency_key, failure, failure.details,
-        )  # fmt: skip
+            payment.method,
+            operation,
+            request.amount,
+            request.currency,
+            request.order_reference,
+            request.idempotency_key,
+            failure,
+            failure.details,
+        )
         raise PaymentGatewayFailure(failure, operation=operation) from failure
 
 

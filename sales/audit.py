@@ -43,7 +43,8 @@ def admin_action_recorded(request, *, action: AuditAction, **target) -> Iterator
     try:
         yield target
     except Exception as error:
-        admin_action_record(request, action=action, outcome=outcome_of(error), error_message=error_message_of(error),
-                            **target)  # fmt: skip
+        admin_action_record(
+            request, action=action, outcome=outcome_of(error), error_message=error_message_of(error), **target
+        )
         raise
     admin_action_record(request, action=action, **target)

@@ -16,9 +16,14 @@ from sales.models import Invoice, InvoiceGrid
 
 # Magento's full-text index of the grid: the keyword search box.
 KEYWORD_COLUMNS = (
-    "increment_id", "order_increment_id", "billing_name", "billing_address", "shipping_address",
-    "customer_name", "customer_email",
-)  # fmt: skip
+    "increment_id",
+    "order_increment_id",
+    "billing_name",
+    "billing_address",
+    "shipping_address",
+    "customer_name",
+    "customer_email",
+)
 
 ADDRESS_COLUMNS = ("firstname", "lastname", "company", "street", "city", "region", "postcode")
 

@@ -174,13 +174,20 @@ def retry_transient(attempts: int | None = None) -> Callable[[Callable[P, R]], C
                 except Exception as error:
                     if is_transient(error) and state.irrevocable is None and attempt < limit:
                         pause = backoff_seconds(attempt)
-                        logger.warning("%s lost a race (SQLSTATE %s), attempt %s of %s: re-running in %.0f ms",
-                                       service.__name__, sqlstate(error), attempt, limit, pause * 1000)  # fmt: skip
+                        logger.warning(
+                            "%s lost a race (SQLSTATE %s), attempt %s of %s: re-running in %.0f ms",
+                            service.__name__,
+                            sqlstate(error),
+                            attempt,
+                            limit,
+                            pause * 1000,
+                        )
                     else:
                         if is_transient(error):
                             why = f"after {state.irrevocable}" if state.irrevocable else f"{attempt} times"
-                            logger.warning("%s lost a race (SQLSTATE %s) %s: not re-run",
-                                           service.__name__, sqlstate(error), why)  # fmt: skip
+                            logger.warning(
+                                "%s lost a race (SQLSTATE %s) %s: not re-run", service.__name__, sqlstate(error), why
+                            )
                         conflict = _conflict_for(error)
                         if conflict is None:
                             raise

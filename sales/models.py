@@ -648,12 +648,20 @@ class InvoiceGrid(models.Model):
         indexes = [
             models.Index(fields=[field, "invoice"], name=f"sales_igrid_{short}_idx")
             for field, short in (
-                ("increment_id", "incr"), ("created_at", "created"), ("order_increment_id", "order_no"),
-                ("order_created_at", "ordered"), ("billing_name", "billname"), ("state", "state"),
-                ("base_grand_total", "base_grand"), ("grand_total", "grand"), ("store", "store"),
-                ("payment_method", "method"), ("subtotal", "subtotal"), ("shipping_and_handling", "shipping"),
+                ("increment_id", "incr"),
+                ("created_at", "created"),
+                ("order_increment_id", "order_no"),
+                ("order_created_at", "ordered"),
+                ("billing_name", "billname"),
+                ("state", "state"),
+                ("base_grand_total", "base_grand"),
+                ("grand_total", "grand"),
+                ("store", "store"),
+                ("payment_method", "method"),
+                ("subtotal", "subtotal"),
+                ("shipping_and_handling", "shipping"),
             )
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"#{self.increment_id}"

@@ -127,8 +127,10 @@ def _invoice_documents_sql(
 
     def rows(model: type[Model], alias: str, members: tuple, ordering: str) -> str:
         table, parent = quote(model._meta.db_table), f"{alias}.{quote('parent_id')}"
-        return (f"coalesce((SELECT '[' || string_agg({_json_object(members)}, ',' ORDER BY {ordering}) || ']'"
-                f" FROM {table} {alias} WHERE {parent} = {i_id}), '[]')")  # fmt: skip
+        return (
+            f"coalesce((SELECT '[' || string_agg({_json_object(members)}, ',' ORDER BY {ordering}) || ']'"
+            f" FROM {table} {alias} WHERE {parent} = {i_id}), '[]')"
+        )
 
     items = rows(InvoiceItem, "r", item_members, f"r.{quote('id')}")
     comments = rows(InvoiceComment, "c", comment_members, f"c.{quote('created_at')}, c.{quote('id')}")
@@ -141,8 +143,7 @@ def _invoice_documents_sql(
         join = f" INNER JOIN {quote(Order._meta.db_table)} o ON o.{quote('id')} = i.{quote('order_id')}"
     document = _json_object(members).replace("{", "{{").replace("}", "}}")  # literal braces, for str.format
     # {invoice_ids} is the one slot filled in per call (a placeholder per id); the rest is fixed text.
-    return (f"SELECT {i_id}, {document} FROM {quote(Invoice._meta.db_table)} i{join}"
-            f" WHERE {i_id} IN ({{invoice_ids}})")  # fmt: skip
+    return f"SELECT {i_id}, {document} FROM {quote(Invoice._meta.db_table)} i{join} WHERE {i_id} IN ({{invoice_ids}})"
 
 
 def _json_rows(text: str | None) -> list:
@@ -202,8 +203,10 @@ def _invoice_rows_sql(fields: InvoiceFields, order_number: bool, vendor: str) ->
         table = quote(model._meta.db_table)
         parent = f"{alias}.{quote('parent_id')}"
         if postgres:
-            sql = (f"(SELECT json_agg(json_build_array({columns}) ORDER BY {ordering})::text"
-                   f" FROM {table} {alias} WHERE {parent} = i.{quote('id')})")  # fmt: skip
+            sql = (
+                f"(SELECT json_agg(json_build_array({columns}) ORDER BY {ordering})::text"
+                f" FROM {table} {alias} WHERE {parent} = i.{quote('id')})"
+            )
         else:  # the derived table orders the rows: SQLite's aggregates take no ORDER BY before 3.44
             rows = f"SELECT * FROM {table} {alias} WHERE {parent} = i.{quote('id')} ORDER BY {ordering}"
             sql = f"(SELECT json_group_array(json_array({columns})) FROM ({rows}) {alias})"
@@ -289,8 +292,10 @@ def invoice_keys_after(
             # A row comparison is never true for a NULL; ascending, the NULLs come after the last amount.
             tail_nulls = not descending and _nullable(column)
     fields = ("pk", "pk") if column == "pk" else ("pk", column)
-    keys = [(invoice_id, None if column == "pk" else value) for invoice_id, value in
-            ordered.values_list(*fields)[offset : offset + count]]  # fmt: skip
+    keys = [
+        (invoice_id, None if column == "pk" else value)
+        for invoice_id, value in ordered.values_list(*fields)[offset : offset + count]
+    ]
     if tail_nulls and len(keys) < count:
         nulls = invoices.filter(**{f"{column}__isnull": True}).order_by("pk").values_list("pk", column)
         keys += list(nulls[: count - len(keys)])

@@ -57,11 +57,15 @@ def invoiced_virtual_items(priced_rows: Iterable[InvoiceItem]) -> list[InvoicedI
     """Of an invoice's rows that are not dummies, those whose quantities leave the sources at invoice time (their
     order items must be loaded)."""
     return [
-        InvoicedItem(sku=row.order_item.sku, qty=row.qty, is_qty_decimal=row.order_item.is_qty_decimal,
-                     product_type=row.order_item.product_type)
+        InvoicedItem(
+            sku=row.order_item.sku,
+            qty=row.qty,
+            is_qty_decimal=row.order_item.is_qty_decimal,
+            product_type=row.order_item.product_type,
+        )
         for row in priced_rows
         if row.order_item.is_virtual
-    ]  # fmt: skip
+    ]
 
 
 def stock_deduct_for_invoice(drafted_rows: Iterable[InvoiceItemDraft], order: Order) -> list[SourceDeduction]:
@@ -72,9 +76,11 @@ def stock_deduct_for_invoice(drafted_rows: Iterable[InvoiceItemDraft], order: Or
         return []
     with inventory_errors_as_domain_errors():
         return source_deduct_for_invoice(
-            stock_id=stock_resolve(store_id=order.store_id), items=items, order_id=order.pk,
+            stock_id=stock_resolve(store_id=order.store_id),
+            items=items,
+            order_id=order.pk,
             order_increment_id=order.increment_id,
-        )  # fmt: skip
+        )
 
 
 def stock_record_for_invoice(invoice: Invoice, deductions: list[SourceDeduction]) -> None:
@@ -91,6 +97,9 @@ def stock_return_for_invoice(invoice: Invoice, rows: Iterable[InvoiceItem], orde
     items = invoiced_virtual_items(row for row in rows if not tree.is_dummy(tree.by_id[row.order_item_id]))
     if items:
         source_return_for_invoice(
-            stock_id=stock_resolve(store_id=order.store_id), invoice_id=invoice.pk, items=items, order_id=order.pk,
+            stock_id=stock_resolve(store_id=order.store_id),
+            invoice_id=invoice.pk,
+            items=items,
+            order_id=order.pk,
             order_increment_id=order.increment_id,
-        )  # fmt: skip
+        )

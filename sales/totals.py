@@ -231,6 +231,8 @@ def row_total_after_discount(row: InvoiceItem):
     if row.row_total is None:
         return None
     return (
-        as_decimal(row.row_total) + as_decimal(row.tax_amount) + as_decimal(row.discount_tax_compensation_amount)
+        as_decimal(row.row_total)
+        + as_decimal(row.tax_amount)
+        + as_decimal(row.discount_tax_compensation_amount)
         - as_decimal(row.discount_amount)
-    )  # fmt: skip
+    )

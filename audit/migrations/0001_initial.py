@@ -7,41 +7,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='who')),
-                ('channel', models.CharField(choices=[('admin', 'Admin'), ('api_v1', '/V1 API'), ('api2', '/api2 API')], max_length=16)),
-                ('token_kind', models.CharField(blank=True, choices=[('admin', 'Admin token'), ('integration', 'Integration token')], max_length=16)),
-                ('token_name', models.CharField(blank=True, help_text="An integration token's name.", max_length=255)),
-                ('action', models.CharField(choices=[('invoice_create', 'Create invoice'), ('invoice_capture', 'Capture invoice'), ('invoice_void', 'Void invoice'), ('invoice_cancel', 'Cancel invoice'), ('invoice_email_resend', 'Send invoice e-mail'), ('invoice_comment_add', 'Add invoice comment'), ('order_comment_add', 'Add order comment'), ('order_import', 'Import order'), ('source_items_save', 'Save source items'), ('token_issue', 'Issue integration token'), ('token_revoke', 'Revoke token'), ('sign_in_unlock', 'Unlock username')], max_length=32)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('object_repr', models.CharField(blank=True, max_length=200)),
-                ('outcome', models.CharField(choices=[('succeeded', 'Succeeded'), ('failed', 'Failed'), ('refused', 'Refused')], max_length=16)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, help_text="API writes: the answer's status.", null=True)),
-                ('error_message', models.TextField(blank=True)),
-                ('client_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('detail', models.CharField(blank=True, max_length=255)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                ("actor_username", models.CharField(blank=True, max_length=150, verbose_name="who")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("admin", "Admin"), ("api_v1", "/V1 API"), ("api2", "/api2 API")], max_length=16
+                    ),
+                ),
+                (
+                    "token_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("admin", "Admin token"), ("integration", "Integration token")],
+                        max_length=16,
+                    ),
+                ),
+                ("token_name", models.CharField(blank=True, help_text="An integration token's name.", max_length=255)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("invoice_create", "Create invoice"),
+                            ("invoice_capture", "Capture invoice"),
+                            ("invoice_void", "Void invoice"),
+                            ("invoice_cancel", "Cancel invoice"),
+                            ("invoice_email_resend", "Send invoice e-mail"),
+                            ("invoice_comment_add", "Add invoice comment"),
+                            ("order_comment_add", "Add order comment"),
+                            ("order_import", "Import order"),
+                            ("source_items_save", "Save source items"),
+                            ("token_issue", "Issue integration token"),
+                            ("token_revoke", "Revoke token"),
+                            ("sign_in_unlock", "Unlock username"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("object_repr", models.CharField(blank=True, max_length=200)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("succeeded", "Succeeded"), ("failed", "Failed"), ("refused", "Refused")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "http_status",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="API writes: the answer's status.", null=True
+                    ),
+                ),
+                ("error_message", models.TextField(blank=True)),
+                ("client_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("detail", models.CharField(blank=True, max_length=255)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit log entries',
-                'ordering': ('-created_at', '-id'),
-                'default_permissions': ('view',),
-                'indexes': [models.Index(fields=['content_type', 'object_id', '-created_at'], name='audit_object_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit log entries",
+                "ordering": ("-created_at", "-id"),
+                "default_permissions": ("view",),
+                "indexes": [models.Index(fields=["content_type", "object_id", "-created_at"], name="audit_object_idx")],
             },
         ),
     ]

@@ -4,16 +4,33 @@ from django.db import migrations
 # Magento's roles for the inventory screens, like the sales groups: staff see only what theirs allows.
 GROUPS = {
     "Inventory viewer": [
-        "view_source", "view_stock", "view_stocksourcelink", "view_sourceitem", "view_stockitemconfiguration",
+        "view_source",
+        "view_stock",
+        "view_stocksourcelink",
+        "view_sourceitem",
+        "view_stockitemconfiguration",
         "view_reservation",
     ],
     "Inventory manager": [
-        "view_source", "view_stock", "view_stocksourcelink", "view_sourceitem", "view_stockitemconfiguration",
-        "view_reservation", "add_source", "change_source", "add_stock", "change_stock", "add_stocksourcelink",
-        "change_stocksourcelink", "delete_stocksourcelink", "add_sourceitem", "change_sourceitem",
-        "add_stockitemconfiguration", "change_stockitemconfiguration",
+        "view_source",
+        "view_stock",
+        "view_stocksourcelink",
+        "view_sourceitem",
+        "view_stockitemconfiguration",
+        "view_reservation",
+        "add_source",
+        "change_source",
+        "add_stock",
+        "change_stock",
+        "add_stocksourcelink",
+        "change_stocksourcelink",
+        "delete_stocksourcelink",
+        "add_sourceitem",
+        "change_sourceitem",
+        "add_stockitemconfiguration",
+        "change_stockitemconfiguration",
     ],
-}  # fmt: skip
+}
 
 
 def create_defaults(apps, schema_editor):
@@ -24,9 +41,16 @@ def create_defaults(apps, schema_editor):
     StockSourceLink = apps.get_model("inventory", "StockSourceLink")
     source, _ = Source.objects.get_or_create(
         source_code="default",
-        defaults={"name": "Default Source", "enabled": True, "description": "Default Source", "latitude": 0,
-                  "longitude": 0, "country_id": "US", "postcode": "00000"},
-    )  # fmt: skip
+        defaults={
+            "name": "Default Source",
+            "enabled": True,
+            "description": "Default Source",
+            "latitude": 0,
+            "longitude": 0,
+            "country_id": "US",
+            "postcode": "00000",
+        },
+    )
     stock, _ = Stock.objects.get_or_create(stock_id=1, defaults={"name": "Default Stock"})
     StockSourceLink.objects.get_or_create(stock=stock, source=source, defaults={"priority": 1})
     connection = schema_editor.connection

@@ -7,24 +7,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0002_default_source_and_stock'),
+        ("inventory", "0002_default_source_and_stock"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InvoiceSource',
+            name="InvoiceSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('invoice_id', models.PositiveBigIntegerField(db_index=True)),
-                ('sku', models.CharField(max_length=64)),
-                ('quantity', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=12)),
-                ('source', models.ForeignKey(db_column='source_code', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("invoice_id", models.PositiveBigIntegerField(db_index=True)),
+                ("sku", models.CharField(max_length=64)),
+                ("quantity", models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=12)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        db_column="source_code",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice source deduction',
-                'db_table': 'inventory_invoice_source',
+                "verbose_name": "invoice source deduction",
+                "db_table": "inventory_invoice_source",
             },
         ),
     ]

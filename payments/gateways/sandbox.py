@@ -77,9 +77,14 @@ class SandboxGateway:
         return GatewayAnswer(
             outcome=outcome,
             transaction_id=self._transaction_id(operation, request),
-            details={"gateway": "sandbox", "operation": operation, "amount": str(request.amount),
-                     "currency": request.currency, "outcome": str(outcome)},
-        )  # fmt: skip
+            details={
+                "gateway": "sandbox",
+                "operation": operation,
+                "amount": str(request.amount),
+                "currency": request.currency,
+                "outcome": str(outcome),
+            },
+        )
 
     def authorize(self, request: GatewayRequest) -> GatewayAnswer:
         return LEDGER.once("authorize", request, lambda: self._approve("authorize", request))

@@ -35,8 +35,10 @@ class RangeFilter(admin.FieldListFilter):
         raise NotImplementedError
 
     def bounds(self, start, end) -> dict:
-        return {**({f"{self.field_path}__gte": start} if start is not None else {}),
-                **({f"{self.field_path}__lte": end} if end is not None else {})}  # fmt: skip
+        return {
+            **({f"{self.field_path}__gte": start} if start is not None else {}),
+            **({f"{self.field_path}__lte": end} if end is not None else {}),
+        }
 
     def queryset(self, request, queryset):
         parsed = []
@@ -54,8 +56,9 @@ class RangeFilter(admin.FieldListFilter):
     def choices(self, changelist):
         # One "choice": what the template needs to draw the form and keep the other filters, the
         # search and the sort (every parameter but the page and this filter's own).
-        others = {name: value for name, value in changelist.filter_params.items()
-                  if name not in self.expected_parameters()}  # fmt: skip
+        others = {
+            name: value for name, value in changelist.filter_params.items() if name not in self.expected_parameters()
+        }
         yield {
             "lookup_from": self.lookup_from,
             "lookup_to": self.lookup_to,
@@ -66,7 +69,7 @@ class RangeFilter(admin.FieldListFilter):
                 (name, item)
                 for name, values in others.items()
                 for item in (values if isinstance(values, list) else [values])
-            ],  # fmt: skip
+            ],
             "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
         }
 

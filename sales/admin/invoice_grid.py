@@ -42,36 +42,66 @@ RESEND_ACTION_MAX = 1000
 
 # Magento's grid columns: (name, label), the default ones first, then those the column chooser adds.
 DEFAULT_COLUMNS = (
-    ("increment_id", "Invoice"), ("created_at", "Invoice Date"), ("order_increment_id", "Order #"),
-    ("order_created_at", "Order Date"), ("billing_name", "Bill-to Name"), ("status", "Status"),
-    ("grand_total_base", "Grand Total (Base)"), ("grand_total_purchased", "Grand Total (Purchased)"),
+    ("increment_id", "Invoice"),
+    ("created_at", "Invoice Date"),
+    ("order_increment_id", "Order #"),
+    ("order_created_at", "Order Date"),
+    ("billing_name", "Bill-to Name"),
+    ("status", "Status"),
+    ("grand_total_base", "Grand Total (Base)"),
+    ("grand_total_purchased", "Grand Total (Purchased)"),
     ("email_status", "E-mail"),
-)  # fmt: skip
+)
 OPTIONAL_COLUMNS = (
-    ("store_name", "Purchased From"), ("billing_address", "Billing Address"),
-    ("shipping_address", "Shipping Address"), ("customer_name", "Customer Name"), ("customer_email", "Email"),
-    ("payment_method_title", "Payment Method"), ("shipping_information", "Shipping Information"),
-    ("subtotal_base", "Subtotal"), ("shipping_and_handling_base", "Shipping and Handling"),
-)  # fmt: skip
+    ("store_name", "Purchased From"),
+    ("billing_address", "Billing Address"),
+    ("shipping_address", "Shipping Address"),
+    ("customer_name", "Customer Name"),
+    ("customer_email", "Email"),
+    ("payment_method_title", "Payment Method"),
+    ("shipping_information", "Shipping Information"),
+    ("subtotal_base", "Subtotal"),
+    ("shipping_and_handling_base", "Shipping and Handling"),
+)
 COLUMNS_SESSION_KEY = "sales_invoice_grid_columns"
 # Sortable: the columns with a (column, entity_id) index; sorting a million rows by an address would not be.
 SORTABLE_COLUMNS = (
-    "increment_id", "created_at", "order_increment_id", "order_created_at", "billing_name", "status",
-    "grand_total_base", "grand_total_purchased", "payment_method_title", "subtotal_base", "shipping_and_handling_base",
-)  # fmt: skip
+    "increment_id",
+    "created_at",
+    "order_increment_id",
+    "order_created_at",
+    "billing_name",
+    "status",
+    "grand_total_base",
+    "grand_total_purchased",
+    "payment_method_title",
+    "subtotal_base",
+    "shipping_and_handling_base",
+)
 MIN_WORD_LENGTH = 3
 
 # The CSV export: every grid column, as numbers and ISO dates a spreadsheet or an ERP reads back.
 EXPORT_COLUMNS = (
-    ("increment_id", "Invoice"), ("created_at", "Invoice Date"), ("order_increment_id", "Order #"),
-    ("order_created_at", "Order Date"), ("billing_name", "Bill-to Name"), ("state", "Status"),
-    ("base_grand_total", "Grand Total (Base)"), ("base_currency_code", "Base Currency"),
-    ("grand_total", "Grand Total (Purchased)"), ("order_currency_code", "Purchased Currency"),
-    ("store_name", "Purchased From"), ("billing_address", "Billing Address"), ("shipping_address", "Shipping Address"),
-    ("customer_name", "Customer Name"), ("customer_email", "Email"), ("payment_method", "Payment Method"),
-    ("shipping_information", "Shipping Information"), ("subtotal", "Subtotal"),
+    ("increment_id", "Invoice"),
+    ("created_at", "Invoice Date"),
+    ("order_increment_id", "Order #"),
+    ("order_created_at", "Order Date"),
+    ("billing_name", "Bill-to Name"),
+    ("state", "Status"),
+    ("base_grand_total", "Grand Total (Base)"),
+    ("base_currency_code", "Base Currency"),
+    ("grand_total", "Grand Total (Purchased)"),
+    ("order_currency_code", "Purchased Currency"),
+    ("store_name", "Purchased From"),
+    ("billing_address", "Billing Address"),
+    ("shipping_address", "Shipping Address"),
+    ("customer_name", "Customer Name"),
+    ("customer_email", "Email"),
+    ("payment_method", "Payment Method"),
+    ("shipping_information", "Shipping Information"),
+    ("subtotal", "Subtotal"),
     ("shipping_and_handling", "Shipping and Handling"),
-)  # fmt: skip
+)
 EXPORT_CHUNK = 2000  # rows per round trip: what the web worker holds at a time, however long the export
 
 
@@ -109,8 +139,12 @@ class EmailStatusFilter(admin.SimpleListFilter):
     parameter_name = "email"
 
     def lookups(self, request, model_admin):
-        return [("sent", "Sent"), ("waiting", "Requested, not sent yet"), ("failed", "Failed"),
-                ("none", "Not requested")]  # fmt: skip
+        return [
+            ("sent", "Sent"),
+            ("waiting", "Requested, not sent yet"),
+            ("failed", "Failed"),
+            ("none", "Not requested"),
+        ]
 
     def queryset(self, request, queryset):
         # Failed as the column says it: the invoice's newest invoice e-mail failed (a later resend that went
@@ -159,10 +193,11 @@ def attach_email_status(rows: list[InvoiceGrid]) -> None:
     states = {
         row["pk"]: row
         for row in Invoice.objects.filter(pk__in=[row.pk for row in rows])
-        .annotate(outbox_status=Subquery(newest.values("status")[:1]),
-                  outbox_attempts=Subquery(newest.values("attempts")[:1]))
+        .annotate(
+            outbox_status=Subquery(newest.values("status")[:1]), outbox_attempts=Subquery(newest.values("attempts")[:1])
+        )
         .values("pk", "send_email", "email_sent", "outbox_status", "outbox_attempts")
-    }  # fmt: skip
+    }
     for row in rows:
         row.email = states.get(row.pk, {})
 
@@ -172,10 +207,15 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
 
     list_display_links = ("increment_id",)
     list_filter = (
-        "state", "store", ("created_at", DateRangeFilter), ("order_created_at", DateRangeFilter),
-        PaymentMethodFilter, EmailStatusFilter, ("base_grand_total", AmountRangeFilter),
+        "state",
+        "store",
+        ("created_at", DateRangeFilter),
+        ("order_created_at", DateRangeFilter),
+        PaymentMethodFilter,
+        EmailStatusFilter,
+        ("base_grand_total", AmountRangeFilter),
         ("grand_total", AmountRangeFilter),
-    )  # fmt: skip
+    )
     search_fields = ("keywords",)  # the box; the search itself is get_search_results
     sortable_by = SORTABLE_COLUMNS
     search_help_text = "Invoice #, order #, bill-to name, addresses, customer name or e-mail"
@@ -254,8 +294,11 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
         """A selection over ``limit`` ("select all" of a filter over a million rows) is refused with a
         message: the action runs inside the request, so it must stay bounded."""
         if queryset[limit : limit + 1].exists():
-            self.message_user(request, f"{what} takes at most {limit:,} invoices at a time; "
-                              "narrow the selection with the filters.", messages.ERROR)  # fmt: skip
+            self.message_user(
+                request,
+                f"{what} takes at most {limit:,} invoices at a time; narrow the selection with the filters.",
+                messages.ERROR,
+            )
             return True
         return False
 
@@ -274,9 +317,14 @@ class InvoiceGridAdmin(ReadOnlyAdmin):
         queued = 0
         for invoice_id, increment_id in invoices:
             try:
-                with admin_action_recorded(request, action=AuditAction.INVOICE_EMAIL_RESEND, model=Invoice,
-                                           object_id=invoice_id, object_repr=f"#{increment_id}",  # as str(invoice)
-                                           detail="grid action"):  # fmt: skip
+                with admin_action_recorded(
+                    request,
+                    action=AuditAction.INVOICE_EMAIL_RESEND,
+                    model=Invoice,
+                    object_id=invoice_id,
+                    object_repr=f"#{increment_id}",  # as str(invoice)
+                    detail="grid action",
+                ):
                     invoice_email_send(invoice_id=invoice_id)
             except DomainError as refused:
                 self.message_user(request, f"#{increment_id}: {refused.message}", messages.ERROR)

@@ -25,11 +25,16 @@ from sales.services.invoice_settlement import can_cancel, can_capture, can_void
 
 # Invoice page buttons: label, permission, service, Magento's success message, audit action.
 OPERATIONS = {
-    "capture": ("Capture", "capture_invoice", invoice_capture, "The invoice has been captured.",
-                AuditAction.INVOICE_CAPTURE),
+    "capture": (
+        "Capture",
+        "capture_invoice",
+        invoice_capture,
+        "The invoice has been captured.",
+        AuditAction.INVOICE_CAPTURE,
+    ),
     "void": ("Void", "void_invoice", invoice_void, "The invoice has been voided.", AuditAction.INVOICE_VOID),
     "cancel": ("Cancel", "cancel_invoice", invoice_cancel, "You canceled the invoice.", AuditAction.INVOICE_CANCEL),
-}  # fmt: skip
+}
 
 
 def operation_consequence(operation: str, invoice: Invoice) -> str:
@@ -41,10 +46,14 @@ def operation_consequence(operation: str, invoice: Invoice) -> str:
             return f"{amount} will be captured online at the payment gateway and the invoice will be Paid."
         return f"{amount} will be recorded as paid offline and the invoice will be Paid."
     if operation == "void":
-        return (f"The online capture of {amount} will be voided at the payment gateway; the invoice will be "
-                "Canceled and the order's invoiced and paid totals will go back.")  # fmt: skip
-    return (f"The invoice of {amount} will be Canceled and its quantities will go back to the order to be "
-            "invoiced again. No money moves.")  # fmt: skip
+        return (
+            f"The online capture of {amount} will be voided at the payment gateway; the invoice will be "
+            "Canceled and the order's invoiced and paid totals will go back."
+        )
+    return (
+        f"The invoice of {amount} will be Canceled and its quantities will go back to the order to be "
+        "invoiced again. No money moves."
+    )
 
 
 @admin.register(Invoice)
@@ -190,8 +199,12 @@ class InvoiceAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         if invoice is None:
             raise Http404
         try:
-            with admin_action_recorded(request, action=AuditAction.INVOICE_COMMENT_ADD, obj=invoice,
-                                       detail="customer notified" if notify else ""):  # fmt: skip
+            with admin_action_recorded(
+                request,
+                action=AuditAction.INVOICE_COMMENT_ADD,
+                obj=invoice,
+                detail="customer notified" if notify else "",
+            ):
                 invoice_comment_add(
                     invoice_id=invoice_id,
                     comment=comment,

@@ -81,8 +81,13 @@ def lines(tree: ItemTree) -> list[tuple[OrderItem, bool]]:
 
 def qty_summary(item: OrderItem) -> list[tuple[str, str]]:
     """Magento's Qty cell: ordered and invoiced always, the other counters once they move."""
-    counters = [("Ordered", item.qty_ordered), ("Invoiced", item.qty_invoiced), ("Shipped", item.qty_shipped),
-                ("Refunded", item.qty_refunded), ("Canceled", item.qty_canceled)]  # fmt: skip
+    counters = [
+        ("Ordered", item.qty_ordered),
+        ("Invoiced", item.qty_invoiced),
+        ("Shipped", item.qty_shipped),
+        ("Refunded", item.qty_refunded),
+        ("Canceled", item.qty_canceled),
+    ]
     return [(label, qty_text(qty)) for index, (label, qty) in enumerate(counters) if index < 2 or qty > 0]
 
 
@@ -145,9 +150,13 @@ class InvoiceCreateForm(forms.Form):
         for item, qty_to_invoice in qty_rows:
             # The qty column's shape: a longer number is a typo, and would overflow the service's arithmetic.
             self.fields[f"qty_{item.pk}"] = forms.DecimalField(
-                label="Qty to Invoice", required=False, max_digits=12, decimal_places=4,
-                initial=qty_text(qty_to_invoice), widget=forms.TextInput(attrs={"size": 6, "class": "vIntegerField"}),
-            )  # fmt: skip
+                label="Qty to Invoice",
+                required=False,
+                max_digits=12,
+                decimal_places=4,
+                initial=qty_text(qty_to_invoice),
+                widget=forms.TextInput(attrs={"size": 6, "class": "vIntegerField"}),
+            )
         if with_capture_case:
             self.fields["capture_case"] = forms.ChoiceField(
                 label="Amount", choices=CAPTURE_CHOICES, initial=CaptureCase.ONLINE.value
@@ -181,8 +190,16 @@ class InvoiceCreateForm(forms.Form):
 class OrderAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     """Sales > Orders: Magento's default grid columns, newest first; the order page; New Invoice."""
 
-    list_display = ("order_number", "store", "purchase_date", "bill_to_name", "ship_to_name", "grand_total_base",
-                    "grand_total_purchased", "status")  # fmt: skip
+    list_display = (
+        "order_number",
+        "store",
+        "purchase_date",
+        "bill_to_name",
+        "ship_to_name",
+        "grand_total_base",
+        "grand_total_purchased",
+        "status",
+    )
     list_filter = ("status", "store", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=increment_id", "=customer_email", "^billing_address__lastname")
     search_help_text = "Order #, customer e-mail or bill-to last name"

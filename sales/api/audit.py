@@ -49,8 +49,12 @@ class AuditedWrites:
         if isinstance(body, dict):
             entity = body.get("entity")
             parent_id = _int(entity.get("parent_id")) if isinstance(entity, dict) else None  # a /V1 comment's
-            for model, pk in ((Order, _int(body.get("order_id"))), (Invoice, _int(body.get("invoice_id"))),
-                              (Invoice, _int(body.get("id"))), (Invoice, parent_id)):  # fmt: skip
+            for model, pk in (
+                (Order, _int(body.get("order_id"))),
+                (Invoice, _int(body.get("invoice_id"))),
+                (Invoice, _int(body.get("id"))),
+                (Invoice, parent_id),
+            ):
                 if pk is not None:
                     return model, pk, ""
         return None

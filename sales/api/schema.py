@@ -85,8 +85,12 @@ class DoorSchema(AutoSchema):
         path = self.path
         if path.startswith("/api2/"):
             return [TAG_API2]
-        for marker, tag in (("/integration/", TAG_AUTH), ("/inventory/", TAG_INVENTORY),
-                            ("/transactions", TAG_TRANSACTIONS), ("/invoice", TAG_INVOICES)):  # fmt: skip
+        for marker, tag in (
+            ("/integration/", TAG_AUTH),
+            ("/inventory/", TAG_INVENTORY),
+            ("/transactions", TAG_TRANSACTIONS),
+            ("/invoice", TAG_INVOICES),
+        ):
             if marker in path:
                 return [tag]
         return [TAG_ORDERS]
@@ -258,10 +262,13 @@ def document_body_limit(result, generator, request, public):
         envelope, descriptions = ("Api2Error", API2_ERRORS) if api2 else ("MagentoError", V1_ERRORS)
         for operation in operations.values():
             if isinstance(operation, dict) and "requestBody" in operation:
-                operation["responses"].setdefault("413", {
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{envelope}"}}},
-                    "description": descriptions[413],
-                })  # fmt: skip
+                operation["responses"].setdefault(
+                    "413",
+                    {
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{envelope}"}}},
+                        "description": descriptions[413],
+                    },
+                )
     return result
 
 
@@ -293,14 +300,23 @@ def _path_id(name: str, description: str) -> OpenApiParameter:
 ORDER_ID = _path_id("order_id", "The order's `entity_id`.")
 INVOICE_ID = _path_id("invoice_id", "The invoice's `entity_id`.")
 TRANSACTION_ID = _path_id("transaction_id", "The transaction's `transaction_id`.")
-STOCK_ID = OpenApiParameter("stock_id", {"type": "string", "pattern": r"^[^/]+$"}, OpenApiParameter.PATH,
-                            description="The stock's id (a positive integer; anything else is 400).",
-                            examples=[OpenApiExample("default stock", value="1")])  # fmt: skip
-SOURCE_CODE = OpenApiParameter("source_code", {"type": "string", "pattern": r"^[^/]+$"}, OpenApiParameter.PATH,
-                               description="The source's code.",
-                               examples=[OpenApiExample("default", value="default")])  # fmt: skip
-SKU = OpenApiParameter("sku", {"type": "string", "minLength": 1}, OpenApiParameter.PATH,
-                       description="The SKU (`/` sent as `%2F`).")  # fmt: skip
+STOCK_ID = OpenApiParameter(
+    "stock_id",
+    {"type": "string", "pattern": r"^[^/]+$"},
+    OpenApiParameter.PATH,
+    description="The stock's id (a positive integer; anything else is 400).",
+    examples=[OpenApiExample("default stock", value="1")],
+)
+SOURCE_CODE = OpenApiParameter(
+    "source_code",
+    {"type": "string", "pattern": r"^[^/]+$"},
+    OpenApiParameter.PATH,
+    description="The source's code.",
+    examples=[OpenApiExample("default", value="default")],
+)
+SKU = OpenApiParameter(
+    "sku", {"type": "string", "minLength": 1}, OpenApiParameter.PATH, description="The SKU (`/` sent as `%2F`)."
+)
 
 
 def search_criteria_parameters(fields, *, required: bool) -> list[OpenApiParameter]:
@@ -310,32 +326,52 @@ def search_criteria_parameters(fields, *, required: bool) -> list[OpenApiParamet
     group = "searchCriteria[filter_groups][0][filters][0]"
     return [
         OpenApiParameter(
-            "searchCriteria", str, required=required,
+            "searchCriteria",
+            str,
+            required=required,
             description="Any value; with no other `searchCriteria[...]` key, every row. The route refuses a request "
-            "without a searchCriteria key." if required else "Optional: without it, every row.",
+            "without a searchCriteria key."
+            if required
+            else "Optional: without it, every row.",
         ),
-        OpenApiParameter(f"{group}[field]", {"type": "string", "enum": names},
-                         description="A field to filter on. Filters of one group are OR-ed, groups AND-ed."),
-        OpenApiParameter(f"{group}[value]", str,
-                         description="The value; comma-separated for `in`/`nin`, `%` and `_` for `like`."),
-        OpenApiParameter(f"{group}[condition_type]", {"type": "string", "enum": sorted(CONDITION_TYPES)},
-                         description="Default `eq`."),
+        OpenApiParameter(
+            f"{group}[field]",
+            {"type": "string", "enum": names},
+            description="A field to filter on. Filters of one group are OR-ed, groups AND-ed.",
+        ),
+        OpenApiParameter(
+            f"{group}[value]", str, description="The value; comma-separated for `in`/`nin`, `%` and `_` for `like`."
+        ),
+        OpenApiParameter(
+            f"{group}[condition_type]", {"type": "string", "enum": sorted(CONDITION_TYPES)}, description="Default `eq`."
+        ),
         OpenApiParameter("searchCriteria[sort_orders][0][field]", {"type": "string", "enum": names}),
-        OpenApiParameter("searchCriteria[sort_orders][0][direction]", {"type": "string", "enum": ["ASC", "DESC"]},
-                         description="Default DESC."),
-        OpenApiParameter("searchCriteria[pageSize]", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-                         description="Without it, every matching row."),
-        OpenApiParameter("searchCriteria[currentPage]", {"type": "integer", "minimum": 1},
-                         description="Default 1; a page past the last is empty."),
-    ]  # fmt: skip
+        OpenApiParameter(
+            "searchCriteria[sort_orders][0][direction]",
+            {"type": "string", "enum": ["ASC", "DESC"]},
+            description="Default DESC.",
+        ),
+        OpenApiParameter(
+            "searchCriteria[pageSize]",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            description="Without it, every matching row.",
+        ),
+        OpenApiParameter(
+            "searchCriteria[currentPage]",
+            {"type": "integer", "minimum": 1},
+            description="Default 1; a page past the last is empty.",
+        ),
+    ]
 
 
 # -- /V1 bodies -----------------------------------------------------------------------------------------------
 
-InvoiceItemSerializer = columns_serializer("InvoiceItem", InvoiceItem, INVOICE_ITEM_FIELDS,
-                                           doc="Magento's InvoiceItemInterface.")  # fmt: skip
-InvoiceCommentSerializer = columns_serializer("InvoiceComment", InvoiceComment, INVOICE_COMMENT_FIELDS,
-                                              doc="Magento's InvoiceCommentInterface.")  # fmt: skip
+InvoiceItemSerializer = columns_serializer(
+    "InvoiceItem", InvoiceItem, INVOICE_ITEM_FIELDS, doc="Magento's InvoiceItemInterface."
+)
+InvoiceCommentSerializer = columns_serializer(
+    "InvoiceComment", InvoiceComment, INVOICE_COMMENT_FIELDS, doc="Magento's InvoiceCommentInterface."
+)
 InvoiceSerializer = columns_serializer(
     "Invoice",
     Invoice,
@@ -344,39 +380,60 @@ InvoiceSerializer = columns_serializer(
     extra={"items": InvoiceItemSerializer(many=True), "comments": InvoiceCommentSerializer(many=True)},
 )
 StatusHistorySerializer = columns_serializer(
-    "OrderStatusHistory", OrderStatusHistory, [name for name in STATUS_HISTORY_FIELDS if name != "parent_id"],
+    "OrderStatusHistory",
+    OrderStatusHistory,
+    [name for name in STATUS_HISTORY_FIELDS if name != "parent_id"],
     extra={"parent_id": serializers.IntegerField(help_text="The order's entity_id.")},
     doc="Magento's OrderStatusHistoryInterface: one comment of the order's history.",
-)  # fmt: skip
+)
 _ITEM_EXTRA = {"item_id": serializers.IntegerField(), "order_id": serializers.IntegerField()}
 OrderParentItemSerializer = columns_serializer(
-    "OrderParentItem", OrderItem, _stored_columns(OrderItem, skip={"order_id"}), extra=_ITEM_EXTRA,
+    "OrderParentItem",
+    OrderItem,
+    _stored_columns(OrderItem, skip={"order_id"}),
+    extra=_ITEM_EXTRA,
     doc="The parent row (bundle, configurable) of a child row.",
-)  # fmt: skip
+)
 OrderItemSerializer = columns_serializer(
-    "OrderItem", OrderItem, _stored_columns(OrderItem, skip={"order_id"}),
+    "OrderItem",
+    OrderItem,
+    _stored_columns(OrderItem, skip={"order_id"}),
     extra={**_ITEM_EXTRA, "parent_item": OrderParentItemSerializer(required=False)},
     doc="Magento's OrderItemInterface; a child row carries its parent as `parent_item`.",
-)  # fmt: skip
+)
 OrderAddressSerializer = columns_serializer(
-    "OrderAddress", OrderAddress, _stored_columns(OrderAddress, skip={"order_id"}),
-    extra={"entity_id": serializers.IntegerField(), "parent_id": serializers.IntegerField(),
-           "street": serializers.ListField(child=serializers.CharField(allow_blank=True))},
+    "OrderAddress",
+    OrderAddress,
+    _stored_columns(OrderAddress, skip={"order_id"}),
+    extra={
+        "entity_id": serializers.IntegerField(),
+        "parent_id": serializers.IntegerField(),
+        "street": serializers.ListField(child=serializers.CharField(allow_blank=True)),
+    },
     doc="Magento's OrderAddressInterface.",
-)  # fmt: skip
+)
 OrderPaymentSerializer = columns_serializer(
-    "OrderPayment", Payment, _stored_columns(Payment, skip={"order_id"}),
+    "OrderPayment",
+    Payment,
+    _stored_columns(Payment, skip={"order_id"}),
     extra={"entity_id": serializers.IntegerField(), "parent_id": serializers.IntegerField()},
     doc="Magento's OrderPaymentInterface.",
-)  # fmt: skip
+)
 _SHIPPING_TOTAL_FIELDS = (
-    "shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax", "shipping_tax_amount",
-    "base_shipping_tax_amount", "shipping_discount_amount", "base_shipping_discount_amount", "shipping_invoiced",
+    "shipping_amount",
+    "base_shipping_amount",
+    "shipping_incl_tax",
+    "base_shipping_incl_tax",
+    "shipping_tax_amount",
+    "base_shipping_tax_amount",
+    "shipping_discount_amount",
+    "base_shipping_discount_amount",
+    "shipping_invoiced",
     "base_shipping_invoiced",
-)  # fmt: skip
-ShippingTotalSerializer = type("ShippingTotal", (serializers.Serializer,), {
-    name: NumberField(required=False) for name in _SHIPPING_TOTAL_FIELDS
-})  # fmt: skip
+)
+ShippingTotalSerializer = type(
+    "ShippingTotal", (serializers.Serializer,), {name: NumberField(required=False) for name in _SHIPPING_TOTAL_FIELDS}
+)
 
 
 class ShippingSerializer(serializers.Serializer):
@@ -395,10 +452,13 @@ class OrderExtensionAttributesSerializer(serializers.Serializer):
 
 
 OrderSerializer = columns_serializer(
-    "Order", Order, _stored_columns(Order),
+    "Order",
+    Order,
+    _stored_columns(Order),
     extra={
         "entity_id": serializers.IntegerField(),
-        "total_due": NumberField(), "base_total_due": NumberField(),
+        "total_due": NumberField(),
+        "base_total_due": NumberField(),
         "items": OrderItemSerializer(many=True),
         "billing_address": OrderAddressSerializer(required=False),
         "payment": OrderPaymentSerializer(required=False),
@@ -406,7 +466,7 @@ OrderSerializer = columns_serializer(
         "extension_attributes": OrderExtensionAttributesSerializer(required=False),
     },
     doc="Magento's OrderInterface: every stored column under its Magento name, nulls left out.",
-)  # fmt: skip
+)
 
 _TRANSACTION_FIELDS = {
     "transaction_id": serializers.IntegerField(),
@@ -421,10 +481,15 @@ _TRANSACTION_FIELDS = {
     "created_at": MagentoDateTimeField(),
 }
 ChildTransactionSerializer = type("ChildTransaction", (serializers.Serializer,), {**_TRANSACTION_FIELDS})
-TransactionSerializer = type("Transaction", (serializers.Serializer,), {
-    **_TRANSACTION_FIELDS, "child_transactions": ChildTransactionSerializer(many=True),
-    "__doc__": "Magento's TransactionInterface.",
-})  # fmt: skip
+TransactionSerializer = type(
+    "Transaction",
+    (serializers.Serializer,),
+    {
+        **_TRANSACTION_FIELDS,
+        "child_transactions": ChildTransactionSerializer(many=True),
+        "__doc__": "Magento's TransactionInterface.",
+    },
+)
 
 
 class FilterEchoSerializer(serializers.Serializer):
@@ -452,17 +517,27 @@ class SearchCriteriaEchoSerializer(serializers.Serializer):
 
 
 def search_result(name: str, item) -> type:
-    return type(name, (serializers.Serializer,), {
-        "items": item(many=True), "search_criteria": SearchCriteriaEchoSerializer(),
-        "total_count": serializers.IntegerField(help_text="Every matching row, whatever the page."),
-        "__doc__": "Magento's search result: one page of rows, the criteria and the count of every match.",
-    })  # fmt: skip
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "items": item(many=True),
+            "search_criteria": SearchCriteriaEchoSerializer(),
+            "total_count": serializers.IntegerField(help_text="Every matching row, whatever the page."),
+            "__doc__": "Magento's search result: one page of rows, the criteria and the count of every match.",
+        },
+    )
 
 
 def item_list(name: str, item) -> type:
-    return type(name, (serializers.Serializer,), {
-        "items": item(many=True), "total_count": serializers.IntegerField(),
-    })  # fmt: skip
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "items": item(many=True),
+            "total_count": serializers.IntegerField(),
+        },
+    )
 
 
 OrderSearchResultSerializer = search_result("OrderSearchResult", OrderSerializer)
@@ -501,8 +576,14 @@ def request_field(field: models.Field) -> serializers.Field:
     options = {"required": False, "allow_null": True, "help_text": str(field.help_text) or None}
     if isinstance(field, models.DecimalField):
         bound = 10 ** (field.max_digits - field.decimal_places)
-        return serializers.DecimalField(field.max_digits + 2, field.decimal_places + 2, coerce_to_string=False,
-                                        max_value=bound - 1, min_value=1 - bound, **options)  # fmt: skip
+        return serializers.DecimalField(
+            field.max_digits + 2,
+            field.decimal_places + 2,
+            coerce_to_string=False,
+            max_value=bound - 1,
+            min_value=1 - bound,
+            **options,
+        )
     if isinstance(field, models.BooleanField):
         return serializers.BooleanField(**options)
     if isinstance(field, models.IntegerField):
@@ -530,33 +611,41 @@ class ItemReferenceField(serializers.JSONField):
 
 
 ImportAddressSerializer = import_serializer(
-    "ImportAddress", ADDRESS_FIELDS,
+    "ImportAddress",
+    ADDRESS_FIELDS,
     extra={
-        "firstname": serializers.CharField(max_length=255), "lastname": serializers.CharField(max_length=255),
-        "city": serializers.CharField(max_length=255), "country_id": serializers.CharField(max_length=2),
-        "street": serializers.ListField(child=serializers.CharField(), min_length=1,
-                                        help_text="Street lines (a string with newlines works too)."),
+        "firstname": serializers.CharField(max_length=255),
+        "lastname": serializers.CharField(max_length=255),
+        "city": serializers.CharField(max_length=255),
+        "country_id": serializers.CharField(max_length=2),
+        "street": serializers.ListField(
+            child=serializers.CharField(), min_length=1, help_text="Street lines (a string with newlines works too)."
+        ),
     },
     doc="An address: firstname, lastname, street, city and country_id are required.",
-)  # fmt: skip
+)
 ImportItemSerializer = import_serializer(
-    "ImportItem", ITEM_FIELDS,
+    "ImportItem",
+    ITEM_FIELDS,
     extra={
         "sku": serializers.CharField(max_length=255),
         "product_type": serializers.ChoiceField(choices=ProductType.values),
         "qty_ordered": serializers.DecimalField(16, 6, coerce_to_string=False, min_value=Decimal("0.0001")),
         "item_id": ItemReferenceField(required=False, help_text="A local reference children name in parent_item_id."),
-        "parent_item_id": ItemReferenceField(required=False, allow_null=True,
-                                             help_text="The item_id of the parent row (bundle, configurable)."),
+        "parent_item_id": ItemReferenceField(
+            required=False, allow_null=True, help_text="The item_id of the parent row (bundle, configurable)."
+        ),
     },
     doc="An order row; the base twins of its amounts default to the amounts in a one-currency order.",
-)  # fmt: skip
+)
 
 
 class ImportPaymentSerializer(serializers.Serializer):
-    method = serializers.CharField(max_length=PAYMENT_FIELDS["method"].max_length,
-                                   help_text="`checkmo`, `banktransfer`, `cashondelivery`, `purchaseorder`, `free`, "
-                                   "or an online method such as `sandbox`.")  # fmt: skip
+    method = serializers.CharField(
+        max_length=PAYMENT_FIELDS["method"].max_length,
+        help_text="`checkmo`, `banktransfer`, `cashondelivery`, `purchaseorder`, `free`, "
+        "or an online method such as `sandbox`.",
+    )
     additional_information = serializers.DictField(required=False, help_text='e.g. `{"sandbox_outcome": "approve"}`')
     po_number = request_field(PAYMENT_FIELDS["po_number"])
 
@@ -575,7 +664,8 @@ class ImportExtensionAttributesSerializer(serializers.Serializer):
 
 
 ImportOrderSerializer = import_serializer(
-    "ImportOrder", ORDER_FIELDS,
+    "ImportOrder",
+    ORDER_FIELDS,
     extra={
         "customer_email": serializers.EmailField(max_length=128),
         "subtotal": serializers.DecimalField(22, 6, coerce_to_string=False),
@@ -585,11 +675,12 @@ ImportOrderSerializer = import_serializer(
         "billing_address": ImportAddressSerializer(),
         "payment": ImportPaymentSerializer(),
         "extension_attributes": ImportExtensionAttributesSerializer(
-            required=False, help_text="The shipping address: required unless every row is virtual."),
+            required=False, help_text="The shipping address: required unless every row is virtual."
+        ),
     },
     doc="An order in the shape `GET /V1/orders/{id}` returns. Totals must add up (subtotal = the priced rows' "
     "row_total; grand_total = subtotal + shipping + discount + tax); unknown keys are ignored.",
-)  # fmt: skip
+)
 
 
 class OrderImportSerializer(serializers.Serializer):
@@ -620,8 +711,10 @@ class InvoiceCreationCommentSerializer(serializers.Serializer):
 class InvoiceOrderSerializer(serializers.Serializer):
     """Magento's InvoiceOrderInterface::execute arguments; no other key is accepted."""
 
-    capture = serializers.BooleanField(required=False, help_text="true captures online (gateway methods) and pays "
-                                       "offline methods; false (default) pays offline.")  # fmt: skip
+    capture = serializers.BooleanField(
+        required=False,
+        help_text="true captures online (gateway methods) and pays offline methods; false (default) pays offline.",
+    )
     items = InvoiceLineSerializer(many=True, required=False, help_text="Rows and quantities; omitted, the whole order.")
     notify = serializers.BooleanField(required=False, help_text="E-mail the invoice to the customer.")
     appendComment = serializers.BooleanField(required=False)  # noqa: N815
@@ -643,20 +736,33 @@ class InvoiceCommentAddSerializer(serializers.Serializer):
 # -- /V1 inventory ------------------------------------------------------------------------------------------
 
 SourceSerializer = columns_serializer(
-    "Source", Source, [field.attname for field in Source._meta.concrete_fields],
+    "Source",
+    Source,
+    [field.attname for field in Source._meta.concrete_fields],
     extra={"carrier_links": serializers.ListField(child=AnyJSONField(), max_length=0)},
-    doc="Magento's SourceInterface (InventoryApi).", flags=False,
-)  # fmt: skip
+    doc="Magento's SourceInterface (InventoryApi).",
+    flags=False,
+)
 StockSerializer = columns_serializer("Stock", Stock, ["stock_id", "name"], doc="Magento's StockInterface.")
-StockSourceLinkSerializer = type("StockSourceLink", (serializers.Serializer,), {
-    "stock_id": serializers.IntegerField(), "source_code": serializers.CharField(),
-    "priority": column_field(StockSourceLink._meta.get_field("priority")),
-})  # fmt: skip
-SourceItemSerializer = type("SourceItem", (serializers.Serializer,), {
-    "sku": serializers.CharField(), "source_code": serializers.CharField(),
-    "quantity": column_field(SourceItem._meta.get_field("quantity")),
-    "status": serializers.ChoiceField(choices=[0, 1], help_text="1 in stock, 0 out of stock."),
-})  # fmt: skip
+StockSourceLinkSerializer = type(
+    "StockSourceLink",
+    (serializers.Serializer,),
+    {
+        "stock_id": serializers.IntegerField(),
+        "source_code": serializers.CharField(),
+        "priority": column_field(StockSourceLink._meta.get_field("priority")),
+    },
+)
+SourceItemSerializer = type(
+    "SourceItem",
+    (serializers.Serializer,),
+    {
+        "sku": serializers.CharField(),
+        "source_code": serializers.CharField(),
+        "quantity": column_field(SourceItem._meta.get_field("quantity")),
+        "status": serializers.ChoiceField(choices=[0, 1], help_text="1 in stock, 0 out of stock."),
+    },
+)
 SourceSearchResultSerializer = search_result("SourceSearchResult", SourceSerializer)
 StockSearchResultSerializer = search_result("StockSearchResult", StockSerializer)
 StockSourceLinkSearchResultSerializer = search_result("StockSourceLinkSearchResult", StockSourceLinkSerializer)
@@ -677,11 +783,16 @@ class SourceItemsSaveSerializer(serializers.Serializer):
 # -- /api2 ----------------------------------------------------------------------------------------------------
 
 Api2InvoiceSerializer = columns_serializer(
-    "Api2Invoice", Invoice, INVOICE_FIELDS,
-    extra={"items": InvoiceItemSerializer(many=True), "comments": InvoiceCommentSerializer(many=True),
-           "order_increment_id": serializers.CharField(help_text="The order's number.")},
+    "Api2Invoice",
+    Invoice,
+    INVOICE_FIELDS,
+    extra={
+        "items": InvoiceItemSerializer(many=True),
+        "comments": InvoiceCommentSerializer(many=True),
+        "order_increment_id": serializers.CharField(help_text="The order's number."),
+    },
     doc="The /V1 invoice plus its order's number.",
-)  # fmt: skip
+)
 
 
 class Api2PaginationSerializer(serializers.Serializer):
@@ -720,34 +831,46 @@ API2_LIST_RESPONSE = {
 def api2_list_parameters(filter_names) -> list[OpenApiParameter]:
     date = {"type": "string", "format": "date"}
     by_name = {
-        "state": OpenApiParameter("state", {"type": "integer", "enum": InvoiceState.values},
-                                  description="1 open, 2 paid, 3 canceled."),
+        "state": OpenApiParameter(
+            "state", {"type": "integer", "enum": InvoiceState.values}, description="1 open, 2 paid, 3 canceled."
+        ),
         "order_id": OpenApiParameter("order_id", {"type": "integer", "minimum": 1}),
         "order_increment_id": OpenApiParameter("order_increment_id", str, description="The order's number."),
         "created_from": OpenApiParameter("created_from", date, description="First day (UTC), included."),
         "created_to": OpenApiParameter("created_to", date, description="Last day (UTC), included."),
         "updated_from": OpenApiParameter("updated_from", date),
         "updated_to": OpenApiParameter("updated_to", date),
-    }  # fmt: skip
+    }
     return [
         OpenApiParameter("id", {"type": "integer", "minimum": 1}, description="Look one invoice up by its id."),
         OpenApiParameter("increment_id", str, description="Look one invoice up by its number."),
-        OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-                         description="Default 1. Counts past (page - 1) x limit rows: slow deep in a large list, "
-                                     "where `cursor` is the way to page."),
-        OpenApiParameter("cursor", str,
-                         description="The `next_cursor` of the previous page: the page after it, read straight "
-                                     "from an index however deep. Only with the sort and direction it was made "
-                                     "for; not with `page`. Anything else is 400 `Invalid cursor`."),
+        OpenApiParameter(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            description="Default 1. Counts past (page - 1) x limit rows: slow deep in a large list, "
+            "where `cursor` is the way to page.",
+        ),
+        OpenApiParameter(
+            "cursor",
+            str,
+            description="The `next_cursor` of the previous page: the page after it, read straight "
+            "from an index however deep. Only with the sort and direction it was made "
+            "for; not with `page`. Anything else is 400 `Invalid cursor`.",
+        ),
         OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Default 50."),
-        OpenApiParameter("include_pagination", {"type": "string", "enum": ["0", "1", "true", "false"]},
-                         description="1 adds `pagination`."),
-        OpenApiParameter("sort", {"type": "string",
-                                  "enum": ["entity_id", "created_at", "updated_at", "increment_id", "grand_total"]},
-                         description="Default entity_id."),
+        OpenApiParameter(
+            "include_pagination",
+            {"type": "string", "enum": ["0", "1", "true", "false"]},
+            description="1 adds `pagination`.",
+        ),
+        OpenApiParameter(
+            "sort",
+            {"type": "string", "enum": ["entity_id", "created_at", "updated_at", "increment_id", "grand_total"]},
+            description="Default entity_id.",
+        ),
         OpenApiParameter("direction", {"type": "string", "enum": ["asc", "desc"]}, description="Default desc."),
         *(by_name[name] for name in filter_names),
-    ]  # fmt: skip
+    ]
 
 
 class Api2InvoiceLineSerializer(serializers.Serializer):
@@ -764,11 +887,13 @@ class Api2InvoiceCreateSerializer(serializers.Serializer):
     order_id = serializers.IntegerField(required=False)
     order_increment_id = serializers.CharField(required=False)
     items = Api2InvoiceLineSerializer(many=True, required=False, help_text="Omitted: every row still to invoice.")
-    capture = serializers.ChoiceField(choices=["online", "offline", "no_capture"], required=False,
-                                      help_text="Default offline.")  # fmt: skip
+    capture = serializers.ChoiceField(
+        choices=["online", "offline", "no_capture"], required=False, help_text="Default offline."
+    )
     send_email = serializers.BooleanField(required=False)
-    comment = serializers.CharField(required=False, allow_null=True,
-                                    help_text="Kept on the invoice and in the order's history.")  # fmt: skip
+    comment = serializers.CharField(
+        required=False, allow_null=True, help_text="Kept on the invoice and in the order's history."
+    )
 
 
 class Api2InvoiceEmailSerializer(serializers.Serializer):

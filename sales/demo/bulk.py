@@ -184,8 +184,9 @@ class Progress:
 
     WIDTH = 24
 
-    def __init__(self, console: Console, label: str, total: int, *, done: int = 0, unit: str = "rows",
-                 interval: float = 1.0) -> None:  # fmt: skip
+    def __init__(
+        self, console: Console, label: str, total: int, *, done: int = 0, unit: str = "rows", interval: float = 1.0
+    ) -> None:
         self.console, self.label, self.total, self.unit = console, label, total, unit
         self.first = self.done = done
         self.interval = 0.2 if console.tty else interval
@@ -203,8 +204,10 @@ class Progress:
         filled = self.WIDTH * self.done // max(self.total, 1)
         rate = self.rate()
         eta = duration((self.total - self.done) / rate) if rate > 0 else "-:--:--"
-        return (f"  {self.label:<10} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done:,}/{self.total:,}"
-                f"  {rate:,.0f} {self.unit}/s  ETA {eta}  ({self.elapsed:.1f} s)")  # fmt: skip
+        return (
+            f"  {self.label:<10} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done:,}/{self.total:,}"
+            f"  {rate:,.0f} {self.unit}/s  ETA {eta}  ({self.elapsed:.1f} s)"
+        )
 
     def update(self, done: int) -> None:
         self.done = done
@@ -283,8 +286,13 @@ def invoices_fill(*, target: int, batch: int, seed: int, console: Console, store
     if not Order.objects.filter(store_id=store_id).exists():
         raise ValueError(f"store {store_id} has no orders to invoice: import some first")
     console.line(f"invoices: {existing:,} present, inserting {target - existing:,} in batches of {batch:,}")
-    params = {"total": target, "start": PERIOD_START, "span": PERIOD_SECONDS, "store_id": store_id,
-              **invoice_numbering(store_id)}  # fmt: skip
+    params = {
+        "total": target,
+        "start": PERIOD_START,
+        "span": PERIOD_SECONDS,
+        "store_id": store_id,
+        **invoice_numbering(store_id),
+    }
     progress = Progress(console, "invoices", target, done=existing, unit="invoices")
     item_rows = 0
     with connection.cursor() as cursor:

@@ -11,9 +11,7 @@ def keywords_index(apps, schema_editor):
     """The keyword search box's index: trigrams of the lowercased keywords (PostgreSQL only;
     SQLite scans, which is fine at a developer's sizes)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE INDEX {KEYWORDS_INDEX} ON sales_invoice_grid USING gin (keywords gin_trgm_ops)"
-        )
+        schema_editor.execute(f"CREATE INDEX {KEYWORDS_INDEX} ON sales_invoice_grid USING gin (keywords gin_trgm_ops)")
 
 
 def drop_keywords_index(apps, schema_editor):
@@ -33,49 +31,106 @@ def fill_grid(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0007_sales_groups'),
+        ("sales", "0007_sales_groups"),
     ]
 
     operations = [
         TrigramExtension(),
         migrations.CreateModel(
-            name='InvoiceGrid',
+            name="InvoiceGrid",
             fields=[
-                ('invoice', models.OneToOneField(db_column='entity_id', on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='grid_row', serialize=False, to='sales.invoice')),
-                ('increment_id', models.CharField(max_length=50, verbose_name='Invoice')),
-                ('state', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Pending'), (2, 'Paid'), (3, 'Canceled')], null=True, verbose_name='Status')),
-                ('store_name', models.CharField(blank=True, max_length=255, null=True)),
-                ('order_increment_id', models.CharField(max_length=50, verbose_name='Order #')),
-                ('order_created_at', models.DateTimeField(blank=True, null=True, verbose_name='Order Date')),
-                ('customer_name', models.CharField(blank=True, max_length=255, null=True)),
-                ('customer_email', models.CharField(blank=True, max_length=128, null=True, verbose_name='Email')),
-                ('customer_group_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('payment_method', models.CharField(blank=True, max_length=128, null=True)),
-                ('billing_name', models.CharField(blank=True, max_length=255, null=True, verbose_name='Bill-to Name')),
-                ('billing_address', models.CharField(blank=True, max_length=1024, null=True)),
-                ('shipping_address', models.CharField(blank=True, max_length=1024, null=True)),
-                ('shipping_information', models.CharField(blank=True, max_length=255, null=True)),
-                ('subtotal', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('shipping_and_handling', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='Shipping and Handling')),
-                ('grand_total', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='Grand Total (Purchased)')),
-                ('base_grand_total', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='Grand Total (Base)')),
-                ('global_currency_code', models.CharField(blank=True, max_length=3, null=True)),
-                ('base_currency_code', models.CharField(blank=True, max_length=3, null=True)),
-                ('store_currency_code', models.CharField(blank=True, max_length=3, null=True)),
-                ('order_currency_code', models.CharField(blank=True, max_length=3, null=True)),
-                ('created_at', models.DateTimeField(verbose_name='Invoice Date')),
-                ('updated_at', models.DateTimeField()),
-                ('keywords', models.TextField(default='')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sales.order')),
-                ('store', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.store', verbose_name='Purchased From')),
+                (
+                    "invoice",
+                    models.OneToOneField(
+                        db_column="entity_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="grid_row",
+                        serialize=False,
+                        to="sales.invoice",
+                    ),
+                ),
+                ("increment_id", models.CharField(max_length=50, verbose_name="Invoice")),
+                (
+                    "state",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "Pending"), (2, "Paid"), (3, "Canceled")],
+                        null=True,
+                        verbose_name="Status",
+                    ),
+                ),
+                ("store_name", models.CharField(blank=True, max_length=255, null=True)),
+                ("order_increment_id", models.CharField(max_length=50, verbose_name="Order #")),
+                ("order_created_at", models.DateTimeField(blank=True, null=True, verbose_name="Order Date")),
+                ("customer_name", models.CharField(blank=True, max_length=255, null=True)),
+                ("customer_email", models.CharField(blank=True, max_length=128, null=True, verbose_name="Email")),
+                ("customer_group_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("payment_method", models.CharField(blank=True, max_length=128, null=True)),
+                ("billing_name", models.CharField(blank=True, max_length=255, null=True, verbose_name="Bill-to Name")),
+                ("billing_address", models.CharField(blank=True, max_length=1024, null=True)),
+                ("shipping_address", models.CharField(blank=True, max_length=1024, null=True)),
+                ("shipping_information", models.CharField(blank=True, max_length=255, null=True)),
+                ("subtotal", models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
+                (
+                    "shipping_and_handling",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=20, null=True, verbose_name="Shipping and Handling"
+                    ),
+                ),
+                (
+                    "grand_total",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=20, null=True, verbose_name="Grand Total (Purchased)"
+                    ),
+                ),
+                (
+                    "base_grand_total",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=20, null=True, verbose_name="Grand Total (Base)"
+                    ),
+                ),
+                ("global_currency_code", models.CharField(blank=True, max_length=3, null=True)),
+                ("base_currency_code", models.CharField(blank=True, max_length=3, null=True)),
+                ("store_currency_code", models.CharField(blank=True, max_length=3, null=True)),
+                ("order_currency_code", models.CharField(blank=True, max_length=3, null=True)),
+                ("created_at", models.DateTimeField(verbose_name="Invoice Date")),
+                ("updated_at", models.DateTimeField()),
+                ("keywords", models.TextField(default="")),
+                (
+                    "order",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="sales.order"),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.store",
+                        verbose_name="Purchased From",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice',
-                'db_table': 'sales_invoice_grid',
-                'ordering': ['-pk'],
-                'indexes': [models.Index(fields=['increment_id', 'invoice'], name='sales_igrid_incr_idx'), models.Index(fields=['created_at', 'invoice'], name='sales_igrid_created_idx'), models.Index(fields=['order_increment_id', 'invoice'], name='sales_igrid_order_no_idx'), models.Index(fields=['order_created_at', 'invoice'], name='sales_igrid_ordered_idx'), models.Index(fields=['billing_name', 'invoice'], name='sales_igrid_billname_idx'), models.Index(fields=['state', 'invoice'], name='sales_igrid_state_idx'), models.Index(fields=['base_grand_total', 'invoice'], name='sales_igrid_base_grand_idx'), models.Index(fields=['grand_total', 'invoice'], name='sales_igrid_grand_idx'), models.Index(fields=['store', 'invoice'], name='sales_igrid_store_idx'), models.Index(fields=['payment_method', 'invoice'], name='sales_igrid_method_idx'), models.Index(fields=['subtotal', 'invoice'], name='sales_igrid_subtotal_idx'), models.Index(fields=['shipping_and_handling', 'invoice'], name='sales_igrid_shipping_idx')],
+                "verbose_name": "invoice",
+                "db_table": "sales_invoice_grid",
+                "ordering": ["-pk"],
+                "indexes": [
+                    models.Index(fields=["increment_id", "invoice"], name="sales_igrid_incr_idx"),
+                    models.Index(fields=["created_at", "invoice"], name="sales_igrid_created_idx"),
+                    models.Index(fields=["order_increment_id", "invoice"], name="sales_igrid_order_no_idx"),
+                    models.Index(fields=["order_created_at", "invoice"], name="sales_igrid_ordered_idx"),
+                    models.Index(fields=["billing_name", "invoice"], name="sales_igrid_billname_idx"),
+                    models.Index(fields=["state", "invoice"], name="sales_igrid_state_idx"),
+                    models.Index(fields=["base_grand_total", "invoice"], name="sales_igrid_base_grand_idx"),
+                    models.Index(fields=["grand_total", "invoice"], name="sales_igrid_grand_idx"),
+                    models.Index(fields=["store", "invoice"], name="sales_igrid_store_idx"),
+                    models.Index(fields=["payment_method", "invoice"], name="sales_igrid_method_idx"),
+                    models.Index(fields=["subtotal", "invoice"], name="sales_igrid_subtotal_idx"),
+                    models.Index(fields=["shipping_and_handling", "invoice"], name="sales_igrid_shipping_idx"),
+                ],
             },
         ),
         migrations.RunPython(keywords_index, drop_keywords_index),

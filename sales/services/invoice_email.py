@@ -70,9 +70,14 @@ def invoice_email_context(invoice: Invoice, order: Order, rows: list[InvoiceItem
 
 
 def invoice_email_queue(
-    *, invoice: Invoice, order: Order, rows: list[InvoiceItem], kind: str = INVOICE_NEW, comment: str = "",
+    *,
+    invoice: Invoice,
+    order: Order,
+    rows: list[InvoiceItem],
+    kind: str = INVOICE_NEW,
+    comment: str = "",
     key: str | None = None,
-):  # fmt: skip
+):
     """Queue the invoice e-mail in the caller's transaction; it is sent after commit."""
     context = invoice_email_context(invoice, order, rows, comment=comment)
     return email_queue(

@@ -130,14 +130,20 @@ def _collected_draft(order: Order, tree: ItemTree, items: Sequence[InvoiceLineRe
 def _comment(invoice: Invoice, order: Order, comment: InvoiceCommentRequest, *, notified: bool, in_history: bool):
     """The invoice's comment; ``in_history`` also keeps it in the order's history."""
     InvoiceComment.objects.create(
-        parent=invoice, comment=comment.comment, is_visible_on_front=comment.is_visible_on_front,
+        parent=invoice,
+        comment=comment.comment,
+        is_visible_on_front=comment.is_visible_on_front,
         is_customer_notified=notified,
-    )  # fmt: skip
+    )
     if in_history:
         OrderStatusHistory.objects.create(
-            order=order, comment=comment.comment, status=order.status, is_customer_notified=False,
-            is_visible_on_front=comment.is_visible_on_front, entity_name="invoice",
-        )  # fmt: skip
+            order=order,
+            comment=comment.comment,
+            status=order.status,
+            is_customer_notified=False,
+            is_visible_on_front=comment.is_visible_on_front,
+            entity_name="invoice",
+        )
 
 
 def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: bool) -> Invoice:

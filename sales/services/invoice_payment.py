@@ -54,8 +54,9 @@ def order_payment(order: Order) -> Payment:
 
 
 def history(order: Order, comment: str) -> OrderStatusHistory:
-    return OrderStatusHistory(order=order, comment=comment, status=order.status, is_customer_notified=False,
-                              entity_name="invoice")  # fmt: skip
+    return OrderStatusHistory(
+        order=order, comment=comment, status=order.status, is_customer_notified=False, entity_name="invoice"
+    )
 
 
 def with_transaction(message: str, transaction_id: str | None) -> str:
@@ -79,8 +80,11 @@ def settle_invoice_payment(*, invoice: Invoice, order: Order, capture_case: Capt
     except PaymentGatewayFailure as failure:
         logger.warning(
             "invoice of order #%s rolled back: the gateway could not %s (%s) %s",
-            order.increment_id, failure.operation, failure.reason, failure.details,
-        )  # fmt: skip
+            order.increment_id,
+            failure.operation,
+            failure.reason,
+            failure.details,
+        )
         raise PaymentGatewayFailed() from failure
     except PaymentException as refused:
         raise PaymentError(refused.template, refused.parameters, code=refused.code) from refused

@@ -116,8 +116,12 @@ ROUTES = api_routes()
 def test_the_matrix_covers_both_doors_and_the_invoice_writes():
     urls = {str(route) for route in ROUTES}
     assert "POST /rest/V1/order/1/invoice" in urls
-    assert {"POST /rest/V1/invoices/1/capture", "POST /rest/V1/invoices/1/void", "POST /rest/V1/invoices/1/cancel",
-            "POST /rest/V1/invoices/1/emails"} <= urls  # fmt: skip
+    assert {
+        "POST /rest/V1/invoices/1/capture",
+        "POST /rest/V1/invoices/1/void",
+        "POST /rest/V1/invoices/1/cancel",
+        "POST /rest/V1/invoices/1/emails",
+    } <= urls
     assert {"GET /api2/invoice", "POST /api2/invoice/create", "POST /api2/invoice/email"} <= urls
 
 

@@ -61,8 +61,19 @@ def order(import_order) -> Order:
 
 def written() -> dict:
     """Row counts of everything a write through a door could leave behind."""
-    models = (Order, OrderItem, Payment, Invoice, InvoiceComment, OrderStatusHistory, Transaction, EmailOutbox,
-              IdempotencyKey, AccessToken, SignInFailureLog)  # fmt: skip
+    models = (
+        Order,
+        OrderItem,
+        Payment,
+        Invoice,
+        InvoiceComment,
+        OrderStatusHistory,
+        Transaction,
+        EmailOutbox,
+        IdempotencyKey,
+        AccessToken,
+        SignInFailureLog,
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -113,16 +124,25 @@ def test_a_lone_surrogate_in_the_token_requests_credentials_is_a_decoding_error(
 @pytest.mark.parametrize(
     ("url", "text"),
     [
-        pytest.param(f"{V1}/orders", lone_surrogate_in(import_entity(customer_firstname="Ver@@")),
-                     id="order-import-customer-firstname"),
-        pytest.param(f"{V1}/orders/{{order}}/comments", '{"statusHistory": {"comment": "Called \\uDFFF back"}}',
-                     id="order-comment"),
+        pytest.param(
+            f"{V1}/orders",
+            lone_surrogate_in(import_entity(customer_firstname="Ver@@")),
+            id="order-import-customer-firstname",
+        ),
+        pytest.param(
+            f"{V1}/orders/{{order}}/comments",
+            '{"statusHistory": {"comment": "Called \\uDFFF back"}}',
+            id="order-comment",
+        ),
         pytest.param(f"{V1}/order/{{order}}/invoice", '{"comment": {"comment": "x\\udc00"}}', id="invoice-comment"),
         pytest.param(f"{V1}/orders/{{order}}/comments", '{"statusHistory": {"\\ud800": "a name"}}', id="a-name"),
-        pytest.param(f"{V1}/orders/{{order}}/comments", '{"statusHistory": {"comment": "\\ude00\\ud83d"}}',
-                     id="a-pair-in-the-wrong-order"),
+        pytest.param(
+            f"{V1}/orders/{{order}}/comments",
+            '{"statusHistory": {"comment": "\\ude00\\ud83d"}}',
+            id="a-pair-in-the-wrong-order",
+        ),
     ],
-)  # fmt: skip
+)
 def test_v1_a_lone_surrogate_in_a_json_string_is_a_decoding_error_and_writes_nothing(v1, order, url, text):
     before = written()
 
@@ -137,8 +157,10 @@ def test_api2_a_lone_surrogate_in_a_json_string_is_400_and_writes_nothing(v1, or
 
     response = post_text(v1, "/api2/invoice/create", lone_surrogate_in({"order_id": order.pk, "comment": "@@"}))
 
-    assert answer(response) == (400, {"error": "Invalid body: a string holds a lone surrogate (\\ud800 to \\udfff), "
-                                               "which is not a character"})  # fmt: skip
+    assert answer(response) == (
+        400,
+        {"error": "Invalid body: a string holds a lone surrogate (\\ud800 to \\udfff), which is not a character"},
+    )
     assert written() == before
 
 
@@ -216,14 +238,21 @@ NUMBER_TOO_LONG = "a number has more than 4300 digits before or after its point"
 @pytest.mark.parametrize(
     ("url", "text"),
     [
-        pytest.param(f"{V1}/invoices/comments", '{"entity": {"parent_id": 1e999999, "comment": "Noted"}}',
-                     id="invoice-comment-parent-id"),
-        pytest.param(f"{V1}/orders", lone_surrogate_in(import_entity(customer_group_id="@@")).replace(
-            '"\\ud800"', "-1e999999"), id="order-import-customer-group-id"),
-        pytest.param(f"{V1}/order/{{order}}/invoice", '{"items": [{"order_item_id": 1, "qty": 1e-5000}]}',
-                     id="invoice-qty"),
+        pytest.param(
+            f"{V1}/invoices/comments",
+            '{"entity": {"parent_id": 1e999999, "comment": "Noted"}}',
+            id="invoice-comment-parent-id",
+        ),
+        pytest.param(
+            f"{V1}/orders",
+            lone_surrogate_in(import_entity(customer_group_id="@@")).replace('"\\ud800"', "-1e999999"),
+            id="order-import-customer-group-id",
+        ),
+        pytest.param(
+            f"{V1}/order/{{order}}/invoice", '{"items": [{"order_item_id": 1, "qty": 1e-5000}]}', id="invoice-qty"
+        ),
     ],
-)  # fmt: skip
+)
 def test_v1_a_number_with_more_digits_than_python_reads_is_a_decoding_error(v1, order, url, text):
     """Made an integer, 1e999999 took a worker 40 s (then a 404 or a 400)."""
     before = written()
@@ -324,8 +353,9 @@ def api2_too_large(limit: int) -> dict:
 def test_a_10_mb_customer_note_is_413_by_default_and_stores_nothing(v1, order):
     before = written()
 
-    response = v1.post(f"{V1}/orders", dumps(import_entity(customer_note="x" * 10_000_000)),
-                       content_type="application/json")  # fmt: skip
+    response = v1.post(
+        f"{V1}/orders", dumps(import_entity(customer_note="x" * 10_000_000)), content_type="application/json"
+    )
 
     assert answer(response) == (413, v1_too_large(2_621_440))
     assert written() == before

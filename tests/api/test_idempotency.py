@@ -63,10 +63,16 @@ def in_progress(principal: str, key: str, method: str, path: str, body) -> Idemp
     """A key taken by a first request that is still running."""
     now = timezone.now()
     return IdempotencyKey.objects.create(
-        principal=principal, key=key, request_method=method, request_path=path,
-        request_fingerprint=fingerprint(method, path, body), state=IdempotencyKey.State.IN_PROGRESS,
-        created_at=now, started_at=now, expires_at=now + timedelta(hours=24),
-    )  # fmt: skip
+        principal=principal,
+        key=key,
+        request_method=method,
+        request_path=path,
+        request_fingerprint=fingerprint(method, path, body),
+        state=IdempotencyKey.State.IN_PROGRESS,
+        created_at=now,
+        started_at=now,
+        expires_at=now + timedelta(hours=24),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -499,10 +505,17 @@ def test_api2_an_integration_tokens_keys_are_its_own(order, django_user_model):
 def stored_key(key: str, *, expires_in: timedelta) -> IdempotencyKey:
     now = timezone.now()
     return IdempotencyKey.objects.create(
-        principal="user:1", key=key, request_method="POST", request_path="/api2/invoice/create",
-        request_fingerprint="0" * 64, state=IdempotencyKey.State.COMPLETED, response_status=201,
-        response_body="{}", response_content_type="application/json", expires_at=now + expires_in,
-    )  # fmt: skip
+        principal="user:1",
+        key=key,
+        request_method="POST",
+        request_path="/api2/invoice/create",
+        request_fingerprint="0" * 64,
+        state=IdempotencyKey.State.COMPLETED,
+        response_status=201,
+        response_body="{}",
+        response_content_type="application/json",
+        expires_at=now + expires_in,
+    )
 
 
 @pytest.mark.django_db
@@ -612,9 +625,11 @@ def test_the_header_adds_four_queries_and_a_replay_runs_six(v1, import_order, se
 
 def http_post(url: str, token: str, body, key: str) -> tuple[int, bytes, dict]:
     request = urllib.request.Request(
-        url, data=dumps(body).encode("utf-8"), method="POST",
+        url,
+        data=dumps(body).encode("utf-8"),
+        method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": key},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read(), dict(response.headers)
@@ -693,8 +708,10 @@ def test_api2_two_identical_creates_at_once_make_one_invoice(live_server, live_t
 @pytest.mark.django_db(transaction=True)
 def test_api2_two_identical_resends_at_once_queue_one_mail(live_server, live_token, import_order):
     order = import_order(load_seed_order("001"), increment_id=None)
-    invoice = invoice_order(order_id=order.pk, items=[InvoiceLineRequest(order_item_id=OrderItem.objects.get(
-        order=order, sku="24-WB03").pk, qty=Decimal(1))])  # fmt: skip
+    invoice = invoice_order(
+        order_id=order.pk,
+        items=[InvoiceLineRequest(order_item_id=OrderItem.objects.get(order=order, sku="24-WB03").pk, qty=Decimal(1))],
+    )
     url = f"{live_server.url}/api2/invoice/email"
 
     results = all_at_once(2, lambda: http_post(url, live_token, {"invoice_id": invoice.pk}, "race-3"))

@@ -22,11 +22,26 @@ def plain(value) -> str:
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [("1917.6000", "1917.6"), ("1917.6", "1917.6"), ("165.0000", "165"), ("165", "165"), ("100.0000", "100"),
-     ("1E+2", "100"), ("1.5E+3", "1500"), ("0.0000", "0"), ("-0.0000", "0"), ("-0", "0"), ("0E-8", "0"),
-     ("0.0100", "0.01"), ("-404.4000", "-404.4"), ("0.0001", "0.0001"), ("1E-7", "0.0000001"),
-     ("12345678901234567.89", "12345678901234567.89"), ("99999999999999999999.9999", "99999999999999999999.9999")],
-)  # fmt: skip
+    [
+        ("1917.6000", "1917.6"),
+        ("1917.6", "1917.6"),
+        ("165.0000", "165"),
+        ("165", "165"),
+        ("100.0000", "100"),
+        ("1E+2", "100"),
+        ("1.5E+3", "1500"),
+        ("0.0000", "0"),
+        ("-0.0000", "0"),
+        ("-0", "0"),
+        ("0E-8", "0"),
+        ("0.0100", "0.01"),
+        ("-404.4000", "-404.4"),
+        ("0.0001", "0.0001"),
+        ("1E-7", "0.0000001"),
+        ("12345678901234567.89", "12345678901234567.89"),
+        ("99999999999999999999.9999", "99999999999999999999.9999"),
+    ],
+)
 def test_a_decimal_is_written_as_magento_writes_it(amount, text):
     assert dumps(Decimal(amount)) == text
     assert dumps({"grand_total": Decimal(amount)}) == f'{{"grand_total":{text}}}'
@@ -56,15 +71,21 @@ def test_dates_are_written_as_iso_text_and_other_objects_are_refused():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.text(max_size=12)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(max_size=12)
     | st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**16), max_value=10**16)
     # up to 27 significant digits: format_decimal's normalize() rounds to the context's 28 (money has 20)
-    | st.integers(0, 8).flatmap(lambda places: st.decimals(allow_nan=False, allow_infinity=False, places=places,
-                                                           min_value=-(10**19), max_value=10**19))
+    | st.integers(0, 8).flatmap(
+        lambda places: st.decimals(
+            allow_nan=False, allow_infinity=False, places=places, min_value=-(10**19), max_value=10**19
+        )
+    )
     | st.sampled_from([Decimal("1E+2"), Decimal("-0.0000"), Decimal("0E-8"), Decimal("1.5E+3")]),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
     max_leaves=20,
-)  # fmt: skip
+)
 
 
 @given(json_values)

@@ -69,21 +69,50 @@ def one_backpack_lines(order) -> list[InvoiceLineRequest]:
 @pytest.mark.parametrize(
     ("route", "body", "field"),
     [
-        pytest.param("order/{order}/invoice", lambda ids: {"comment": {"comment": "First box\x00"}}, "comment.comment",
-                     id="invoice-comment"),
-        pytest.param("order/{order}/invoice", lambda ids: {"items": [{"order_item_id": 1, "qty": "1\x00"}]},
-                     "items[0].qty", id="invoice-qty"),
-        pytest.param("orders/{order}/comments", lambda ids: {"statusHistory": {"comment": "Called\x00"}},
-                     "statusHistory.comment", id="order-comment"),
-        pytest.param("invoices/comments", lambda ids: {"entity": {"parent_id": ids["invoice"], "comment": "Noted\x00"}},
-                     "entity.comment", id="invoice-comment-add"),
-        pytest.param("invoices/comments", lambda ids: {"entity": {"parent_id": ids["invoice"], "comm\x00ent": "Noted"}},
-                     "entity.comm\x00ent", id="a-fields-name"),
-        pytest.param("orders", lambda ids: {"entity": {**load_seed_order("000")["entity"], "increment_id": None,
-                                                       "customer_email": "roni\x00@example.com"}},
-                     "entity.customer_email", id="order-import"),
+        pytest.param(
+            "order/{order}/invoice",
+            lambda ids: {"comment": {"comment": "First box\x00"}},
+            "comment.comment",
+            id="invoice-comment",
+        ),
+        pytest.param(
+            "order/{order}/invoice",
+            lambda ids: {"items": [{"order_item_id": 1, "qty": "1\x00"}]},
+            "items[0].qty",
+            id="invoice-qty",
+        ),
+        pytest.param(
+            "orders/{order}/comments",
+            lambda ids: {"statusHistory": {"comment": "Called\x00"}},
+            "statusHistory.comment",
+            id="order-comment",
+        ),
+        pytest.param(
+            "invoices/comments",
+            lambda ids: {"entity": {"parent_id": ids["invoice"], "comment": "Noted\x00"}},
+            "entity.comment",
+            id="invoice-comment-add",
+        ),
+        pytest.param(
+            "invoices/comments",
+            lambda ids: {"entity": {"parent_id": ids["invoice"], "comm\x00ent": "Noted"}},
+            "entity.comm\x00ent",
+            id="a-fields-name",
+        ),
+        pytest.param(
+            "orders",
+            lambda ids: {
+                "entity": {
+                    **load_seed_order("000")["entity"],
+                    "increment_id": None,
+                    "customer_email": "roni\x00@example.com",
+                }
+            },
+            "entity.customer_email",
+            id="order-import",
+        ),
     ],
-)  # fmt: skip
+)
 def test_v1_a_nul_character_in_a_body_field_is_400_and_writes_nothing(v1, order, route, body, field):
     invoice = invoice_order(order_id=order.pk, items=one_backpack_lines(order))  # the order can still be invoiced
     before = written()
@@ -161,19 +190,38 @@ def test_v1_a_read_ignores_an_idempotency_key_even_with_a_nul_character(v1, orde
 @pytest.mark.parametrize(
     ("url", "body", "where"),
     [
-        pytest.param("/api2/invoice/create", lambda ids: {"order_id": ids["order"], "comment": "First box\x00"},
-                     "comment", id="create-comment"),
-        pytest.param("/api2/invoice/create", lambda ids: {"order_increment_id": "100000123\x00"},
-                     "order_increment_id", id="create-order-number"),
-        pytest.param("/api2/invoice/create",
-                     lambda ids: {"order_id": ids["order"], "items": [{"sku": "24-WB01\x00", "qty": 1}]},
-                     "items[0].sku", id="create-item-sku"),
-        pytest.param("/api2/invoice/email", lambda ids: {"invoice_id": ids["invoice"], "comment": "Again\x00"},
-                     "comment", id="email-comment"),
-        pytest.param("/api2/invoice/email", lambda ids: {"increment_id": ids["increment_id"] + "\x00"},
-                     "increment_id", id="email-invoice-number"),
+        pytest.param(
+            "/api2/invoice/create",
+            lambda ids: {"order_id": ids["order"], "comment": "First box\x00"},
+            "comment",
+            id="create-comment",
+        ),
+        pytest.param(
+            "/api2/invoice/create",
+            lambda ids: {"order_increment_id": "100000123\x00"},
+            "order_increment_id",
+            id="create-order-number",
+        ),
+        pytest.param(
+            "/api2/invoice/create",
+            lambda ids: {"order_id": ids["order"], "items": [{"sku": "24-WB01\x00", "qty": 1}]},
+            "items[0].sku",
+            id="create-item-sku",
+        ),
+        pytest.param(
+            "/api2/invoice/email",
+            lambda ids: {"invoice_id": ids["invoice"], "comment": "Again\x00"},
+            "comment",
+            id="email-comment",
+        ),
+        pytest.param(
+            "/api2/invoice/email",
+            lambda ids: {"increment_id": ids["increment_id"] + "\x00"},
+            "increment_id",
+            id="email-invoice-number",
+        ),
     ],
-)  # fmt: skip
+)
 def test_api2_a_nul_character_in_a_body_field_is_400_and_writes_nothing(v1, order, url, body, where):
     invoice = invoice_order(order_id=order.pk, items=one_backpack_lines(order))  # the order can still be invoiced
     before = written()

@@ -120,8 +120,11 @@ def test_bare_json_answers_are_documented_as_such(document):
     assert answer("/rest/V1/orders/{order_id}/statuses")["type"] == "string"
     assert answer("/rest/V1/inventory/get-product-salable-quantity/{sku}/{stock_id}")["type"] == "number"
     assert answer("/rest/V1/inventory/source-items", "post") == {
-        "type": "array", "items": {}, "maxItems": 0, "description": "`[]` (Magento's answer to a void method).",
-    }  # fmt: skip
+        "type": "array",
+        "items": {},
+        "maxItems": 0,
+        "description": "`[]` (Magento's answer to a void method).",
+    }
     assert answer("/rest/V1/invoices/{invoice_id}/capture", "post")["enum"] == [True]
 
 
@@ -144,9 +147,14 @@ def test_list_routes_document_search_criteria_and_posts_the_idempotency_key(docu
     assert "searchCriteria[filter_groups][0][filters][0][field]" in parameters["/rest/V1/invoices", "get"]
     assert "searchCriteria[pageSize]" in parameters["/rest/V1/orders", "get"]
     assert {"state", "created_from", "include_pagination", "increment_id"} <= parameters["/api2/invoice", "get"]
-    for route in (("/rest/V1/order/{order_id}/invoice", "post"), ("/rest/V1/invoices/{invoice_id}/emails", "post"),
-                  ("/rest/V1/orders", "post"), ("/rest/V1/orders/create", "put"),
-                  ("/api2/invoice/create", "post"), ("/api2/invoice/email", "post")):  # fmt: skip
+    for route in (
+        ("/rest/V1/order/{order_id}/invoice", "post"),
+        ("/rest/V1/invoices/{invoice_id}/emails", "post"),
+        ("/rest/V1/orders", "post"),
+        ("/rest/V1/orders/create", "put"),
+        ("/api2/invoice/create", "post"),
+        ("/api2/invoice/email", "post"),
+    ):
         assert "Idempotency-Key" in parameters[route], route
     assert "Idempotency-Key" not in parameters["/rest/V1/orders", "get"]  # reads take none
 
@@ -199,16 +207,23 @@ def test_orders_create_answers_put_only_and_orders_get_and_post_only(v1):
     ("method", "url", "body", "field"),
     [
         ("post", "/rest/V1/integration/admin/token", {"username": "a\x00", "password": "b"}, "username"),
-        ("post", "/rest/default/V1/invoices/comments", {"entity": {"parent_id": 1, "comment": "\x00"}},
-         "entity.comment"),
-        ("post", "/rest/default/V1/inventory/source-items", {"sourceItems": [{"sku": "a\x00"}]},
-         "sourceItems[0].sku"),
-        ("get", "/rest/default/V1/invoices?searchCriteria[filter_groups][0][filters][0][field]=increment_id"
-                "&searchCriteria[filter_groups][0][filters][0][value]=%00", None,
-         "searchCriteria[filter_groups][0][filters][0][value]"),
+        (
+            "post",
+            "/rest/default/V1/invoices/comments",
+            {"entity": {"parent_id": 1, "comment": "\x00"}},
+            "entity.comment",
+        ),
+        ("post", "/rest/default/V1/inventory/source-items", {"sourceItems": [{"sku": "a\x00"}]}, "sourceItems[0].sku"),
+        (
+            "get",
+            "/rest/default/V1/invoices?searchCriteria[filter_groups][0][filters][0][field]=increment_id"
+            "&searchCriteria[filter_groups][0][filters][0][value]=%00",
+            None,
+            "searchCriteria[filter_groups][0][filters][0][value]",
+        ),
         ("get", "/rest/default/V1/inventory/sources/a%00b", None, "source_code"),
     ],
-)  # fmt: skip
+)
 def test_a_nul_character_is_bad_input_on_v1_not_a_server_error(v1, method, url, body, field):
     # PostgreSQL cannot store NUL in text: the door refuses it before any query (a 500 before).
     response = getattr(v1, method)(url, body, format="json") if body is not None else getattr(v1, method)(url)

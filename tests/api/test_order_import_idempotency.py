@@ -130,9 +130,11 @@ def test_without_a_key_two_imports_store_two_orders_as_before(v1):
 
 def http_send(method: str, url: str, token: str, body, key: str) -> tuple[int, bytes, dict]:
     request = urllib.request.Request(
-        url, data=dumps(body).encode("utf-8"), method=method,
+        url,
+        data=dumps(body).encode("utf-8"),
+        method=method,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": key},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read(), dict(response.headers)

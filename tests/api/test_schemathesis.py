@@ -104,8 +104,9 @@ def seeded(default_store, import_order, django_user_model) -> dict[str, list]:
     stock, _ = Stock.objects.get_or_create(stock_id=1, defaults={"name": "Default Stock"})
     StockSourceLink.objects.get_or_create(stock=stock, source=source, defaults={"priority": 1})
     skus = sorted({item["sku"] for name in ("000", "001") for item in load_seed_order(name)["entity"]["items"]})
-    source_items_save(items=[SourceItemData(sku=sku, source_code="default", quantity=Decimal(1000), status=1)
-                             for sku in skus])  # fmt: skip
+    source_items_save(
+        items=[SourceItemData(sku=sku, source_code="default", quantity=Decimal(1000), status=1) for sku in skus]
+    )
 
     def entity(name: str) -> dict:
         data = dict(load_seed_order(name)["entity"])
@@ -116,8 +117,11 @@ def seeded(default_store, import_order, django_user_model) -> dict[str, list]:
     invoice_order(order_id=full.pk, capture_case=CaptureCase.OFFLINE)
     partial = import_order(entity("001"))  # simple rows and a downloadable, bank transfer
     first_row = OrderItem.objects.filter(order=partial).order_by("pk").first()
-    invoice_order(order_id=partial.pk, capture_case=CaptureCase.OFFLINE,
-                  items=[InvoiceLineRequest(order_item_id=first_row.pk, qty=Decimal(1))])  # fmt: skip
+    invoice_order(
+        order_id=partial.pk,
+        capture_case=CaptureCase.OFFLINE,
+        items=[InvoiceLineRequest(order_item_id=first_row.pk, qty=Decimal(1))],
+    )
     pending = import_order(entity("001"))
     invoice_order(order_id=pending.pk, capture_case=CaptureCase.NOT_CAPTURE)  # a Pending invoice
     captured = import_order({**_sandbox_entity(), "increment_id": None})  # paid through the sandbox gateway
@@ -206,8 +210,10 @@ def run_config(server: GunicornServer, token: str, seeded: dict) -> schemathesis
 
 def describe(recorder, case_id: str, check) -> str:
     interaction = recorder.interactions.get(case_id)
-    lines = [f"{recorder.label}: {check.name}: {check.failure_info.failure.title}",
-             check.failure_info.failure.message or ""]  # fmt: skip
+    lines = [
+        f"{recorder.label}: {check.name}: {check.failure_info.failure.title}",
+        check.failure_info.failure.message or "",
+    ]
     if interaction is not None:
         request, response = interaction.request, interaction.response
         body = (request.body or b"")[:2000].decode("utf-8", "replace")
@@ -242,8 +248,10 @@ def test_every_operation_answers_as_its_schema_says(gunicorn, seeded, schemathes
             errors.append(f"{type(event).__name__}: {getattr(event, 'label', '')} {event}")
     elapsed = time.monotonic() - started
 
-    print(f"\nschemathesis: {len(operations)} operations, {sum(calls.values())} calls in {elapsed:.0f} s; "
-          f"statuses {dict(sorted(statuses.items()))}")  # fmt: skip
+    print(
+        f"\nschemathesis: {len(operations)} operations, {sum(calls.values())} calls in {elapsed:.0f} s; "
+        f"statuses {dict(sorted(statuses.items()))}"
+    )
     for label in sorted(operations):
         print(f"  {calls[label]:5d}  {label}")
     unique = [failures[kind] for kind in sorted(failures)]
@@ -275,8 +283,12 @@ def nested(depth: int, shape: str, inner: str) -> str:
     return '{"a":' * depth + inner + "}" * depth
 
 
-DEEP_VALUES = st.builds(nested, st.integers(min_value=65, max_value=5000), st.sampled_from(["arrays", "objects"]),
-                        st.sampled_from(["1", '"x"', "[]", "{}"]))  # fmt: skip
+DEEP_VALUES = st.builds(
+    nested,
+    st.integers(min_value=65, max_value=5000),
+    st.sampled_from(["arrays", "objects"]),
+    st.sampled_from(["1", '"x"', "[]", "{}"]),
+)
 
 
 def leaves(value, path=()):
@@ -368,8 +380,14 @@ def test_hostile_input_answers_a_4xx_in_the_doors_shape_never_a_5xx(gunicorn, se
 
     for operation in operations:
 
-        @settings(max_examples=HOSTILE_EXAMPLES, derandomize=True, database=None, deadline=None,
-                  phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=HOSTILE_EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(), data=st.data())
         def send(case, data):
             path, query, text = hostile_request(data.draw, case)
@@ -379,8 +397,14 @@ def test_hostile_input_answers_a_4xx_in_the_doors_shape_never_a_5xx(gunicorn, se
             label, sent = case.operation.label, time.monotonic()
             request = f"  request: {case.method} {path} {query} {(text or '')[:300]}"
             try:
-                response = session.request(case.method, gunicorn.url + path, params=query, headers=headers,
-                                           data=None if text is None else text.encode("utf-8"), timeout=30)  # fmt: skip
+                response = session.request(
+                    case.method,
+                    gunicorn.url + path,
+                    params=query,
+                    headers=headers,
+                    data=None if text is None else text.encode("utf-8"),
+                    timeout=30,
+                )
             except requests.Timeout:
                 failures.setdefault((label, "timeout"), f"{label}: no answer in 30 s\n{request}")
                 return
@@ -396,8 +420,10 @@ def test_hostile_input_answers_a_4xx_in_the_doors_shape_never_a_5xx(gunicorn, se
         send()
     elapsed = time.monotonic() - started
 
-    print(f"\nhostile input: {len(operations)} operations, {sum(statuses.values())} calls in {elapsed:.0f} s; "
-          f"statuses {dict(sorted(statuses.items()))}")  # fmt: skip
+    print(
+        f"\nhostile input: {len(operations)} operations, {sum(statuses.values())} calls in {elapsed:.0f} s; "
+        f"statuses {dict(sorted(statuses.items()))}"
+    )
     for failure in failures.values():
         print(failure)
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures.values()) + "\n" + gunicorn.describe()

@@ -149,8 +149,10 @@ def test_callers_have_budgets_of_their_own_and_both_doors_spend_the_same_one(
     # another admin, and an integration acting as the first admin's user, each have their own
     assert [client.get("/rest/default/V1/probe", **bearer(second)).status_code for _ in range(3)] == [200, 200, 429]
     assert [client.get("/rest/default/V1/probe", **bearer(integration)).status_code for _ in range(3)] == [
-        200, 200, 429
-    ]  # fmt: skip
+        200,
+        200,
+        429,
+    ]
 
 
 @pytest.mark.django_db
@@ -275,13 +277,15 @@ def test_an_unreachable_cache_lets_requests_through_and_says_so(settings, caplog
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "token", "status", "scope"),
-    [("/rest/default/V1/probe", "valid", 200, "principal"),
-     ("/rest/default/V1/anonymous-probe", None, 200, "anon"),
-     ("/rest/default/V1/probe", None, 401, "anon"),
-     ("/rest/default/V1/probe", "not-a-token", 401, "anon"),
-     ("/api2/probe", "not-a-token", 401, "anon")],
+    [
+        ("/rest/default/V1/probe", "valid", 200, "principal"),
+        ("/rest/default/V1/anonymous-probe", None, 200, "anon"),
+        ("/rest/default/V1/probe", None, 401, "anon"),
+        ("/rest/default/V1/probe", "not-a-token", 401, "anon"),
+        ("/api2/probe", "not-a-token", 401, "anon"),
+    ],
     ids=["caller", "anonymous", "refused for no token", "refused for its token on V1", "refused for its token on api2"],
-)  # fmt: skip
+)
 def test_a_door_request_spends_one_budget_only(
     client, django_user_model, default_store, monkeypatch, url, token, status, scope
 ):
@@ -377,8 +381,13 @@ def test_the_doors_throttle_through_redis_when_caches_point_there(
     import redis
 
     prefix = f"counterfoil-test-throttle-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
-                                   "KEY_PREFIX": prefix}}  # fmt: skip
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+        }
+    }
     settings.API_THROTTLE_RATE_USER = "2/min"
     token = staff_token(django_user_model, "redis-admin")
     try:
@@ -403,8 +412,11 @@ def test_each_request_costs_one_redis_round_trip_and_the_counter_expires(two_wor
     assert throttle.allow_request(caller, None)  # the first may load the script into the server
     commands = []
     execute = redis.Redis.execute_command
-    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
-                        execute(client, *args, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda client, *args, **kw: commands.append(args[0]) or execute(client, *args, **kw),
+    )
 
     allowed = [PrincipalRateThrottle.allow_request(throttle, caller, None) for _ in range(3)]
 
@@ -426,8 +438,11 @@ def test_a_redis_that_forgot_the_script_loads_it_and_counts_on(two_workers_cache
     redis.Redis.from_url(redis_url).script_flush()
     commands = []
     execute = redis.Redis.execute_command
-    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
-                        execute(client, *args, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda client, *args, **kw: commands.append(args[0]) or execute(client, *args, **kw),
+    )
 
     allowed = [throttle.allow_request(caller, None) for _ in range(3)]
 
@@ -451,8 +466,11 @@ def test_a_budget_seen_spent_is_refused_without_a_round_trip_until_its_window_en
     assert [throttle.allow_request(caller, None) for _ in range(2)] == [True, False]
     commands = []
     execute = redis.Redis.execute_command
-    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
-                        execute(client, *args, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda client, *args, **kw: commands.append(args[0]) or execute(client, *args, **kw),
+    )
 
     assert throttle.allow_request(caller, None) is False and 0 < throttle.wait() <= 20
     assert commands == []

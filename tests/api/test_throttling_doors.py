@@ -25,11 +25,13 @@ def own_cache(settings):
 
 @pytest.mark.parametrize(
     ("url", "refusal"),
-    [("/rest/default/V1/invoices?searchCriteria[pageSize]=1", {"message": V1_TOO_MANY_REQUESTS}),
-     ("/rest/default/V1/inventory/sources", {"message": V1_TOO_MANY_REQUESTS}),
-     ("/api2/invoice?limit=1", {"error": API2_TOO_MANY_REQUESTS})],
+    [
+        ("/rest/default/V1/invoices?searchCriteria[pageSize]=1", {"message": V1_TOO_MANY_REQUESTS}),
+        ("/rest/default/V1/inventory/sources", {"message": V1_TOO_MANY_REQUESTS}),
+        ("/api2/invoice?limit=1", {"error": API2_TOO_MANY_REQUESTS}),
+    ],
     ids=["V1 invoices", "V1 inventory", "api2"],
-)  # fmt: skip
+)
 def test_every_door_answers_429_with_retry_after_past_the_callers_rate(v1, settings, url, refusal):
     settings.API_THROTTLE_RATE_USER = "2/min"
 

@@ -66,8 +66,11 @@ def redis_commands(monkeypatch):
 
     commands = []
     execute = redis.Redis.execute_command
-    monkeypatch.setattr(redis.Redis, "execute_command", lambda client, *args, **kw: commands.append(args[0]) or
-                        execute(client, *args, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        redis.Redis,
+        "execute_command",
+        lambda client, *args, **kw: commands.append(args[0]) or execute(client, *args, **kw),
+    )
     return commands
 
 

@@ -22,11 +22,16 @@ V1_INVOICES = "/rest/default/V1/invoices?searchCriteria[pageSize]=1"
 API2_INVOICES = "/api2/invoice?limit=1"
 DOORS = pytest.mark.parametrize(
     ("url", "unauthorized", "too_many"),
-    [(V1_INVOICES, {"message": UNAUTHORIZED, "parameters": {"resources": "Magento_Sales::sales_invoice"}},
-      {"message": V1_TOO_MANY_REQUESTS}),
-     (API2_INVOICES, {"error": "Unauthorized"}, {"error": API2_TOO_MANY_REQUESTS})],
+    [
+        (
+            V1_INVOICES,
+            {"message": UNAUTHORIZED, "parameters": {"resources": "Magento_Sales::sales_invoice"}},
+            {"message": V1_TOO_MANY_REQUESTS},
+        ),
+        (API2_INVOICES, {"error": "Unauthorized"}, {"error": API2_TOO_MANY_REQUESTS}),
+    ],
     ids=["V1", "api2"],
-)  # fmt: skip
+)
 
 
 @pytest.fixture(autouse=True)

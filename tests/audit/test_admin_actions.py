@@ -137,9 +137,7 @@ def test_a_refused_operation_is_recorded_as_refused_with_the_services_message(cl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_declined_capture_is_recorded_as_failed_and_its_entry_outlives_the_rollback(
-    client, default_store
-):
+def test_a_declined_capture_is_recorded_as_failed_and_its_entry_outlives_the_rollback(client, default_store):
     # given a Pending invoice of an order whose gateway declines captures (real transactions: no test wrapper)
     client.force_login(StaffUserFactory(superuser=True))
     invoice = InvoiceFactory(
@@ -224,8 +222,10 @@ def test_an_invoice_comment_is_recorded(clerk, paid_invoice):
 
 
 def test_issuing_and_revoking_an_integration_token_are_recorded(clerk, admin_user):
-    clerk.post("/admin/integrations/accesstoken/add/",
-               {"user": admin_user.pk, "name": "ERP", "acl_resources": ["Magento_Sales::sales_invoice"]})  # fmt: skip
+    clerk.post(
+        "/admin/integrations/accesstoken/add/",
+        {"user": admin_user.pk, "name": "ERP", "acl_resources": ["Magento_Sales::sales_invoice"]},
+    )
     token = AccessToken.objects.get(name="ERP")
     clerk.post("/admin/integrations/accesstoken/", {"action": "revoke_selected_tokens", "_selected_action": [token.pk]})
 
@@ -239,13 +239,18 @@ def test_issuing_and_revoking_an_integration_token_are_recorded(clerk, admin_use
 def test_unlocking_a_username_is_recorded(clerk):
     locked = SignInFailureLog.objects.create(username="erp", failures_count=6)
 
-    clerk.post("/admin/integrations/signinfailurelog/",
-               {"action": "unlock_selected_usernames", "_selected_action": [locked.pk], "post": "yes"})  # fmt: skip
+    clerk.post(
+        "/admin/integrations/signinfailurelog/",
+        {"action": "unlock_selected_usernames", "_selected_action": [locked.pk], "post": "yes"},
+    )
 
     assert not SignInFailureLog.objects.exists()
     entry = the_entry()
-    assert (entry.action, entry.object_repr, entry.detail) == (AuditAction.SIGN_IN_UNLOCK, "erp: 6 failure(s)",
-                                                               "6 failure(s)")  # fmt: skip
+    assert (entry.action, entry.object_repr, entry.detail) == (
+        AuditAction.SIGN_IN_UNLOCK,
+        "erp: 6 failure(s)",
+        "6 failure(s)",
+    )
 
 
 def test_an_entry_keeps_the_username_after_the_user_is_deleted(clerk, admin_user, paid_invoice):

@@ -201,8 +201,10 @@ def test_api2_email_records_the_invoice(v1, order):
 
     entry = the_entry()
     assert (entry.channel, entry.action, entry.outcome) == (
-        AuditChannel.API2, AuditAction.INVOICE_EMAIL_RESEND, AuditOutcome.SUCCEEDED,
-    )  # fmt: skip
+        AuditChannel.API2,
+        AuditAction.INVOICE_EMAIL_RESEND,
+        AuditOutcome.SUCCEEDED,
+    )
     assert about(entry, Invoice, invoice.pk)
 
 

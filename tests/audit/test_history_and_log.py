@@ -51,22 +51,38 @@ def test_the_invoice_history_lists_its_entries_newest_first_with_who_how_action_
     rows = history_rows(page)
     number = f"#{pending_invoice.increment_id}"
     assert [row[1:6] for row in rows] == [
-        ["clerk", "Admin from 127.0.0.1", "Capture invoice", number,
-         f'Refused: The transaction "{Invoice.objects.get(pk=pending_invoice.pk).transaction_id or ""}" cannot be '
-         "captured yet."],
+        [
+            "clerk",
+            "Admin from 127.0.0.1",
+            "Capture invoice",
+            number,
+            f'Refused: The transaction "{Invoice.objects.get(pk=pending_invoice.pk).transaction_id or ""}" cannot be '
+            "captured yet.",
+        ],
         ["clerk", "Admin from 127.0.0.1", "Capture invoice", number, "Succeeded"],
         ["clerk", "Admin from 127.0.0.1", "Send invoice e-mail", number, "Succeeded"],
-    ]  # fmt: skip
+    ]
     assert "doesn’t have a change history" not in page
 
 
 def test_the_order_history_lists_the_entries_of_the_order_and_of_its_invoices(clerk, pending_invoice):
     order = pending_invoice.order
-    audit_record(action=AuditAction.ORDER_COMMENT_ADD, channel=AuditChannel.API_V1, outcome=AuditOutcome.SUCCEEDED,
-                 model=Order, object_id=order.pk, token_kind="admin")  # fmt: skip
+    audit_record(
+        action=AuditAction.ORDER_COMMENT_ADD,
+        channel=AuditChannel.API_V1,
+        outcome=AuditOutcome.SUCCEEDED,
+        model=Order,
+        object_id=order.pk,
+        token_kind="admin",
+    )
     clerk.post(f"/admin/sales/invoice/{pending_invoice.pk}/cancel/")
-    audit_record(action=AuditAction.ORDER_COMMENT_ADD, channel=AuditChannel.API_V1, outcome=AuditOutcome.SUCCEEDED,
-                 model=Order, object_id=order.pk + 1000)  # another order's: not listed  # fmt: skip
+    audit_record(
+        action=AuditAction.ORDER_COMMENT_ADD,
+        channel=AuditChannel.API_V1,
+        outcome=AuditOutcome.SUCCEEDED,
+        model=Order,
+        object_id=order.pk + 1000,
+    )  # another order's: not listed
 
     page = clerk.get(f"/admin/sales/order/{order.pk}/history/").content.decode()
 
@@ -89,12 +105,32 @@ def test_an_object_without_entries_keeps_djangos_empty_history_message(clerk, pe
 def entries(pending_invoice):
     erp = StaffUserFactory(username="erp", is_staff=False)
     common = {"model": Invoice, "object_id": pending_invoice.pk, "object_repr": f"#{pending_invoice.increment_id}"}
-    audit_record(action=AuditAction.INVOICE_CAPTURE, channel=AuditChannel.ADMIN, outcome=AuditOutcome.FAILED,
-                 error_message="Card declined", **common)  # fmt: skip
-    audit_record(action=AuditAction.INVOICE_VOID, channel=AuditChannel.API2, outcome=AuditOutcome.SUCCEEDED,
-                 actor=erp, token_kind="integration", token_name="ERP-XYZ", http_status=200, **common)  # fmt: skip
-    old = audit_record(action=AuditAction.ORDER_IMPORT, channel=AuditChannel.API_V1, outcome=AuditOutcome.REFUSED,
-                       actor=erp, token_kind="admin", http_status=400, object_repr="#000000999")  # fmt: skip
+    audit_record(
+        action=AuditAction.INVOICE_CAPTURE,
+        channel=AuditChannel.ADMIN,
+        outcome=AuditOutcome.FAILED,
+        error_message="Card declined",
+        **common,
+    )
+    audit_record(
+        action=AuditAction.INVOICE_VOID,
+        channel=AuditChannel.API2,
+        outcome=AuditOutcome.SUCCEEDED,
+        actor=erp,
+        token_kind="integration",
+        token_name="ERP-XYZ",
+        http_status=200,
+        **common,
+    )
+    old = audit_record(
+        action=AuditAction.ORDER_IMPORT,
+        channel=AuditChannel.API_V1,
+        outcome=AuditOutcome.REFUSED,
+        actor=erp,
+        token_kind="admin",
+        http_status=400,
+        object_repr="#000000999",
+    )
     AuditEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=40))
     return pending_invoice
 

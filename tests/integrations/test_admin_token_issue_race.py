@@ -29,9 +29,10 @@ ADDED_LINK = re.compile(r'href="/admin/integrations/accesstoken/(\d+)/change/"')
 def issue(client: Client, integration_user) -> tuple[str, int]:
     """Issue a token for ``integration_user`` in the admin: the raw token shown and the pk the page links to."""
     response = client.post(
-        ADD_URL, {"user": integration_user.pk, "name": "ERP", "acl_resources": ["Magento_Sales::sales_invoice"]},
+        ADD_URL,
+        {"user": integration_user.pk, "name": "ERP", "acl_resources": ["Magento_Sales::sales_invoice"]},
         follow=True,
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.content
     return shown_token(response), int(ADDED_LINK.search(response.content.decode()).group(1))
 

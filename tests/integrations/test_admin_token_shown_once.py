@@ -66,8 +66,10 @@ def test_an_issued_token_is_shown_once_on_the_answering_page(clerk, erp):
 def test_an_issued_token_is_kept_in_no_cookie_session_or_message(clerk, erp):
     response = issue(clerk, erp)
 
-    cookies = {**{name: morsel.value for name, morsel in clerk.cookies.items()},
-               **{name: morsel.value for name, morsel in response.cookies.items()}}  # fmt: skip
+    cookies = {
+        **{name: morsel.value for name, morsel in clerk.cookies.items()},
+        **{name: morsel.value for name, morsel in response.cookies.items()},
+    }
     assert not cookies.get("messages")  # nothing left for a later page, not even signed and compressed
     raw = shown_token(response)
     assert not any(raw in value for value in cookies.values())

@@ -24,15 +24,17 @@ def test_with_no_trusted_proxy_the_header_is_ignored_and_the_peer_is_the_client(
 
 @pytest.mark.parametrize(
     ("trusted", "forwarded_for", "client"),
-    [(1, "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the proxy appended the client; the first entry is a spoof
-     (2, "198.51.100.1, 203.0.113.7, 192.0.2.10", "203.0.113.7"),  # a CDN, then a load balancer
-     (1, "2001:db8::1", "2001:db8::1"),
-     (2, "203.0.113.7", PEER),  # fewer entries than proxies: the request did not come through them all
-     (1, "", PEER),
-     (1, "unknown", PEER),  # not an address: nothing to vouch for
-     (1, "198.51.100.1, 203.0.113.7:443", PEER)],
+    [
+        (1, "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the proxy appended the client; the first entry is a spoof
+        (2, "198.51.100.1, 203.0.113.7, 192.0.2.10", "203.0.113.7"),  # a CDN, then a load balancer
+        (1, "2001:db8::1", "2001:db8::1"),
+        (2, "203.0.113.7", PEER),  # fewer entries than proxies: the request did not come through them all
+        (1, "", PEER),
+        (1, "unknown", PEER),  # not an address: nothing to vouch for
+        (1, "198.51.100.1, 203.0.113.7:443", PEER),
+    ],
     ids=["one proxy", "two proxies", "IPv6", "header too short", "empty header", "not an address", "with a port"],
-)  # fmt: skip
+)
 def test_with_n_trusted_proxies_the_nth_entry_from_the_right_is_the_client(settings, trusted, forwarded_for, client):
     settings.TRUSTED_PROXY_COUNT = trusted
 

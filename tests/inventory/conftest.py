@@ -52,9 +52,18 @@ def seed_001_with_vp1() -> dict:
     entity.pop("increment_id")
     items = [dict(item) for item in entity["items"]]
     virtual = items[2]
-    virtual.update(sku="vp1", name="Virtual Product 1", product_type="virtual", qty_ordered=2, price=Decimal(11),
-                   base_price=Decimal(11), original_price=Decimal(11), base_original_price=Decimal(11),
-                   price_incl_tax=Decimal(11), base_price_incl_tax=Decimal(11))  # fmt: skip
+    virtual.update(
+        sku="vp1",
+        name="Virtual Product 1",
+        product_type="virtual",
+        qty_ordered=2,
+        price=Decimal(11),
+        base_price=Decimal(11),
+        original_price=Decimal(11),
+        base_original_price=Decimal(11),
+        price_incl_tax=Decimal(11),
+        base_price_incl_tax=Decimal(11),
+    )
     entity["items"] = items
     return entity
 
@@ -64,8 +73,10 @@ def seed_001_with_vp1() -> dict:
 
 def set_source_items(v1, *entries: tuple) -> None:
     """``POST /V1/inventory/source-items`` with (sku, source_code, quantity[, status]) entries."""
-    items = [{"sku": sku, "source_code": code, "quantity": qty, "status": rest[0] if rest else 1}
-             for sku, code, qty, *rest in entries]  # fmt: skip
+    items = [
+        {"sku": sku, "source_code": code, "quantity": qty, "status": rest[0] if rest else 1}
+        for sku, code, qty, *rest in entries
+    ]
     response = post_json(v1, f"{V1}/inventory/source-items", {"sourceItems": items})
     assert response.status_code == 200, response.content
     assert parse(response) == []
@@ -81,9 +92,11 @@ def quantity_per_source(v1, sku: str) -> dict[str, Decimal]:
     """``GET /V1/inventory/source-items`` filtered on the SKU: {source_code: quantity}."""
     response = v1.get(
         f"{V1}/inventory/source-items",
-        {"searchCriteria[filter_groups][0][filters][0][field]": "sku",
-         "searchCriteria[filter_groups][0][filters][0][value]": sku},
-    )  # fmt: skip
+        {
+            "searchCriteria[filter_groups][0][filters][0][field]": "sku",
+            "searchCriteria[filter_groups][0][filters][0][value]": sku,
+        },
+    )
     assert response.status_code == 200, response.content
     return {item["source_code"]: item["quantity"] for item in parse(response)["items"]}
 

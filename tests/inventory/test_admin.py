@@ -19,13 +19,19 @@ from tests.inventory.conftest import add_source, line, order_entity, seed_001_wi
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/admin/inventory/stockitemconfiguration/", "/admin/inventory/sourceitem/", "/admin/inventory/source/",
-         "/admin/inventory/stock/", "/admin/inventory/reservation/"]  # fmt: skip
+PAGES = [
+    "/admin/inventory/stockitemconfiguration/",
+    "/admin/inventory/sourceitem/",
+    "/admin/inventory/source/",
+    "/admin/inventory/stock/",
+    "/admin/inventory/reservation/",
+]
 
 
 def stock(*entries: tuple) -> None:
-    source_items_save(items=[SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=1)
-                             for sku, code, qty in entries])  # fmt: skip
+    source_items_save(
+        items=[SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=1) for sku, code, qty in entries]
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +43,6 @@ def inventory_groups(db):
     for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(Permission.objects.filter(content_type__app_label="inventory", codename__in=codenames))
-
 
 
 def test_products_show_quantity_per_source_and_salable_quantity_after_seed_001s_invoice(

@@ -21,7 +21,6 @@ from tests.inventory.conftest import NOT_ENOUGH, add_source, line, order_entity
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-
 @pytest.fixture
 def bearer_token(default_store, default_stock) -> str:
     """A superuser's admin token (``transaction=True`` flushes users, stocks and sources between tests)."""
@@ -29,8 +28,9 @@ def bearer_token(default_store, default_stock) -> str:
 
 
 def stock(*entries: tuple) -> None:
-    source_items_save(items=[SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=1)
-                             for sku, code, qty in entries])  # fmt: skip
+    source_items_save(
+        items=[SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=1) for sku, code, qty in entries]
+    )
 
 
 def invoice_url(live_server, order_id: int) -> str:
@@ -45,8 +45,9 @@ def test_four_parallel_invoices_of_2_from_a_source_of_5_two_succeed_and_1_is_lef
     orders = [import_order(order_entity(line("vp1", qty=2))) for _ in range(4)]
 
     # when the four are invoiced at the same moment
-    results = post_all_at_once([(invoice_url(live_server, order.pk), {"capture": True}) for order in orders],
-                               bearer_token)  # fmt: skip
+    results = post_all_at_once(
+        [(invoice_url(live_server, order.pk), {"capture": True}) for order in orders], bearer_token
+    )
 
     # then exactly two succeed, the others get Magento's refusal, and the source holds the 1 left
     statuses = sorted(status for status, _ in results)

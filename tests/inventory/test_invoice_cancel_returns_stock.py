@@ -65,8 +65,9 @@ def test_invoicing_again_after_a_cancel_takes_the_quantities_once(two_sources, d
 
 
 def test_voiding_an_online_capture_gives_its_quantities_back(two_sources, default_store):
-    order = order_import(entity=order_entity(line("vp1", qty=2), payment={"method": "sandbox"}),
-                         store_id=default_store.pk)  # fmt: skip
+    order = order_import(
+        entity=order_entity(line("vp1", qty=2), payment={"method": "sandbox"}), store_id=default_store.pk
+    )
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     invoice_capture(invoice_id=invoice.pk)
     assert quantities() == {"default": Decimal(1), "east_warehouse": Decimal(3)}
@@ -129,8 +130,9 @@ def test_a_void_leaves_out_of_stock_a_source_item_staff_set_out_of_stock_after_t
     v1, default_stock, default_store
 ):
     set_source_items(v1, ("vp1", "default", 2))
-    order = order_import(entity=order_entity(line("vp1", qty=2), payment={"method": "sandbox"}),
-                         store_id=default_store.pk)  # fmt: skip
+    order = order_import(
+        entity=order_entity(line("vp1", qty=2), payment={"method": "sandbox"}), store_id=default_store.pk
+    )
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     invoice_capture(invoice_id=invoice.pk)
     assert status() == SourceItemStatus.OUT_OF_STOCK  # automatically, by the deduction

@@ -31,9 +31,11 @@ SNAPSHOT_APPS = ("sales", "payments", "notifications", "inventory")
 
 def stock(*entries: tuple) -> None:
     source_items_save(
-        items=[SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=rest[0] if rest else 1)
-               for sku, code, qty, *rest in entries]
-    )  # fmt: skip
+        items=[
+            SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=rest[0] if rest else 1)
+            for sku, code, qty, *rest in entries
+        ]
+    )
 
 
 def every_table() -> dict:
@@ -60,8 +62,9 @@ def test_not_enough_stock_refuses_the_invoice_with_magentos_message_and_changes_
     before = every_table()
 
     # when it is invoiced
-    response = invoice_v1(v1, order["entity_id"], {"capture": True, "notify": True, "appendComment": True,
-                                                   "comment": {"comment": "paid"}})  # fmt: skip
+    response = invoice_v1(
+        v1, order["entity_id"], {"capture": True, "notify": True, "appendComment": True, "comment": {"comment": "paid"}}
+    )
 
     # then it is refused with Magento's message, and no table changed: no invoice, no number, no payment,
     # no e-mail, no order bookkeeping, no source quantity, no reservation
@@ -109,8 +112,9 @@ def test_a_refused_invoice_can_be_made_once_stock_arrives(v1, default_stock, imp
 
 def test_virtual_and_downloadable_rows_are_deducted_physical_rows_are_not(default_stock, import_order):
     stock(("vp1", "default", 10), ("dl1", "default", 10), ("BAG", "default", 10))
-    order = import_order(order_entity(line("vp1", qty=2), line("dl1", "downloadable", qty=3),
-                                      line("BAG", "simple", qty=4)))  # fmt: skip
+    order = import_order(
+        order_entity(line("vp1", qty=2), line("dl1", "downloadable", qty=3), line("BAG", "simple", qty=4))
+    )
 
     invoice_order(order_id=order.pk)
 
@@ -163,7 +167,10 @@ def test_out_of_stock_and_disabled_sources_give_nothing(v1, default_stock, impor
     row = OrderItem.objects.get(order=order)
     assert invoice_v1(v1, order.pk, {"items": [{"order_item_id": row.pk, "qty": 1}]}).status_code == 200
     assert [(item.source_id, item.quantity) for item in SourceItem.objects.filter(sku="vp1").order_by("source_id")] == [
-        ("closed", Decimal(9)), ("default", Decimal(9)), ("open", Decimal(0))]  # fmt: skip
+        ("closed", Decimal(9)),
+        ("default", Decimal(9)),
+        ("open", Decimal(0)),
+    ]
 
 
 def test_a_sku_only_in_another_stocks_sources_is_not_deducted_from_them(v1, default_stock, import_order):
@@ -192,10 +199,20 @@ def test_a_source_item_goes_out_of_stock_when_it_reaches_the_out_of_stock_thresh
 def test_a_dynamic_bundles_virtual_children_are_deducted_and_its_parent_is_not(default_stock, import_order):
     # children carry the price (product_calculations 0): the parent row is the dummy
     stock(("vb-a", "default", 10), ("vb-b", "default", 10))
-    parent = line("VBUNDLE", "bundle", qty=1, price="0", item_id=1, product_options={"product_calculations": 0},
-                  is_virtual=1, dummy=True)  # fmt: skip
-    children = [line("vb-a", qty=2, price="3", item_id=2, parent_item_id=1),
-                line("vb-b", qty=1, price="4", item_id=3, parent_item_id=1)]  # fmt: skip
+    parent = line(
+        "VBUNDLE",
+        "bundle",
+        qty=1,
+        price="0",
+        item_id=1,
+        product_options={"product_calculations": 0},
+        is_virtual=1,
+        dummy=True,
+    )
+    children = [
+        line("vb-a", qty=2, price="3", item_id=2, parent_item_id=1),
+        line("vb-b", qty=1, price="4", item_id=3, parent_item_id=1),
+    ]
     order = import_order(order_entity(parent, *children))
 
     invoice_order(order_id=order.pk)
@@ -207,8 +224,9 @@ def test_a_dynamic_bundles_virtual_children_are_deducted_and_its_parent_is_not(d
 def test_a_fixed_bundles_virtual_children_are_dummy_rows_and_not_deducted(default_stock, import_order):
     # Magento's GetSourceSelectionResultFromInvoice skips dummy rows; the bundle SKU itself has no source items
     stock(("fb-a", "default", 10))
-    parent = line("FBUNDLE", "bundle", qty=1, price="9", item_id=1, product_options={"product_calculations": 1},
-                  is_virtual=1)  # fmt: skip
+    parent = line(
+        "FBUNDLE", "bundle", qty=1, price="9", item_id=1, product_options={"product_calculations": 1}, is_virtual=1
+    )
     child = line("fb-a", qty=1, price="0", item_id=2, parent_item_id=1, dummy=True)
     order = import_order(order_entity(parent, child))
 
@@ -233,10 +251,13 @@ def test_rows_of_one_sku_are_deducted_together_and_decimal_quantities_kept(defau
 
     deductions = source_deduct_for_invoice(
         stock_id=1,
-        items=[InvoicedItem("dec", Decimal("1.25"), is_qty_decimal=True),
-               InvoicedItem("dec", Decimal("2.25"), is_qty_decimal=True)],
-        order_id=7, order_increment_id="000000007",
-    )  # fmt: skip
+        items=[
+            InvoicedItem("dec", Decimal("1.25"), is_qty_decimal=True),
+            InvoicedItem("dec", Decimal("2.25"), is_qty_decimal=True),
+        ],
+        order_id=7,
+        order_increment_id="000000007",
+    )
 
     assert [(d.source_code, d.sku, d.qty) for d in deductions] == [("default", "dec", Decimal("3.5"))]
     assert source_quantity("dec") == Decimal(0)
@@ -247,9 +268,11 @@ def test_product_types_without_source_items_are_never_deducted(default_stock):
     stock(("cfg", "default", 1))
 
     deductions = source_deduct_for_invoice(
-        stock_id=1, items=[InvoicedItem("cfg", Decimal(5), product_type="configurable")], order_id=1,
+        stock_id=1,
+        items=[InvoicedItem("cfg", Decimal(5), product_type="configurable")],
+        order_id=1,
         order_increment_id="1",
-    )  # fmt: skip
+    )
 
     assert deductions == [] and source_quantity("cfg") == Decimal(1)
     assert not Reservation.objects.exists()

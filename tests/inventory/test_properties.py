@@ -25,8 +25,9 @@ def held(skus) -> Decimal:
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_sources_never_go_negative_and_give_up_exactly_the_invoiced_virtual_quantities(
     default_store, default_stock, data
@@ -38,8 +39,11 @@ def test_sources_never_go_negative_and_give_up_exactly_the_invoiced_virtual_quan
         add_source("second", priority=priority)
     StockSourceLink.objects.filter(source_id="second").update(priority=priority)
     skus = [f"v{number}-a", f"v{number}-b"]
-    stocked = {(sku, code): data.draw(st.integers(0, 6), label=f"{sku}@{code}") for sku in skus
-               for code in ("default", "second")}  # fmt: skip
+    stocked = {
+        (sku, code): data.draw(st.integers(0, 6), label=f"{sku}@{code}")
+        for sku in skus
+        for code in ("default", "second")
+    }
     source_items_save(items=[SourceItemData(sku, code, Decimal(qty), 1) for (sku, code), qty in stocked.items()])
     total_held = held(skus)
 
@@ -57,10 +61,13 @@ def test_sources_never_go_negative_and_give_up_exactly_the_invoiced_virtual_quan
             rows = [row for row in OrderItem.objects.filter(order=order) if row.qty_ordered > row.qty_invoiced]
             if not rows:
                 break
-            request = [InvoiceLineRequest(order_item_id=row.pk,
-                                          qty=Decimal(data.draw(st.integers(0, int(row.qty_ordered - row.qty_invoiced)),
-                                                                label="qty")))
-                       for row in rows]  # fmt: skip
+            request = [
+                InvoiceLineRequest(
+                    order_item_id=row.pk,
+                    qty=Decimal(data.draw(st.integers(0, int(row.qty_ordered - row.qty_invoiced)), label="qty")),
+                )
+                for row in rows
+            ]
             if sum(r.qty for r in request) == 0:
                 continue
             note(f"invoice {[(r.order_item_id, int(r.qty)) for r in request]}")
@@ -72,8 +79,9 @@ def test_sources_never_go_negative_and_give_up_exactly_the_invoiced_virtual_quan
                 assert refused.message == NOT_ENOUGH
                 assert held(skus) == before
                 continue
-            taken = sum((row.qty for row in InvoiceItem.objects.filter(parent=invoice, order_item__is_virtual=True)),
-                        Decimal(0))  # fmt: skip
+            taken = sum(
+                (row.qty for row in InvoiceItem.objects.filter(parent=invoice, order_item__is_virtual=True)), Decimal(0)
+            )
             assert before - held(skus) == taken
             invoiced_virtual += taken
 

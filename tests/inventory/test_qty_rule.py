@@ -38,20 +38,36 @@ def test_a_qty_fits_when_a_decimal_12_4_column_holds_it_as_it_is(qty, fits):
 
 @pytest.mark.parametrize(
     ("value", "number"),
-    [(3, Decimal(3)), (Decimal("1.5"), Decimal("1.5")), (" 2.25 ", Decimal("2.25")), ("1e2", Decimal(100)),
-     (2.5, None), (True, None), ("two", None), ("NaN", None), ("", None), (None, None), ([1], None)],
-)  # fmt: skip
+    [
+        (3, Decimal(3)),
+        (Decimal("1.5"), Decimal("1.5")),
+        (" 2.25 ", Decimal("2.25")),
+        ("1e2", Decimal(100)),
+        (2.5, None),
+        (True, None),
+        ("two", None),
+        ("NaN", None),
+        ("", None),
+        (None, None),
+        ([1], None),
+    ],
+)
 def test_a_qty_as_sent_is_a_decimal_from_an_int_a_decimal_or_a_numeric_string_never_a_float(value, number):
     assert as_number(value) == number
 
 
 @pytest.mark.parametrize(
     "field",
-    [SourceItem._meta.get_field("quantity"), InvoiceSource._meta.get_field("quantity"),
-     Reservation._meta.get_field("quantity"), OrderItem._meta.get_field("qty_ordered"),
-     Order._meta.get_field("total_qty_ordered"), InvoiceItem._meta.get_field("qty")],
+    [
+        SourceItem._meta.get_field("quantity"),
+        InvoiceSource._meta.get_field("quantity"),
+        Reservation._meta.get_field("quantity"),
+        OrderItem._meta.get_field("qty_ordered"),
+        Order._meta.get_field("total_qty_ordered"),
+        InvoiceItem._meta.get_field("qty"),
+    ],
     ids=lambda field: f"{field.model.__name__}.{field.name}",
-)  # fmt: skip
+)
 def test_the_qty_rule_is_the_qty_columns_of_both_apps(field):
     assert (field.max_digits, field.decimal_places) == (quantity.QTY_MAX_DIGITS, quantity.QTY_DECIMAL_PLACES)
 

@@ -33,9 +33,11 @@ pytestmark = pytest.mark.django_db
 
 def stock(*entries: tuple) -> None:
     source_items_save(
-        items=[SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=rest[0] if rest else 1)
-               for sku, code, qty, *rest in entries]
-    )  # fmt: skip
+        items=[
+            SourceItemData(sku=sku, source_code=code, quantity=Decimal(qty), status=rest[0] if rest else 1)
+            for sku, code, qty, *rest in entries
+        ]
+    )
 
 
 def reserved(sku: str) -> list[Decimal]:
@@ -62,10 +64,14 @@ def test_importing_an_order_reserves_minus_the_ordered_qty_of_simple_virtual_and
         "24-WG086": -1,
         "24-WG088": -1,
         "MH01-S-Gray": -1,
-    }  # fmt: skip (bundle and configurable parents hold none)
+    }  # bundle and configurable parents hold none
     assert {r.stock_id for r in Reservation.objects.all()} == {1}
-    metadata = {"event_type": "order_placed", "object_type": "order", "object_id": str(order.pk),
-                "object_increment_id": order.increment_id}  # fmt: skip
+    metadata = {
+        "event_type": "order_placed",
+        "object_type": "order",
+        "object_id": str(order.pk),
+        "object_increment_id": order.increment_id,
+    }
     assert all(r.metadata == metadata for r in Reservation.objects.all())
 
 
@@ -105,8 +111,9 @@ def test_reservations_are_append_only():
 
 def test_cleanup_deletes_the_groups_that_sum_to_zero_and_nothing_else(default_stock):
     # given order 1 settled for vp1 (-2, +2) but not for vp2 (-1), and order 2 partly invoiced (-3, +1)
-    reservations_place(stock_id=1, items=[ItemToSell("vp1", Decimal(-2)), ItemToSell("vp2", Decimal(-1))],
-                       event=event(1))  # fmt: skip
+    reservations_place(
+        stock_id=1, items=[ItemToSell("vp1", Decimal(-2)), ItemToSell("vp2", Decimal(-1))], event=event(1)
+    )
     reservations_place(stock_id=1, items=[ItemToSell("vp1", Decimal(2))], event=event(1, EventType.INVOICE_CREATED))
     reservations_place(stock_id=1, items=[ItemToSell("vp1", Decimal(-3))], event=event(2))
     reservations_place(stock_id=1, items=[ItemToSell("vp1", Decimal(1))], event=event(2, EventType.INVOICE_CREATED))
@@ -120,8 +127,9 @@ def test_cleanup_deletes_the_groups_that_sum_to_zero_and_nothing_else(default_st
     settled = reservations_cleanup()
 
     # then only order 1's vp1 pair is gone, and no salable quantity changed
-    assert [(g.stock_id, g.sku, g.object_type, g.object_id, g.object_increment_id, g.reservations)
-            for g in settled] == [(1, "vp1", "order", "1", "000000001", 2)]  # fmt: skip
+    assert [
+        (g.stock_id, g.sku, g.object_type, g.object_id, g.object_increment_id, g.reservations) for g in settled
+    ] == [(1, "vp1", "order", "1", "000000001", 2)]
     assert reserved("vp1") == [Decimal(-3), Decimal(1)]
     assert reserved("vp2") == [Decimal(-1)]
     assert reserved("vp3") == [Decimal(-4), Decimal(4)]
@@ -171,8 +179,12 @@ def test_salable_qty_is_in_stock_quantity_plus_reservations_minus_the_out_of_sto
     add_source("second", priority=2)
     add_source("closed", priority=3, enabled=False)
     add_source("broken", priority=4)
-    stock(("vp1", "default", 10), ("vp1", "second", 5), ("vp1", "closed", 7),
-          ("vp1", "broken", 4, SourceItemStatus.OUT_OF_STOCK))  # fmt: skip
+    stock(
+        ("vp1", "default", 10),
+        ("vp1", "second", 5),
+        ("vp1", "closed", 7),
+        ("vp1", "broken", 4, SourceItemStatus.OUT_OF_STOCK),
+    )
     StockItemConfiguration.objects.filter(sku="vp1").update(min_qty=Decimal(3))
     reservations_place(stock_id=1, items=[ItemToSell("vp1", Decimal(-2))], event=event(1))
 
@@ -207,7 +219,9 @@ def test_salable_qty_of_an_unknown_stock_or_product_is_magentos_no_such_entity(d
         salable_qty_get(sku="nobody", stock_id=1)
 
     assert (stock_missing.value.template, stock_missing.value.parameters) == (
-        'Stock with id "%value" does not exist.', {"value": 99})  # fmt: skip
+        'Stock with id "%value" does not exist.',
+        {"value": 99},
+    )
     assert product_missing.value.template == (
         "The product that was requested doesn't exist. Verify the product and try again."
     )

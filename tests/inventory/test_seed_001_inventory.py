@@ -65,11 +65,19 @@ def test_the_invoice_appends_the_compensating_reservation_with_magentos_metadata
     reservations = list(Reservation.objects.filter(sku="vp1").order_by("reservation_id"))
     assert [(r.stock_id, r.quantity) for r in reservations] == [(1, Decimal(-2)), (1, Decimal(2))]
     assert [r.metadata for r in reservations] == [
-        {"event_type": "order_placed", "object_type": "order", "object_id": str(order["entity_id"]),
-         "object_increment_id": order["increment_id"]},
-        {"event_type": "invoice_created", "object_type": "order", "object_id": str(order["entity_id"]),
-         "object_increment_id": order["increment_id"]},
-    ]  # fmt: skip
+        {
+            "event_type": "order_placed",
+            "object_type": "order",
+            "object_id": str(order["entity_id"]),
+            "object_increment_id": order["increment_id"],
+        },
+        {
+            "event_type": "invoice_created",
+            "object_type": "order",
+            "object_id": str(order["entity_id"]),
+            "object_increment_id": order["increment_id"],
+        },
+    ]
 
 
 def test_physical_rows_are_left_for_shipment_their_sources_untouched_at_invoice(stocked):

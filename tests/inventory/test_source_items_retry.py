@@ -101,8 +101,9 @@ def test_post_source_items_is_re_run_and_answers_409_when_it_keeps_losing(monkey
     assert (len(calls), source_quantity("vp1")) == (2, Decimal(4))
 
     calls = upsert_that_loses(monkeypatch, times=99)
-    response = post_json(v1, f"{V1}/inventory/source-items", dict(body, sourceItems=[dict(body["sourceItems"][0],
-                                                                                          quantity=9)]))  # fmt: skip
+    response = post_json(
+        v1, f"{V1}/inventory/source-items", dict(body, sourceItems=[dict(body["sourceItems"][0], quantity=9)])
+    )
 
     assert (response.status_code, parse(response)) == (409, {"message": TRANSIENT_CONFLICT})
     assert (len(calls), source_quantity("vp1")) == (3, Decimal(4))
@@ -127,11 +128,15 @@ def test_load_demo_stocks_its_products_through_the_re_run(monkeypatch, default_s
     [
         (NotEnoughStock(["vp1"]), DomainError, 400, "not_enough_stock"),
         (InventoryNoSuchEntity.source("nowhere"), NoSuchEntityError, 404, "no_such_entity"),
-        (InventoryValidationError([('"%field" can not be empty.', {"field": "sku"})]), InputError, 400,
-         "validation_failed"),
+        (
+            InventoryValidationError([('"%field" can not be empty.', {"field": "sku"})]),
+            InputError,
+            400,
+            "validation_failed",
+        ),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
-)  # fmt: skip
+)
 def test_each_inventory_refusal_maps_to_one_sales_domain_error(refusal, domain_error, status, code):
     with pytest.raises(DomainError) as mapped, inventory_errors_as_domain_errors():
         raise refusal

@@ -21,10 +21,17 @@ pytestmark = pytest.mark.django_db
 
 UNAUTHORIZED = "The consumer isn't authorized to access %resources."
 DEFAULT_SOURCE = {
-    "source_code": "default", "name": "Default Source", "enabled": True, "description": "Default Source",
-    "latitude": 0, "longitude": 0, "country_id": "US", "postcode": "00000", "use_default_carrier_config": True,
+    "source_code": "default",
+    "name": "Default Source",
+    "enabled": True,
+    "description": "Default Source",
+    "latitude": 0,
+    "longitude": 0,
+    "country_id": "US",
+    "postcode": "00000",
+    "use_default_carrier_config": True,
     "carrier_links": [],
-}  # fmt: skip
+}
 
 
 def criteria(*filters: tuple, **extra) -> dict:
@@ -105,8 +112,10 @@ def test_stocks_their_links_and_sources_by_priority(v1, default_stock):
     assert parse(v1.get(f"{V1}/inventory/stocks/1")) == {"stock_id": 1, "name": "Default Stock"}
     assert v1.get(f"{V1}/inventory/stocks/9").status_code == 404
     links = parse(v1.get(f"{V1}/inventory/stock-source-links", criteria(("stock_id", "1"))))
-    assert links["items"] == [{"stock_id": 1, "source_code": "default", "priority": 1},
-                              {"stock_id": 1, "source_code": "east", "priority": 0}]  # fmt: skip
+    assert links["items"] == [
+        {"stock_id": 1, "source_code": "default", "priority": 1},
+        {"stock_id": 1, "source_code": "east", "priority": 0},
+    ]
     ordered = parse(v1.get(f"{V1}/inventory/get-sources-assigned-to-stock-ordered-by-priority/1"))
     assert [source["source_code"] for source in ordered] == ["east", "default"]
 
@@ -115,10 +124,13 @@ def test_stocks_their_links_and_sources_by_priority(v1, default_stock):
 
 
 def test_post_source_items_sets_quantities_and_answers_an_empty_array(v1, default_stock):
-    response = post_source_items(v1, [
-        {"sku": "vp1", "source_code": "default", "quantity": 10000, "status": 1},
-        {"sku": "dl1", "source_code": "default", "quantity": "2.5", "status": 0},
-    ])  # fmt: skip
+    response = post_source_items(
+        v1,
+        [
+            {"sku": "vp1", "source_code": "default", "quantity": 10000, "status": 1},
+            {"sku": "dl1", "source_code": "default", "quantity": "2.5", "status": 0},
+        ],
+    )
 
     assert response.status_code == 200 and parse(response) == []
     assert {(i.sku, i.quantity, i.status) for i in SourceItem.objects.all()} == {
@@ -126,7 +138,9 @@ def test_post_source_items_sets_quantities_and_answers_an_empty_array(v1, defaul
         ("dl1", Decimal("2.5"), SourceItemStatus.OUT_OF_STOCK),
     }
     assert set(StockItemConfiguration.objects.values_list("sku", "manage_stock", "min_qty")) == {
-        ("vp1", True, Decimal(0)), ("dl1", True, Decimal(0))}  # fmt: skip
+        ("vp1", True, Decimal(0)),
+        ("dl1", True, Decimal(0)),
+    }
 
 
 def test_post_source_items_again_sets_the_quantity_it_does_not_add(v1, default_stock):
@@ -140,8 +154,10 @@ def test_get_source_items_requires_search_criteria(v1, default_stock):
     response = v1.get(f"{V1}/inventory/source-items")
 
     assert response.status_code == 400
-    assert parse(response) == {"message": '"%fieldName" is required. Enter and try again.',
-                               "parameters": {"fieldName": "searchCriteria"}}  # fmt: skip
+    assert parse(response) == {
+        "message": '"%fieldName" is required. Enter and try again.',
+        "parameters": {"fieldName": "searchCriteria"},
+    }
 
 
 def test_get_source_items_answers_magentos_search_results(v1, default_stock):
@@ -153,12 +169,15 @@ def test_get_source_items_answers_magentos_search_results(v1, default_stock):
 
     assert east == {
         "items": [{"sku": "vp1", "source_code": "east", "quantity": Decimal("1.5"), "status": 1}],
-        "search_criteria": {"filter_groups": [{"filters": [{"field": "source_code", "value": "east",
-                                                            "condition_type": "eq"}]}]},
+        "search_criteria": {
+            "filter_groups": [{"filters": [{"field": "source_code", "value": "east", "condition_type": "eq"}]}]
+        },
         "total_count": 1,
-    }  # fmt: skip
+    }
     assert [(item["sku"], item["source_code"], item["quantity"]) for item in vps["items"]] == [
-        ("vp1", "default", Decimal(3)), ("vp1", "east", Decimal("1.5"))]  # fmt: skip
+        ("vp1", "default", Decimal(3)),
+        ("vp1", "east", Decimal("1.5")),
+    ]
 
 
 def test_listing_source_items_runs_the_same_queries_for_1_and_40_items(v1, default_stock, settings):
@@ -186,14 +205,20 @@ def test_listing_source_items_runs_the_same_queries_for_1_and_40_items(v1, defau
         (
             [{"sku": "vp1", "source_code": "my source", "quantity": "ten", "status": 3}],
             'Validation Failed: "sourceItems[0].source_code" can not contain whitespaces.',
-            [{"message": '"%field" can not contain whitespaces.',
-              "parameters": {"field": "sourceItems[0].source_code"}},
-             {"message": '"%field" should be numeric.', "parameters": {"field": "sourceItems[0].quantity"}},
-             {"message": '"%field" should a known status.', "parameters": {"field": "sourceItems[0].status"}}],
+            [
+                {
+                    "message": '"%field" can not contain whitespaces.',
+                    "parameters": {"field": "sourceItems[0].source_code"},
+                },
+                {"message": '"%field" should be numeric.', "parameters": {"field": "sourceItems[0].quantity"}},
+                {"message": '"%field" should a known status.', "parameters": {"field": "sourceItems[0].status"}},
+            ],
         ),
         (
-            [{"sku": "vp1", "source_code": "default", "quantity": 1, "status": 1},
-             {"sku": "vp2", "source_code": "default", "quantity": -1, "status": 1}],
+            [
+                {"sku": "vp1", "source_code": "default", "quantity": 1, "status": 1},
+                {"sku": "vp2", "source_code": "default", "quantity": -1, "status": 1},
+            ],
             'Validation Failed: "sourceItems[1].quantity" can not be negative.',
             [{"message": '"%field" can not be negative.', "parameters": {"field": "sourceItems[1].quantity"}}],
         ),
@@ -205,19 +230,25 @@ def test_listing_source_items_runs_the_same_queries_for_1_and_40_items(v1, defau
         (
             [{"sku": "vp1", "source_code": "default", "quantity": "0.00001", "status": True}],
             'Validation Failed: "sourceItems[0].quantity" should be a quantity of at most 8 digits and 4 decimals.',
-            [{"message": '"%field" should be a quantity of at most 8 digits and 4 decimals.',
-              "parameters": {"field": "sourceItems[0].quantity"}},
-             {"message": '"%field" should be numeric.', "parameters": {"field": "sourceItems[0].status"}}],
+            [
+                {
+                    "message": '"%field" should be a quantity of at most 8 digits and 4 decimals.',
+                    "parameters": {"field": "sourceItems[0].quantity"},
+                },
+                {"message": '"%field" should be numeric.', "parameters": {"field": "sourceItems[0].status"}},
+            ],
         ),
         (
             [{"sku": "vp1", "source_code": "nowhere", "quantity": -1, "status": 1}],
             'Validation Failed: "sourceItems[0].quantity" can not be negative.',
-            [{"message": '"%field" can not be negative.', "parameters": {"field": "sourceItems[0].quantity"}},
-             {"message": 'Source with code "%value" does not exist.', "parameters": {"value": "nowhere"}}],
+            [
+                {"message": '"%field" can not be negative.', "parameters": {"field": "sourceItems[0].quantity"}},
+                {"message": 'Source with code "%value" does not exist.', "parameters": {"value": "nowhere"}},
+            ],
         ),
     ],
     ids=["empty-sku", "several-problems", "negative", "unknown-source", "precision", "negative-and-unknown-source"],
-)  # fmt: skip
+)
 def test_invalid_source_items_are_refused_with_magentos_validation_errors_and_nothing_written(
     v1, default_stock, items, message, errors
 ):
@@ -233,12 +264,16 @@ def test_invalid_source_items_are_refused_with_magentos_validation_errors_and_no
     [
         ({}, {"message": '"%fieldName" is required. Enter and try again.', "parameters": {"fieldName": "sourceItems"}}),
         ({"sourceItems": []}, {"message": "Input data is empty"}),
-        ({"sourceItems": {"sku": "vp1"}},
-         {"message": 'Invalid value of "%value" provided for the %fieldName field.',
-          "parameters": {"value": "dict", "fieldName": "sourceItems"}}),
+        (
+            {"sourceItems": {"sku": "vp1"}},
+            {
+                "message": 'Invalid value of "%value" provided for the %fieldName field.',
+                "parameters": {"value": "dict", "fieldName": "sourceItems"},
+            },
+        ),
     ],
     ids=["missing", "empty", "not-a-list"],
-)  # fmt: skip
+)
 def test_a_body_without_source_items_is_400(v1, default_stock, body, expected):
     response = post_json(v1, f"{V1}/inventory/source-items", body)
 
@@ -269,13 +304,22 @@ def test_salable_quantity_of_a_sku_with_a_slash(v1, default_stock):
     ("path", "status", "expected"),
     [
         ("vp1/9", 404, {"message": 'Stock with id "%value" does not exist.', "parameters": {"value": 9}}),
-        ("nobody/1", 404,
-         {"message": "The product that was requested doesn't exist. Verify the product and try again."}),
-        ("vp1/one", 400, {"message": 'Invalid value of "%value" provided for the %fieldName field.',
-                          "parameters": {"value": "one", "fieldName": "stockId"}}),
+        (
+            "nobody/1",
+            404,
+            {"message": "The product that was requested doesn't exist. Verify the product and try again."},
+        ),
+        (
+            "vp1/one",
+            400,
+            {
+                "message": 'Invalid value of "%value" provided for the %fieldName field.',
+                "parameters": {"value": "one", "fieldName": "stockId"},
+            },
+        ),
     ],
     ids=["unknown-stock", "unknown-product", "bad-stock-id"],
-)  # fmt: skip
+)
 def test_salable_quantity_errors(v1, default_stock, path, status, expected):
     set_source_items(v1, ("vp1", "default", 3))
 

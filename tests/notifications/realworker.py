@@ -104,10 +104,27 @@ class RedisServer:
         assert not self.running, "redis-server is already running"
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--protected-mode", "no", "--dir", str(self.log_path.parent)],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "no",
+                "--dir",
+                str(self.log_path.parent),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_until(
             lambda: self.ping() or self._process.poll() is not None,
             timeout=START_TIMEOUT,
@@ -398,13 +415,23 @@ class Rig:
         number = len(self.workers) + 1
         worker = CeleryProcess(
             f"worker {number}",
-            ["worker", "--loglevel=INFO", "--concurrency=1", f"--pool={pool}", "-Q", "celery",
-             "-n", f"w{number}-{uuid.uuid4().hex[:8]}@%h", "--without-mingle", "--without-gossip",
-             "--without-heartbeat"],
+            [
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                f"--pool={pool}",
+                "-Q",
+                "celery",
+                "-n",
+                f"w{number}-{uuid.uuid4().hex[:8]}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
             self.env,
             self.log_dir / f"worker-{number}.log",
             ready=r"@\S+ ready\.",
-        )  # fmt: skip
+        )
         self.workers.append(worker)
         return worker.start()
 

@@ -338,9 +338,13 @@ def test_every_recipient_refused_with_a_5xx_fails_at_once(smtp, queued_invoice, 
 
 @pytest.mark.parametrize(
     "reply",
-    ["450 4.2.0 Greylisted, please try again later", "451 4.3.0 Temporary lookup failure",
-     "452 4.2.2 Mailbox full", "421 4.7.0 Too many connections"],
-)  # fmt: skip
+    [
+        "450 4.2.0 Greylisted, please try again later",
+        "451 4.3.0 Temporary lookup failure",
+        "452 4.2.2 Mailbox full",
+        "421 4.7.0 Too many connections",
+    ],
+)
 def test_a_greylisted_recipient_is_retried_not_failed(smtp, queued_invoice, reply):
     smtp.handler.rcpt_reply = reply
     _invoice, row = queued_invoice()
@@ -386,8 +390,9 @@ def test_a_failed_send_never_touches_the_invoice(smtp, queued_invoice):
 # -- one send per claim, an update is not the invoice mail ---------------------------------------
 
 
-def test_a_send_outliving_its_released_claim_is_logged_as_a_possible_duplicate(smtp, queued_invoice, monkeypatch,
-                                                                                caplog):  # fmt: skip
+def test_a_send_outliving_its_released_claim_is_logged_as_a_possible_duplicate(
+    smtp, queued_invoice, monkeypatch, caplog
+):
     invoice, row = queued_invoice()
     real_deliver = tasks.deliver
 

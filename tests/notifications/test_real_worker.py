@@ -402,8 +402,12 @@ def test_a_conversation_that_hangs_is_cut_off_at_the_deadline_and_the_mail_sent_
     rig.smtp.handler.stall_next_rcpt()
 
     _, email = invoice_with_notify(order)
-    wait_until(rig.smtp.handler.stalled.is_set, timeout=MAIL_TIMEOUT, what="the conversation to stall at RCPT TO",
-               diagnostics=rig.diagnostics)  # fmt: skip
+    wait_until(
+        rig.smtp.handler.stalled.is_set,
+        timeout=MAIL_TIMEOUT,
+        what="the conversation to stall at RCPT TO",
+        diagnostics=rig.diagnostics,
+    )
     wait_until(
         lambda: EmailAttempt.objects.filter(email=email, number=1).exists(),
         timeout=MAIL_TIMEOUT,

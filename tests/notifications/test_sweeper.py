@@ -40,8 +40,13 @@ def set_row(row: EmailOutbox, **values) -> EmailOutbox:
 def test_the_sweeper_releases_a_row_stuck_in_sending_only_after_the_timeout(queued_invoice, enqueued, sweep_settings):
     _invoice, row = queued_invoice()
     now = timezone.now()
-    set_row(row, status=Status.SENDING, claimed_at=now - timedelta(seconds=290), attempts=1,
-            next_attempt_at=now - timedelta(seconds=290))  # fmt: skip
+    set_row(
+        row,
+        status=Status.SENDING,
+        claimed_at=now - timedelta(seconds=290),
+        attempts=1,
+        next_attempt_at=now - timedelta(seconds=290),
+    )
 
     assert outbox_sweep()["released"] == 0
     assert set_row(row).status == Status.SENDING

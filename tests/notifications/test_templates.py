@@ -62,7 +62,7 @@ def test_invoice_new_has_billing_and_shipping_addresses(seed_order, queued_invoi
                             "postcode": "97201",
                             "country_id": "US",
                             "telephone": "555-0100",
-                        },  # fmt: skip
+                        },
                         "method": "flatrate_flatrate",
                     }
                 }
@@ -220,8 +220,13 @@ UNICODE_NAMES = {
 @pytest.mark.parametrize("script", sorted(UNICODE_NAMES))
 def test_unicode_customer_and_address_names_render(seed_order, queued_invoice, script):
     first, last = UNICODE_NAMES[script]
-    billing = {**load_seed_order("001")["entity"]["billing_address"], "firstname": first, "lastname": last,
-               "city": f"{last} City", "street": [f"{first} Street 1"]}  # fmt: skip
+    billing = {
+        **load_seed_order("001")["entity"]["billing_address"],
+        "firstname": first,
+        "lastname": last,
+        "city": f"{last} City",
+        "street": [f"{first} Street 1"],
+    }
     order = seed_order(customer_firstname=first, customer_lastname=last, billing_address=billing)
     _invoice, row = queued_invoice(order)
     for body in bodies(row):

@@ -92,9 +92,7 @@ def test_service_online_capture_the_gateway_refuses_raises_could_not_invoice_and
 
 
 @pytest.mark.parametrize("outcome", sorted(GATEWAY_ANSWERS))
-def test_capture_later_the_gateway_refuses_leaves_the_pending_invoice_untouched(
-    v1, sandbox_ledger, caplog, outcome
-):
+def test_capture_later_the_gateway_refuses_leaves_the_pending_invoice_untouched(v1, sandbox_ledger, caplog, outcome):
     # given a Pending invoice (Not Capture) of an order whose gateway refuses captures
     order = OrderFactory(configurable=True, discounted=True, gateway_paid=True, sandbox_outcome=outcome)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
@@ -244,8 +242,9 @@ def test_two_different_partial_captures_of_the_same_amount_get_different_keys_an
     # given an order whose shipping is already invoiced, so one yoga bag always costs 32.00 - 6.40
     order = seed_order()
     rows = order_items(order)
-    invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE,
-                  items=[InvoiceLineRequest(rows["24-WB03"].pk, D(1))])  # fmt: skip
+    invoice_order(
+        order_id=order.pk, capture_case=CaptureCase.ONLINE, items=[InvoiceLineRequest(rows["24-WB03"].pk, D(1))]
+    )
     keys_before = len(sandbox_ledger.keys_seen)
 
     # when one yoga bag is captured, then another
@@ -277,8 +276,11 @@ def test_an_offline_method_never_calls_a_gateway_to_invoice_or_capture_later(
     rows = order_items(order)
 
     # when it is invoiced with capture: true, and a Pending invoice of the rest is captured later
-    invoiced = post_json(v1, f"{V1}/order/{order.pk}/invoice",
-                         {"capture": True, "items": [{"order_item_id": rows["24-WB03"].pk, "qty": 1}]})  # fmt: skip
+    invoiced = post_json(
+        v1,
+        f"{V1}/order/{order.pk}/invoice",
+        {"capture": True, "items": [{"order_item_id": rows["24-WB03"].pk, "qty": 1}]},
+    )
     pending = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     captured = post_json(v1, f"{V1}/invoices/{pending.pk}/capture")
 

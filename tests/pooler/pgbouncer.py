@@ -64,9 +64,11 @@ class PgBouncer:
     def start(self) -> PgBouncer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [pgbouncer_path(), str(self.config_path)], stdout=self._log, stderr=subprocess.STDOUT,
+            [pgbouncer_path(), str(self.config_path)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         wait_until(self.answers, timeout=START_TIMEOUT, what="PgBouncer to accept connections", diagnostics=self.log)
         self.open_every_server_connection()
         return self

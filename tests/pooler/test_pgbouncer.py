@@ -62,9 +62,12 @@ def staff(django_user_model):
 def pgbouncer(transactional_db, tmp_path):
     database = connection.settings_dict
     bouncer = PgBouncer(
-        database=database["NAME"], host=database["HOST"] or "127.0.0.1", port=int(database["PORT"] or 5432),
-        user=database["USER"] or "postgres", workdir=tmp_path,
-    )  # fmt: skip
+        database=database["NAME"],
+        host=database["HOST"] or "127.0.0.1",
+        port=int(database["PORT"] or 5432),
+        user=database["USER"] or "postgres",
+        workdir=tmp_path,
+    )
     try:
         yield bouncer.start()
     finally:
@@ -103,18 +106,22 @@ def get(server: GunicornServer, path: str, headers: dict[str, str]) -> tuple[int
 
 def reads(invoice, newest_first: list[int]) -> list[tuple[str, Callable[[dict], bool]]]:
     """The door reads of one invoice: each path with the check its body must pass."""
-    search = urlencode({
-        "searchCriteria[filter_groups][0][filters][0][field]": "entity_id",
-        "searchCriteria[filter_groups][0][filters][0][value]": invoice.pk,
-        "searchCriteria[filter_groups][0][filters][0][condition_type]": "eq",
-    })  # fmt: skip
+    search = urlencode(
+        {
+            "searchCriteria[filter_groups][0][filters][0][field]": "entity_id",
+            "searchCriteria[filter_groups][0][filters][0][value]": invoice.pk,
+            "searchCriteria[filter_groups][0][filters][0][condition_type]": "eq",
+        }
+    )
     return [
         (f"/rest/default/V1/invoices/{invoice.pk}", lambda body: body["increment_id"] == invoice.increment_id),
-        (f"/rest/default/V1/invoices?{search}",
-         lambda body: [item["increment_id"] for item in body["items"]] == [invoice.increment_id]),
+        (
+            f"/rest/default/V1/invoices?{search}",
+            lambda body: [item["increment_id"] for item in body["items"]] == [invoice.increment_id],
+        ),
         (f"/api2/invoice?id={invoice.pk}", lambda body: body["invoice"]["increment_id"] == invoice.increment_id),
         ("/api2/invoice?limit=50", lambda body: [row["entity_id"] for row in body["invoices"]] == newest_first),
-    ]  # fmt: skip
+    ]
 
 
 def wrong_answers(server: GunicornServer, invoices: list, token: str) -> list[str]:

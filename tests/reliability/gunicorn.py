@@ -81,12 +81,28 @@ class GunicornServer:
         self.log_path = log_path
         self.port = free_port()
         self.argv = [
-            sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--worker-class", "sync",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
             # The master's own watchdog must not fire first: the test is the one killing the worker.
-            "--timeout", str(timeout_seconds), "--graceful-timeout", "5",
-            "--access-logfile", "-", "--error-logfile", "-", "--log-level", "info",
-        ]  # fmt: skip
+            "--timeout",
+            str(timeout_seconds),
+            "--graceful-timeout",
+            "5",
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            "--log-level",
+            "info",
+        ]
         if has_control_socket():
             # gunicorn >= 25.1 opens ~/.gunicorn/gunicorn.ctl by default, one path for every server of the user.
             self.argv.append("--no-control-socket")

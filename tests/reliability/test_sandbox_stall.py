@@ -32,9 +32,12 @@ def fresh_ledger():
 
 def capture_request(key: str, **information) -> GatewayRequest:
     return GatewayRequest(
-        amount=Decimal("10.00"), currency="USD", idempotency_key=key, order_reference="000000001",
+        amount=Decimal("10.00"),
+        currency="USD",
+        idempotency_key=key,
+        order_reference="000000001",
         additional_information=information,
-    )  # fmt: skip
+    )
 
 
 def stalling_entity(*, seconds: float) -> dict:

@@ -189,9 +189,11 @@ def order_row_is_free(order: Order) -> bool:
 def kill_at_the_gateway(server: GunicornServer, worker: int, order: Order, token: str):
     request = Background(lambda: post_invoice(server, order.pk, token))
     backends = wait_until(
-        lambda: query_pids(AT_THE_GATEWAY, [Order._meta.db_table]), timeout=WAIT_SECONDS,
-        what="the worker's session to wait on the gateway with the order locked", diagnostics=server.describe,
-    )  # fmt: skip
+        lambda: query_pids(AT_THE_GATEWAY, [Order._meta.db_table]),
+        timeout=WAIT_SECONDS,
+        what="the worker's session to wait on the gateway with the order locked",
+        diagnostics=server.describe,
+    )
     assert len(backends) == 1, backends
     assert not order_row_is_free(order)  # the lock the worker dies holding
     os.kill(worker, signal.SIGKILL)
@@ -205,9 +207,11 @@ def kill_with_the_invoice_rows_written(server: GunicornServer, worker: int, orde
         OrderItem.objects.select_for_update().filter(order_id=order.pk).order_by("pk").first()
         request = Background(lambda: post_invoice(server, order.pk, token))
         backends = wait_until(
-            lambda: query_pids(BLOCKED_BY_ME), timeout=WAIT_SECONDS,
-            what="the worker's session to wait on the order item", diagnostics=server.describe,
-        )  # fmt: skip
+            lambda: query_pids(BLOCKED_BY_ME),
+            timeout=WAIT_SECONDS,
+            what="the worker's session to wait on the order item",
+            diagnostics=server.describe,
+        )
         assert len(backends) == 1, backends
         written = {Invoice._meta.db_table, InvoiceItem._meta.db_table, Transaction._meta.db_table}
         assert written <= tables_locked(backends[0], "RowExclusiveLock")
@@ -221,12 +225,13 @@ def kill_with_the_invoice_rows_written(server: GunicornServer, worker: int, orde
     ("payment_information", "kill"),
     [
         pytest.param(
-            {"sandbox_outcome": "stall", "sandbox_stall_seconds": STALL_SECONDS}, kill_at_the_gateway,
+            {"sandbox_outcome": "stall", "sandbox_stall_seconds": STALL_SECONDS},
+            kill_at_the_gateway,
             id="at-the-gateway",
         ),
         pytest.param({"sandbox_outcome": "approve"}, kill_with_the_invoice_rows_written, id="with-the-rows-written"),
     ],
-)  # fmt: skip
+)
 def test_a_worker_killed_mid_invoice_leaves_nothing_and_the_retry_invoices_once(
     gunicorn, bearer_token, import_order, payment_information, kill
 ):

@@ -31,7 +31,6 @@ def invoice(import_order):
     return Invoice.objects.get(pk=invoice.pk)
 
 
-
 @pytest.fixture
 def manager(client, db):
     return staff_client(client, "Sales manager")
@@ -139,8 +138,11 @@ def test_items_invoiced_list_bundle_and_configurable_children_under_their_parent
 
 def test_invoice_totals_hide_a_zero_discount(manager, invoice):
     assert totals(page_of(manager, invoice)) == [
-        ["Subtotal", "$160.00"], ["Shipping & Handling", "$5.00"], ["Tax", "$0.00"], ["Grand Total", "$165.00"],
-    ]  # fmt: skip
+        ["Subtotal", "$160.00"],
+        ["Shipping & Handling", "$5.00"],
+        ["Tax", "$0.00"],
+        ["Grand Total", "$165.00"],
+    ]
 
 
 def test_the_row_total_is_subtotal_plus_tax_less_discount_and_the_discount_is_a_total(manager, import_order):
@@ -148,8 +150,14 @@ def test_the_row_total_is_subtotal_plus_tax_less_discount_and_the_discount_is_a_
     page = page_of(manager, invoice)
 
     assert table_rows(page, "invoice-items")[0] == [
-        "Driven Backpack SKU: 24-WB03", "$36.00", "20", "$720.00", "$0.00", "$144.00", "$576.00",
-    ]  # fmt: skip
+        "Driven Backpack SKU: 24-WB03",
+        "$36.00",
+        "20",
+        "$720.00",
+        "$0.00",
+        "$144.00",
+        "$576.00",
+    ]
     assert ["Discount", "-$404.40"] in totals(page)
 
 
@@ -172,8 +180,10 @@ def test_a_comment_with_notify_queues_exactly_one_invoice_update_email(manager, 
     assert "You added the comment." in page
     comment = InvoiceComment.objects.get(parent=invoice)
     assert (comment.comment, comment.is_customer_notified, comment.is_visible_on_front) == (
-        "Your parcel left today.", True, False,
-    )  # fmt: skip
+        "Your parcel left today.",
+        True,
+        False,
+    )
     assert list(EmailOutbox.objects.filter(invoice=invoice).values_list("kind", flat=True)) == ["invoice_update"]
     assert "Customer Notified" in page and "Your parcel left today." in page
 
@@ -244,9 +254,13 @@ def test_the_emails_section_shows_each_email_with_every_attempt(manager, invoice
     invoice_comment_add(invoice_id=invoice.pk, comment="Shipped", is_customer_notified=True)
     email = EmailOutbox.objects.get(invoice=invoice)
     EmailAttempt.objects.create(
-        email=email, number=1, started_at=CREATED_AT, finished_at=CREATED_AT,
-        outcome=EmailAttempt.Outcome.RETRY, error="ConnectionRefusedError: [Errno 111]",
-    )  # fmt: skip
+        email=email,
+        number=1,
+        started_at=CREATED_AT,
+        finished_at=CREATED_AT,
+        outcome=EmailAttempt.Outcome.RETRY,
+        error="ConnectionRefusedError: [Errno 111]",
+    )
     EmailOutbox.objects.filter(pk=email.pk).update(attempts=1)
 
     emails = text(re.search(r'id="invoice-emails"(.*?)</table>', page_of(manager, invoice), re.DOTALL).group(1))

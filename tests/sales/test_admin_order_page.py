@@ -26,7 +26,6 @@ BUNDLE_CHILDREN = ("24-WG082-blue", "24-WG084", "24-WG086", "24-WG088")
 BAG, BAG_2, YOGA = "24-WB03", "24-WB01", "240-LV06"  # seed 001: 20 and 40 bags, a video; 20% off, $300 shipping
 
 
-
 def order_page(client, order) -> str:
     response = client.get(f"/admin/sales/order/{order.pk}/change/")
     assert response.status_code == 200
@@ -147,8 +146,11 @@ def test_the_order_page_shows_each_row_with_its_qty_ordered_and_invoiced(admin_c
     page = order_page(admin_client, order)
 
     assert "<h1>Order # 000000003</h1>" in page and "Processing | Aug 21, 2017, 10:30:55 PM" in page
-    rows = re.findall(r'<tr class="(child)?">\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>.*?<td class="qty">(.*?)</td>',
-                      page, flags=re.DOTALL)  # fmt: skip
+    rows = re.findall(
+        r'<tr class="(child)?">\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>.*?<td class="qty">(.*?)</td>',
+        page,
+        flags=re.DOTALL,
+    )
     qty = {sku: re.sub(r"<[^>]+>", " ", cell).split() for _child, _name, sku, cell in rows}
     assert qty[TEE] == ["Ordered", "1", "Invoiced", "1"]
     assert qty[PILATES] == ["Ordered", "1", "Invoiced", "0"]
@@ -160,9 +162,13 @@ def test_the_order_page_lists_bundle_and_configurable_children_indented_under_th
 
     rows = re.findall(r'<tr class="(child)?">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>', page)
     assert rows == [
-        ("", TEE), ("", PILATES), ("", BUNDLE), *(("child", sku) for sku in BUNDLE_CHILDREN), ("", HOODIE),
+        ("", TEE),
+        ("", PILATES),
+        ("", BUNDLE),
+        *(("child", sku) for sku in BUNDLE_CHILDREN),
+        ("", HOODIE),
         ("child", HOODIE),
-    ]  # fmt: skip
+    ]
 
 
 def test_the_order_page_shows_the_order_totals_and_what_was_paid(admin_client, order):
@@ -171,12 +177,23 @@ def test_the_order_page_shows_the_order_totals_and_what_was_paid(admin_client, o
 
     page = order_page(admin_client, order)
 
-    totals = dict(re.findall(r"<tr><th scope=\"row\">(?:<strong>)?([^<]+)(?:</strong>)?</th>\s*"
-                             r"<td class=\"amount\">(?:<strong>)?([^<]+)", page))  # fmt: skip
+    totals = dict(
+        re.findall(
+            r"<tr><th scope=\"row\">(?:<strong>)?([^<]+)(?:</strong>)?</th>\s*"
+            r"<td class=\"amount\">(?:<strong>)?([^<]+)",
+            page,
+        )
+    )
     assert totals == {
-        "Subtotal": "$160.00", "Shipping &amp; Handling": "$5.00", "Tax": "$0.00", "Grand Total": "$165.00",
-        "Total Paid": "$27.00", "Total Invoiced": "$27.00", "Total Refunded": "$0.00", "Total Due": "$138.00",
-    }  # fmt: skip
+        "Subtotal": "$160.00",
+        "Shipping &amp; Handling": "$5.00",
+        "Tax": "$0.00",
+        "Grand Total": "$165.00",
+        "Total Paid": "$27.00",
+        "Total Invoiced": "$27.00",
+        "Total Refunded": "$0.00",
+        "Total Due": "$138.00",
+    }
 
 
 def test_the_order_page_adds_the_base_amount_where_the_currencies_differ(admin_client, import_order):
@@ -204,9 +221,7 @@ def test_the_order_page_lists_its_invoices_linked_to_their_pages(admin_client, o
     assert re.search(r"<td>Paid</td>\s*<td class=\"amount\">\$165.00</td>", page)
 
 
-def test_the_invoice_button_is_offered_to_a_sales_manager_while_the_order_can_be_invoiced(
-    client, order
-):
+def test_the_invoice_button_is_offered_to_a_sales_manager_while_the_order_can_be_invoiced(client, order):
     manager = staff_client(client, "Sales manager")
     assert create_url(order) in order_page(manager, order)
 
@@ -288,11 +303,23 @@ def test_the_create_page_has_a_qty_input_for_each_row_the_service_takes_a_quanti
         [(TEE, True), (PILATES, True), *((sku, False) for sku in BUNDLE_CHILDREN), (HOODIE, True)]
     )
     assert set(inputs.values()) == {"1"}
-    for label in ("Items to Invoice", "Qty to Invoice", "Update Qty's", "Invoice Comments", "Append Comments",
-                  "Email Copy of Invoice", "Submit Invoice"):  # fmt: skip
+    for label in (
+        "Items to Invoice",
+        "Qty to Invoice",
+        "Update Qty's",
+        "Invoice Comments",
+        "Append Comments",
+        "Email Copy of Invoice",
+        "Submit Invoice",
+    ):
         assert label in page
-    for name in ('name="update_qty"', 'name="comment_text"', 'name="comment_customer_notify"', 'name="send_email"',
-                 'name="submit"'):  # fmt: skip
+    for name in (
+        'name="update_qty"',
+        'name="comment_text"',
+        'name="comment_customer_notify"',
+        'name="send_email"',
+        'name="submit"',
+    ):
         assert name in page
 
 
@@ -357,8 +384,11 @@ def test_the_create_page_shows_the_totals_of_invoicing_the_whole_order(admin_cli
     page = admin_client.get(create_url(order)).content.decode()
 
     assert invoice_totals_shown(page) == {
-        "Subtotal": "$160.00", "Shipping &amp; Handling": "$5.00", "Tax": "$0.00", "Grand Total": "$165.00",
-    }  # fmt: skip
+        "Subtotal": "$160.00",
+        "Shipping &amp; Handling": "$5.00",
+        "Tax": "$0.00",
+        "Grand Total": "$165.00",
+    }
     tee = items_by_sku(order)[TEE]
     assert row_amounts_shown(page)[tee.pk] == ("$22.00", "$0.00", "$0.00", "$22.00")
     assert nothing_written(order)
@@ -389,13 +419,16 @@ def test_a_quantity_that_is_not_a_number_is_reported_and_writes_nothing(admin_cl
 @pytest.mark.parametrize(
     ("qty", "message"),
     [
-        ("5", "The quantity to invoice must not be greater than the uninvoiced quantity for product SKU "
-              "&quot;WS12-M-Orange&quot;."),
+        (
+            "5",
+            "The quantity to invoice must not be greater than the uninvoiced quantity for product SKU "
+            "&quot;WS12-M-Orange&quot;.",
+        ),
         ("0", "The invoice can&#x27;t be created without products. Add products and try again."),
         ("-1", "We found an invalid quantity to invoice item &quot;Radiant Tee-M-Orange&quot;."),
         ("0.5", "We found an invalid quantity to invoice item &quot;Radiant Tee-M-Orange&quot;."),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("button", [submit, update_qtys], ids=["submit", "update_qtys"])
 def test_a_refused_invoice_shows_magentos_message_keeps_the_entered_values_and_writes_nothing(
     admin_client, order, qty, message, button
@@ -419,14 +452,17 @@ def test_the_capture_select_is_offered_only_for_a_payment_that_can_capture_onlin
     offline = admin_client.get(create_url(order)).content.decode()
 
     assert re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', online) == [
-        ("online", "Capture Online"), ("offline", "Capture Offline"), ("not_capture", "Not Capture"),
-    ]  # fmt: skip
+        ("online", "Capture Online"),
+        ("offline", "Capture Offline"),
+        ("not_capture", "Not Capture"),
+    ]
     assert 'name="capture_case"' in online
     assert 'name="capture_case"' not in offline and "without the payment gateway" not in offline
 
 
-@pytest.mark.parametrize(("capture_case", "state", "captured"), [("online", 2, True), ("offline", 2, False),
-                                                                 ("not_capture", 1, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("capture_case", "state", "captured"), [("online", 2, True), ("offline", 2, False), ("not_capture", 1, False)]
+)
 def test_the_capture_case_chosen_is_how_the_invoice_is_paid(admin_client, sandbox_order, capture_case, state, captured):
     backpack = items_by_sku(sandbox_order)[BACKPACK]
 
@@ -436,9 +472,7 @@ def test_the_capture_case_chosen_is_how_the_invoice_is_paid(admin_client, sandbo
     assert invoice.state == state and bool(invoice.transaction_id) is captured
 
 
-def test_without_the_capture_permission_an_online_method_is_invoiced_offline_with_magentos_note(
-    client, sandbox_order
-):
+def test_without_the_capture_permission_an_online_method_is_invoiced_offline_with_magentos_note(client, sandbox_order):
     staff = staff_client(client, permissions=("sales.view_order", "sales.invoice_order"))
 
     page = staff.get(create_url(sandbox_order)).content.decode()
@@ -454,9 +488,10 @@ def test_without_the_capture_permission_an_online_method_is_invoiced_offline_wit
 def test_email_copy_and_append_comments_reach_the_invoice(admin_client, order):
     admin_client.post(
         create_url(order),
-        submit(order, {items_by_sku(order)[TEE]: 1}, comment_text="Thanks!", comment_customer_notify="on",
-               send_email="on"),
-    )  # fmt: skip
+        submit(
+            order, {items_by_sku(order)[TEE]: 1}, comment_text="Thanks!", comment_customer_notify="on", send_email="on"
+        ),
+    )
 
     invoice = Invoice.objects.get(order=order)
     comment = InvoiceComment.objects.get(parent=invoice)
@@ -494,9 +529,7 @@ def count_queries(client, url: str) -> int:
     return len(queries)
 
 
-def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comments_and_invoices(
-    client, import_order
-):
+def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comments_and_invoices(client, import_order):
     manager = staff_client(client, "Sales manager")
     small = order_of_simple_lines(import_order, 1)
     large = order_of_simple_lines(import_order, 12)

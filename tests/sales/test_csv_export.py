@@ -74,10 +74,18 @@ def test_csv_export_leaves_ordinary_text_and_amounts_unchanged(manager, import_o
 
     assert row["Bill-to Name"] == "Roni Cost"
     assert row["Billing Address"] == "6146 Honey Bluff Parkway, Calder, Michigan, 49628-7978"
-    amounts = [f"{invoice.base_grand_total:.2f}", f"{invoice.grand_total:.2f}",
-               f"{invoice.base_subtotal:.2f}", f"{invoice.base_shipping_amount:.2f}"]  # fmt: skip
-    assert [row["Grand Total (Base)"], row["Grand Total (Purchased)"], row["Subtotal"],
-            row["Shipping and Handling"]] == amounts  # fmt: skip
+    amounts = [
+        f"{invoice.base_grand_total:.2f}",
+        f"{invoice.grand_total:.2f}",
+        f"{invoice.base_subtotal:.2f}",
+        f"{invoice.base_shipping_amount:.2f}",
+    ]
+    assert [
+        row["Grand Total (Base)"],
+        row["Grand Total (Purchased)"],
+        row["Subtotal"],
+        row["Shipping and Handling"],
+    ] == amounts
     # Written bare, not as quoted text: a spreadsheet reads them as numbers it can sum.
     assert f',{amounts[0]},"USD",{amounts[1]},"USD",' in text
 

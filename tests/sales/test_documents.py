@@ -35,21 +35,36 @@ def test_the_page_and_the_email_show_the_totals_block_and_the_pdf_pdf_xmls_order
     email = invoice_email_context(invoice, invoice.order, rows)["totals"]
     pdf = text_of(invoices_pdf([invoice]))
 
-    expected = [("Subtotal", "$2,022.00"), ("Discount (SPRING20)", "-$404.40"), ("Shipping & Handling", "$300.00"),
-                ("Tax", "$0.00"), ("Grand Total", "$1,917.60")]  # fmt: skip
+    expected = [
+        ("Subtotal", "$2,022.00"),
+        ("Discount (SPRING20)", "-$404.40"),
+        ("Shipping & Handling", "$300.00"),
+        ("Tax", "$0.00"),
+        ("Grand Total", "$1,917.60"),
+    ]
     assert [(total.label, total.amount) for total in page] == expected
     assert [(total.label, total.amount) for total in email] == expected
-    in_pdf = ["Subtotal: $2,022.00", "Discount (SPRING20): -$404.40", "Tax: $0.00", "Shipping & Handling: $300.00",
-              "Grand Total: $1,917.60"]  # fmt: skip
+    in_pdf = [
+        "Subtotal: $2,022.00",
+        "Discount (SPRING20): -$404.40",
+        "Tax: $0.00",
+        "Shipping & Handling: $300.00",
+        "Grand Total: $1,917.60",
+    ]
     positions = [pdf.find(line) for line in in_pdf]
     assert -1 not in positions and positions == sorted(positions)
 
 
 def test_a_zero_discount_and_zero_shipping_are_left_out_and_the_grand_total_stays():
     order = SimpleNamespace(order_currency_code="EUR", discount_description="")
-    invoice = SimpleNamespace(subtotal=Decimal("10.0000"), discount_amount=Decimal("0.0000"),
-                              shipping_amount=Decimal("0.0000"), tax_amount=Decimal("0.0000"),
-                              grand_total=Decimal("10.0000"), discount_description=None)  # fmt: skip
+    invoice = SimpleNamespace(
+        subtotal=Decimal("10.0000"),
+        discount_amount=Decimal("0.0000"),
+        shipping_amount=Decimal("0.0000"),
+        tax_amount=Decimal("0.0000"),
+        grand_total=Decimal("10.0000"),
+        discount_description=None,
+    )
 
     for pdf in (False, True):
         totals = invoice_totals(invoice, order, pdf=pdf)

@@ -95,8 +95,9 @@ def test_grid_lists_newest_invoices_first(manager, default_store):
     "term",
     ["invoice", "order", "bill-to", "city", "e-mail", "customer"],
 )
-def test_keyword_search_finds_an_invoice_by_each_of_magentos_full_text_columns(manager, seed_invoice, default_store,
-                                                                              term):
+def test_keyword_search_finds_an_invoice_by_each_of_magentos_full_text_columns(
+    manager, seed_invoice, default_store, term
+):
     generated_invoices(2, default_store)
     order, billing = seed_invoice.order, seed_invoice.billing_address
     query = {
@@ -138,16 +139,22 @@ def test_words_under_three_characters_are_not_searched_and_the_user_is_told(mana
 def page_ordering(client, params) -> str:
     with CaptureQueriesContext(connection) as queries:
         client.get(GRID, params)
-    [page] = [q["sql"] for q in queries.captured_queries
-              if "sales_invoice_grid" in q["sql"] and "ORDER BY" in q["sql"] and "COUNT(" not in q["sql"].upper()]
+    [page] = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "sales_invoice_grid" in q["sql"] and "ORDER BY" in q["sql"] and "COUNT(" not in q["sql"].upper()
+    ]
     return page.split("ORDER BY")[1]
 
 
-@pytest.mark.parametrize(("sort", "expected"), [
-    ({}, '"created_at" DESC, "sales_invoice_grid"."entity_id" DESC'),
-    ({"o": "6"}, '"state" ASC, "sales_invoice_grid"."entity_id" ASC'),
-    ({"o": "-6"}, '"state" DESC, "sales_invoice_grid"."entity_id" DESC'),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ({}, '"created_at" DESC, "sales_invoice_grid"."entity_id" DESC'),
+        ({"o": "6"}, '"state" ASC, "sales_invoice_grid"."entity_id" ASC'),
+        ({"o": "-6"}, '"state" DESC, "sales_invoice_grid"."entity_id" DESC'),
+    ],
+)
 def test_the_tie_break_follows_the_sort_column_so_one_index_serves_the_page(manager, seed_invoice, sort, expected):
     assert expected in page_ordering(manager, sort)
 
@@ -215,9 +222,10 @@ def test_optional_columns_are_chosen_per_user_and_kept(manager, seed_invoice):
 
 def test_export_csv_streams_every_row_of_the_filtered_set(manager, default_store):
     invoices = generated_invoices(3, default_store)
-    cancel_me = invoice_order(order_id=order_import(entity=demo_order_entity(random.Random(99)),
-                                                    store_id=default_store.pk).pk,
-                              capture_case=CaptureCase.NOT_CAPTURE)  # fmt: skip
+    cancel_me = invoice_order(
+        order_id=order_import(entity=demo_order_entity(random.Random(99)), store_id=default_store.pk).pk,
+        capture_case=CaptureCase.NOT_CAPTURE,
+    )
 
     response = manager.get(GRID, {"_export": "csv", "state__exact": InvoiceState.PAID})
 

@@ -50,8 +50,10 @@ def test_the_failed_filter_lists_invoices_whose_newest_email_failed_as_the_colum
     response = manager.get(GRID, {"email": "failed"})
 
     assert listed(response) == [failed_for_good.increment_id]
-    columns = {row.increment_id: invoice_grid.InvoiceGridAdmin.email_status(None, row) for row in
-               manager.get(GRID).context["cl"].result_list}  # fmt: skip
+    columns = {
+        row.increment_id: invoice_grid.InvoiceGridAdmin.email_status(None, row)
+        for row in manager.get(GRID).context["cl"].result_list
+    }
     assert columns[failed_for_good.increment_id] == "Failed (1 attempt)"
     assert columns[resent_after_failing.increment_id] == "Pending (0 attempts)"
 
@@ -67,8 +69,10 @@ def test_an_invoice_update_mail_after_a_failed_invoice_mail_leaves_the_invoice_f
 
     failed = listed(manager.get(GRID, {"email": "failed"}))
     waiting = listed(manager.get(GRID, {"email": "waiting"}))
-    column = {row.increment_id: invoice_grid.InvoiceGridAdmin.email_status(None, row) for row in
-              manager.get(GRID).context["cl"].result_list}[invoice.increment_id]  # fmt: skip
+    column = {
+        row.increment_id: invoice_grid.InvoiceGridAdmin.email_status(None, row)
+        for row in manager.get(GRID).context["cl"].result_list
+    }[invoice.increment_id]
 
     # The customer got the update, never the invoice: still failed, and not "waiting" too.
     assert failed == [invoice.increment_id] and invoice.increment_id not in waiting
@@ -79,8 +83,9 @@ def test_resend_refuses_a_selection_over_its_limit_and_queues_nothing(manager, i
     monkeypatch.setattr(invoice_grid, "RESEND_ACTION_MAX", 2)
     before = EmailOutbox.objects.count()
 
-    response = manager.post(GRID, {"action": "resend_invoice_email", "_selected_action": [i.pk for i in invoices]},
-                            follow=True)  # fmt: skip
+    response = manager.post(
+        GRID, {"action": "resend_invoice_email", "_selected_action": [i.pk for i in invoices]}, follow=True
+    )
 
     assert EmailOutbox.objects.count() == before
     assert "Resend invoice e-mail takes at most 2 invoices at a time" in response.content.decode()
@@ -90,8 +95,9 @@ def test_resend_queues_a_selection_within_its_limit(manager, invoices, monkeypat
     monkeypatch.setattr(invoice_grid, "RESEND_ACTION_MAX", 2)
     before = EmailOutbox.objects.count()
 
-    response = manager.post(GRID, {"action": "resend_invoice_email", "_selected_action": [i.pk for i in invoices[:2]]},
-                            follow=True)  # fmt: skip
+    response = manager.post(
+        GRID, {"action": "resend_invoice_email", "_selected_action": [i.pk for i in invoices[:2]]}, follow=True
+    )
 
     assert EmailOutbox.objects.count() == before + 2
     assert "Queued the e-mail of 2 invoice(s)." in response.content.decode()

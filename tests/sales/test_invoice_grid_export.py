@@ -29,8 +29,14 @@ def manager(client, db):
     return staff_client(client, "Sales manager")
 
 
-def invoice_billed_to(import_order, number: int, firstname: str, *, email: str = "roni_cost@example.com",
-                      capture_case: str = CaptureCase.ONLINE):  # fmt: skip
+def invoice_billed_to(
+    import_order,
+    number: int,
+    firstname: str,
+    *,
+    email: str = "roni_cost@example.com",
+    capture_case: str = CaptureCase.ONLINE,
+):
     seed = load_seed_order("000")
     billing = {**seed["entity"]["billing_address"], "firstname": firstname}
     order = import_order(seed, increment_id=f"E{number:08d}", billing_address=billing, customer_email=email)
@@ -55,8 +61,9 @@ def test_the_export_lists_the_grids_rows_in_the_grids_order_with_ties_broken_by_
 
     by_name_then_id = sorted(
         InvoiceGrid.objects.filter(state=2, customer_email="roni_cost@example.com"),
-        key=lambda row: (row.billing_name, row.pk), reverse=sort.startswith("-"),
-    )  # fmt: skip
+        key=lambda row: (row.billing_name, row.pk),
+        reverse=sort.startswith("-"),
+    )
     assert [row.increment_id for row in page] == [row.increment_id for row in by_name_then_id]
     assert [(row["Invoice"], row["Bill-to Name"], row["Grand Total (Base)"]) for row in rows] == [
         (row.increment_id, row.billing_name, f"{row.base_grand_total:.2f}") for row in page
@@ -79,8 +86,9 @@ def session_features(request, monkeypatch) -> bool:
     (no server-side cursors for Django) or on: the parts of it the export's cursor reads."""
     monkeypatch.setenv("DATABASE_SESSION_FEATURES", "1" if request.param else "0")
     configured = database_config(database_url(connection.settings_dict))
-    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS",
-                        configured.get("DISABLE_SERVER_SIDE_CURSORS", False))  # fmt: skip
+    monkeypatch.setitem(
+        connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", configured.get("DISABLE_SERVER_SIDE_CURSORS", False)
+    )
     monkeypatch.setitem(connection.settings_dict, "OPTIONS", configured.get("OPTIONS", {}))
     return request.param
 

@@ -109,11 +109,13 @@ def test_an_order_without_a_shipping_address_writes_the_refreshed_row(import_ord
     [
         (invoice_capture, InvoiceState.PAID),
         (invoice_cancel, InvoiceState.CANCELED),
-        (lambda *, invoice_id: invoice_void(invoice_id=invoice_capture(invoice_id=invoice_id).pk),
-         InvoiceState.CANCELED),
+        (
+            lambda *, invoice_id: invoice_void(invoice_id=invoice_capture(invoice_id=invoice_id).pk),
+            InvoiceState.CANCELED,
+        ),
     ],
     ids=["capture", "cancel", "capture_then_void"],
-)  # fmt: skip
+)
 def test_a_pending_invoice_and_what_follows_it_write_the_refreshed_rows(import_order, follow_up, state):
     order = import_order(two_lines(method="sandbox"))
     created = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)

@@ -236,8 +236,17 @@ def test_any_split_into_invoices_adds_up_to_the_order(default_store, rng, data):
 # -- a failing example the property found, kept (fixed by sales.totals._within_billed_row) -------------------
 
 
-def _virtual_row(item_id: int, sku: str, qty: int, price: str, base_price: str, row: str, base_row: str,
-                 discount: str = "0.00", base_discount: str = "0.00") -> dict:  # fmt: skip
+def _virtual_row(
+    item_id: int,
+    sku: str,
+    qty: int,
+    price: str,
+    base_price: str,
+    row: str,
+    base_row: str,
+    discount: str = "0.00",
+    base_discount: str = "0.00",
+) -> dict:
     return {
         "item_id": item_id,
         "sku": sku,
@@ -273,10 +282,15 @@ def test_a_fully_discounted_row_never_leaves_a_negative_invoice(default_store):
             _virtual_row(1, "FREE-GIFT", 2, "1.00", "1.09", "2.00", "2.19", "2.00", "2.19"),
             _virtual_row(2, "WARR-2Y", 3, "19.99", "21.88", "59.97", "65.63"),
         ],
-        "billing_address": {"firstname": "Veronica", "lastname": "Costello", "street": ["6146 Honey Bluff Parkway"],
-                            "city": "Calder", "country_id": "US"},
+        "billing_address": {
+            "firstname": "Veronica",
+            "lastname": "Costello",
+            "street": ["6146 Honey Bluff Parkway"],
+            "city": "Calder",
+            "country_id": "US",
+        },
         "payment": {"method": "checkmo"},
-    }  # fmt: skip
+    }
     order = order_import(entity=entity, store_id=default_store.id)
     gift, warranty = OrderItem.objects.filter(order=order).order_by("pk")
 

@@ -147,28 +147,34 @@ def two_lines(**kwargs) -> dict:
 
 
 def configurable() -> dict:
-    return entity([
-        line("CONF", 2, "20.00", product_type="configurable"),
-        line("CONF-S", 2, 0, dummy=True, parent="CONF"),
-    ])  # fmt: skip
+    return entity(
+        [
+            line("CONF", 2, "20.00", product_type="configurable"),
+            line("CONF-S", 2, 0, dummy=True, parent="CONF"),
+        ]
+    )
 
 
 def fixed_bundle() -> dict:
     """Priced parent (3 x 50.00); children X (2 per bundle) and Y (1 per bundle) are dummies."""
-    return entity([
-        line("FIX", 3, "50.00", product_type="bundle", product_options={"product_calculations": 1}),
-        line("FIX-X", 6, 0, dummy=True, parent="FIX", product_options={"bundle_selection_attributes": {"qty": 2}}),
-        line("FIX-Y", 3, 0, dummy=True, parent="FIX", product_options={"bundle_selection_attributes": {"qty": 1}}),
-    ])  # fmt: skip
+    return entity(
+        [
+            line("FIX", 3, "50.00", product_type="bundle", product_options={"product_calculations": 1}),
+            line("FIX-X", 6, 0, dummy=True, parent="FIX", product_options={"bundle_selection_attributes": {"qty": 2}}),
+            line("FIX-Y", 3, 0, dummy=True, parent="FIX", product_options={"bundle_selection_attributes": {"qty": 1}}),
+        ]
+    )
 
 
 def dynamic_bundle() -> dict:
     """Dummy parent (2 bundles); children carry the money: A 1 per bundle at 10.00, B 3 per bundle at 5.00."""
-    return entity([
-        line("DYN", 2, "25.00", product_type="bundle", dummy=True, product_options={"product_calculations": 0}),
-        line("DYN-A", 2, "10.00", parent="DYN", product_options={"bundle_selection_attributes": {"qty": 1}}),
-        line("DYN-B", 6, "5.00", parent="DYN", product_options={"bundle_selection_attributes": {"qty": 3}}),
-    ])  # fmt: skip
+    return entity(
+        [
+            line("DYN", 2, "25.00", product_type="bundle", dummy=True, product_options={"product_calculations": 0}),
+            line("DYN-A", 2, "10.00", parent="DYN", product_options={"bundle_selection_attributes": {"qty": 1}}),
+            line("DYN-B", 6, "5.00", parent="DYN", product_options={"bundle_selection_attributes": {"qty": 3}}),
+        ]
+    )
 
 
 # -- totals ----------------------------------------------------------------------------------------

@@ -76,9 +76,16 @@ def test_delta_rounded_shares_stay_within_half_a_cent_of_the_exact_total(total, 
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [("165.0000", "165"), ("1917.6000", "1917.6"), ("-404.4000", "-404.4"), ("-0.0000", "0"), ("0.0100", "0.01"),
-     ("100", "100"), ("12345678901234567.89", "12345678901234567.89")],
-)  # fmt: skip
+    [
+        ("165.0000", "165"),
+        ("1917.6000", "1917.6"),
+        ("-404.4000", "-404.4"),
+        ("-0.0000", "0"),
+        ("0.0100", "0.01"),
+        ("100", "100"),
+        ("12345678901234567.89", "12345678901234567.89"),
+    ],
+)
 def test_decimals_render_as_exact_json_numbers(amount, text):
     assert format_decimal(Decimal(amount)) == text
 

@@ -23,8 +23,12 @@ def test_order_rows_keep_the_payload_order_with_children_after_their_parent(impo
     order = import_order(load_seed_order("000"))
     rows = list(OrderItem.objects.filter(order=order).order_by("pk"))
     assert [row.sku for row in rows][2:7] == [
-        "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086", "24-WG082-blue", "24-WG084", "24-WG086", "24-WG088",
-    ]  # fmt: skip
+        "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086",
+        "24-WG082-blue",
+        "24-WG084",
+        "24-WG086",
+        "24-WG088",
+    ]
     assert all(child.parent_item_id == rows[2].pk for child in rows[3:7])
 
 

@@ -104,9 +104,18 @@ def order_with_lines(count: int) -> dict:
     for number in range(1, count + 1):
         row = {key: value for key, value in template.items() if key != "item_id"}
         row |= {"sku": f"LINE-{number:03d}", "name": f"Line product {number}", "product_id": 10_000 + number}
-        for field in ("price", "base_price", "original_price", "base_original_price", "row_total",
-                      "base_row_total", "price_incl_tax", "base_price_incl_tax", "row_total_incl_tax",
-                      "base_row_total_incl_tax"):  # fmt: skip
+        for field in (
+            "price",
+            "base_price",
+            "original_price",
+            "base_original_price",
+            "row_total",
+            "base_row_total",
+            "price_incl_tax",
+            "base_price_incl_tax",
+            "row_total_incl_tax",
+            "base_row_total_incl_tax",
+        ):
             row[field] = Decimal("1")
         items.append(row)
     subtotal = Decimal(count)
@@ -124,8 +133,14 @@ def virtual_order() -> dict:
     entity["items"] = [row for row in entity["items"] if row["sku"] == "240-LV08"]
     entity.pop("extension_attributes")
     entity.pop("shipping_description")
-    for field in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax", "grand_total",
-                  "base_grand_total"):  # fmt: skip
+    for field in (
+        "subtotal",
+        "base_subtotal",
+        "subtotal_incl_tax",
+        "base_subtotal_incl_tax",
+        "grand_total",
+        "base_grand_total",
+    ):
         entity[field] = Decimal("18")
     for field in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax"):
         entity[field] = Decimal("0")
@@ -175,8 +190,11 @@ def test_child_rows_are_drawn_under_their_parent_and_indented(import_order):
     # Then each child follows its parent
     bundle = column.index("Sprite Yoga Companion Kit")
     assert column[bundle + 1 : bundle + 5] == [
-        "Sprite Stasis Ball 65 cm", "Sprite Foam Yoga Brick", "Sprite Yoga Strap 8 foot", "Sprite Foam Roller",
-    ]  # fmt: skip
+        "Sprite Stasis Ball 65 cm",
+        "Sprite Foam Yoga Brick",
+        "Sprite Yoga Strap 8 foot",
+        "Sprite Foam Roller",
+    ]
     assert column[column.index("Chaz Kangeroo Hoodie") + 1] == "Chaz Kangeroo Hoodie-S-Gray"
     # And is indented from the parent's edge
     assert names["Sprite Foam Roller"] > names["Sprite Yoga Companion Kit"] + 3
@@ -189,8 +207,13 @@ def test_a_discount_is_printed_between_subtotal_and_tax(import_order):
     # When its PDF is read
     text = text_of(invoices_pdf([invoice]))
     # Then the totals are Subtotal, Discount, Tax, Shipping & Handling, Grand Total
-    labels = ["Subtotal: $2,022.00", "Discount: -$404.40", "Tax: $0.00", "Shipping & Handling: $300.00",
-              "Grand Total: $1,917.60"]  # fmt: skip
+    labels = [
+        "Subtotal: $2,022.00",
+        "Discount: -$404.40",
+        "Tax: $0.00",
+        "Shipping & Handling: $300.00",
+        "Grand Total: $1,917.60",
+    ]
     positions = [text.find(label) for label in labels]
     assert -1 not in positions and positions == sorted(positions)
     assert "Bank Transfer Payment" in text

@@ -111,8 +111,10 @@ def test_a_service_that_always_loses_is_run_exactly_the_configured_times_then_co
 
     assert len(calls) == 4
     assert (raised.value.message, raised.value.code, raised.value.http_status) == (
-        TRANSIENT_CONFLICT, "transient_conflict", 409
-    )  # fmt: skip
+        TRANSIENT_CONFLICT,
+        "transient_conflict",
+        409,
+    )
     assert sqlstate(raised.value) == SERIALIZATION_FAILURE  # the cause is kept for the log
 
 

@@ -55,7 +55,10 @@ def test_every_bulk_invoice_has_a_grid_row_showing_its_invoice_and_order(seeded)
         invoice = invoices[row["invoice_id"]]
         order, billing = invoice.order, invoice.order.billing_address
         assert (row["increment_id"], row["state"], row["store_id"]) == (
-            invoice.increment_id, invoice.state, invoice.store_id)  # fmt: skip
+            invoice.increment_id,
+            invoice.state,
+            invoice.store_id,
+        )
         assert (row["grand_total"], row["base_grand_total"]) == (invoice.grand_total, invoice.base_grand_total)
         assert (row["created_at"], row["order_created_at"]) == (invoice.created_at, order.created_at)
         assert (row["order_increment_id"], row["customer_email"]) == (order.increment_id, order.customer_email)

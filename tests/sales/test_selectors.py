@@ -37,13 +37,19 @@ def order(import_order):
 
 def invoice_with_amounts(order, amounts: dict[str, str]) -> Invoice:
     invoice = Invoice.objects.create(
-        order=order, store_id=order.store_id, increment_id="EXACT-1", state=1, created_at=timezone.now(),
+        order=order,
+        store_id=order.store_id,
+        increment_id="EXACT-1",
+        state=1,
+        created_at=timezone.now(),
         **{name: Decimal(amounts[name]) for name in ("grand_total", "subtotal", "base_grand_total") if name in amounts},
-    )  # fmt: skip
+    )
     InvoiceItem.objects.create(
-        parent=invoice, order_item=OrderItem.objects.filter(order=order).first(), qty=Decimal(1),
+        parent=invoice,
+        order_item=OrderItem.objects.filter(order=order).first(),
+        qty=Decimal(1),
         **{name: Decimal(amounts[name]) for name in ("price", "row_total") if name in amounts},
-    )  # fmt: skip
+    )
     return invoice
 
 
@@ -55,8 +61,11 @@ def as_read(rows, fields: InvoiceFields) -> dict[str, Decimal]:
     """Each amount read, by name; an amount is a Decimal or its text."""
     read = dict(zip(fields.invoice, rows.invoice, strict=True))
     read.update(zip(fields.item, rows.items[0], strict=True))
-    return {name: Decimal(read[name]) for name in ("grand_total", "subtotal", "base_grand_total", "price",
-                                                    "row_total") if read.get(name) is not None}  # fmt: skip
+    return {
+        name: Decimal(read[name])
+        for name in ("grand_total", "subtotal", "base_grand_total", "price", "row_total")
+        if read.get(name) is not None
+    }
 
 
 def test_amounts_are_read_exactly_and_never_as_a_float(order):

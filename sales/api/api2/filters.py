@@ -55,8 +55,13 @@ MAX_PAGE = 1_000_000_000
 # -- keyset paging ---------------------------------------------------------------------------------------------
 
 # Each sort is a column with an index on (column, id), read by ``selectors.invoice_keys_after``.
-SORT_FIELDS = {"entity_id": "pk", "created_at": "created_at", "updated_at": "updated_at",
-               "increment_id": "increment_id", "grand_total": "grand_total"}  # fmt: skip
+SORT_FIELDS = {
+    "entity_id": "pk",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "increment_id": "increment_id",
+    "grand_total": "grand_total",
+}
 INVALID_CURSOR = "Invalid cursor"
 
 

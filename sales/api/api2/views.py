@@ -161,8 +161,9 @@ class InvoiceListView(Api2View):
         else:
             cursor = Cursor(sort=sort, descending=descending)
             after, start = None, (page - 1) * limit
-        keys = selectors.invoice_keys_after(filtered, column=cursor.column, descending=descending, count=limit + 1,
-                                            after=after, offset=start)  # fmt: skip
+        keys = selectors.invoice_keys_after(
+            filtered, column=cursor.column, descending=descending, count=limit + 1, after=after, offset=start
+        )
         # One row more than the page says whether there is a next one; the page's last row is its cursor.
         next_cursor = None
         if len(keys) > limit:

@@ -90,5 +90,6 @@ def unavailable(view) -> Response:
     """The database could not serve the request: logged (the error being handled) with a report id, 503."""
     report_id = uuid.uuid4().hex[:12]
     logger.exception("database unavailable in %s (report %s)", type(view).__name__ if view else "?", report_id)
-    return Response(envelope(UNAVAILABLE, [report_id]), status=503,
-                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})  # fmt: skip
+    return Response(
+        envelope(UNAVAILABLE, [report_id]), status=503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    )

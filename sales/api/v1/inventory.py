@@ -29,16 +29,32 @@ def search_result(queryset, query_params, *, fields: dict[str, str], render, req
     """Magento's searchResults: ``{"items", "search_criteria", "total_count"}``."""
     criteria = parse_search_criteria(query_params, required=required)
     page, total_count = apply_search_criteria(queryset, criteria, fields=fields, default_ordering=("pk",))
-    return Response({"items": [render(row) for row in page], "search_criteria": criteria.as_dict(),
-                     "total_count": total_count})  # fmt: skip
+    return Response(
+        {"items": [render(row) for row in page], "search_criteria": criteria.as_dict(), "total_count": total_count}
+    )
 
 
 # -- representations (Magento's Api/Data interfaces; null fields omitted, as Magento does) -------------
 
 SOURCE_FIELDS = (
-    "source_code", "name", "email", "contact_name", "enabled", "description", "latitude", "longitude", "country_id",
-    "region_id", "region", "city", "street", "postcode", "phone", "fax", "use_default_carrier_config",
-)  # fmt: skip
+    "source_code",
+    "name",
+    "email",
+    "contact_name",
+    "enabled",
+    "description",
+    "latitude",
+    "longitude",
+    "country_id",
+    "region_id",
+    "region",
+    "city",
+    "street",
+    "postcode",
+    "phone",
+    "fax",
+    "use_default_carrier_config",
+)
 
 
 def source_dict(source: Source) -> dict:
@@ -77,8 +93,9 @@ class SourceCollectionView(MagentoView):
         responses={200: doc.SourceSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
     )
     def get(self, request, **kwargs):
-        return search_result(selectors.sources(), request.query_params, fields=SOURCE_SEARCH_FIELDS,
-                             render=source_dict, required=False)  # fmt: skip
+        return search_result(
+            selectors.sources(), request.query_params, fields=SOURCE_SEARCH_FIELDS, render=source_dict, required=False
+        )
 
 
 class SourceDetailView(MagentoView):
@@ -86,8 +103,11 @@ class SourceDetailView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::source"
 
-    @extend_schema(summary="Get a source", parameters=[doc.SOURCE_CODE],
-                   responses={200: doc.SourceSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="Get a source",
+        parameters=[doc.SOURCE_CODE],
+        responses={200: doc.SourceSerializer, **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, source_code, **kwargs):
         source = selectors.sources().filter(source_code=source_code).first()
         if source is None:
@@ -107,8 +127,9 @@ class StockCollectionView(MagentoView):
         responses={200: doc.StockSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
     )
     def get(self, request, **kwargs):
-        return search_result(selectors.stocks(), request.query_params, fields=STOCK_SEARCH_FIELDS,
-                             render=stock_dict, required=False)  # fmt: skip
+        return search_result(
+            selectors.stocks(), request.query_params, fields=STOCK_SEARCH_FIELDS, render=stock_dict, required=False
+        )
 
 
 class StockDetailView(MagentoView):
@@ -116,8 +137,11 @@ class StockDetailView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::stock"
 
-    @extend_schema(summary="Get a stock", parameters=[doc.STOCK_ID],
-                   responses={200: doc.StockSerializer, **doc.v1_errors(400, 401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="Get a stock",
+        parameters=[doc.STOCK_ID],
+        responses={200: doc.StockSerializer, **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, stock_id, **kwargs):
         stock_id = parse_positive_int(stock_id, "stockId")
         stock = selectors.stocks().filter(pk=stock_id).first()
@@ -139,9 +163,12 @@ class StockSourceLinkCollectionView(MagentoView):
     )
     def get(self, request, **kwargs):
         return search_result(
-            selectors.stock_source_links(), request.query_params, fields=STOCK_SOURCE_LINK_SEARCH_FIELDS,
-            render=stock_source_link_dict, required=True,
-        )  # fmt: skip
+            selectors.stock_source_links(),
+            request.query_params,
+            fields=STOCK_SOURCE_LINK_SEARCH_FIELDS,
+            render=stock_source_link_dict,
+            required=True,
+        )
 
 
 class SourcesByPriorityView(MagentoView):
@@ -149,8 +176,11 @@ class SourcesByPriorityView(MagentoView):
 
     default_acl_resource = "Magento_InventoryApi::source"
 
-    @extend_schema(summary="A stock's sources, by priority", parameters=[doc.STOCK_ID],
-                   responses={200: doc.SourceSerializer(many=True), **doc.v1_errors(400, 401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="A stock's sources, by priority",
+        parameters=[doc.STOCK_ID],
+        responses={200: doc.SourceSerializer(many=True), **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, stock_id, **kwargs):
         stock_id = parse_positive_int(stock_id, "stockId")
         links = selectors.stock_source_links().filter(stock_id=stock_id).select_related("source")
@@ -159,8 +189,12 @@ class SourcesByPriorityView(MagentoView):
 
 # -- source items ----------------------------------------------------------------------------------
 
-SOURCE_ITEM_SEARCH_FIELDS = {"sku": "sku", "source_code": "source__source_code", "quantity": "quantity",
-                             "status": "status"}  # fmt: skip
+SOURCE_ITEM_SEARCH_FIELDS = {
+    "sku": "sku",
+    "source_code": "source__source_code",
+    "quantity": "quantity",
+    "status": "status",
+}
 
 
 def parse_source_items(raw) -> list[SourceItemData]:
@@ -169,15 +203,22 @@ def parse_source_items(raw) -> list[SourceItemData]:
         raise InputError.required("sourceItems")
     if not isinstance(raw, list):
         raise InputError.invalid_value("sourceItems", type(raw).__name__)
-    problems = [InputError.invalid_value(f"sourceItems[{index}]", type(entry).__name__)
-                for index, entry in enumerate(raw) if not isinstance(entry, dict)]  # fmt: skip
+    problems = [
+        InputError.invalid_value(f"sourceItems[{index}]", type(entry).__name__)
+        for index, entry in enumerate(raw)
+        if not isinstance(entry, dict)
+    ]
     if problems:
         raise InputError.collect(problems)
     return [
-        SourceItemData(sku=entry.get("sku"), source_code=entry.get("source_code"), quantity=entry.get("quantity"),
-                       status=entry.get("status"))
+        SourceItemData(
+            sku=entry.get("sku"),
+            source_code=entry.get("source_code"),
+            quantity=entry.get("quantity"),
+            status=entry.get("status"),
+        )
         for entry in raw
-    ]  # fmt: skip
+    ]
 
 
 class SourceItemCollectionView(MagentoView):
@@ -201,8 +242,13 @@ class SourceItemCollectionView(MagentoView):
         responses={200: doc.SourceItemSearchResultSerializer, **doc.v1_errors(400, 401, 404, 429)},
     )
     def get(self, request, **kwargs):
-        return search_result(selectors.source_items(), request.query_params, fields=SOURCE_ITEM_SEARCH_FIELDS,
-                             render=source_item_dict, required=True)  # fmt: skip
+        return search_result(
+            selectors.source_items(),
+            request.query_params,
+            fields=SOURCE_ITEM_SEARCH_FIELDS,
+            render=source_item_dict,
+            required=True,
+        )
 
     @extend_schema(
         summary="Save source items' quantities",
@@ -224,8 +270,11 @@ class SalableQtyView(MagentoView):
 
     default_acl_resource = "Magento_InventorySalesApi::stock"
 
-    @extend_schema(summary="A SKU's salable quantity in a stock", parameters=[doc.SKU, doc.STOCK_ID],
-                   responses={200: OpenApiResponse(doc.BARE_QTY), **doc.v1_errors(400, 401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="A SKU's salable quantity in a stock",
+        parameters=[doc.SKU, doc.STOCK_ID],
+        responses={200: OpenApiResponse(doc.BARE_QTY), **doc.v1_errors(400, 401, 404, 429)},
+    )
     def get(self, request, sku, stock_id, **kwargs):
         stock_id = parse_positive_int(stock_id, "stockId")
         with inventory_errors_as_domain_errors():

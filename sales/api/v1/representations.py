@@ -28,31 +28,95 @@ from sales.selectors import InvoiceFields, InvoiceRows
 
 # InvoiceInterface's fields, in Magento's order.
 INVOICE_FIELDS = (
-    "entity_id", "store_id", "base_grand_total", "shipping_tax_amount", "tax_amount", "base_tax_amount",
-    "store_to_order_rate", "base_shipping_tax_amount", "base_discount_amount", "base_to_order_rate",
-    "grand_total", "shipping_amount", "subtotal_incl_tax", "base_subtotal_incl_tax", "store_to_base_rate",
-    "base_shipping_amount", "total_qty", "base_to_global_rate", "subtotal", "base_subtotal",
-    "discount_amount", "billing_address_id", "is_used_for_refund", "order_id", "email_sent",
-    "can_void_flag", "state", "shipping_address_id", "store_currency_code", "transaction_id",
-    "order_currency_code", "base_currency_code", "global_currency_code", "increment_id", "created_at",
-    "updated_at", "discount_tax_compensation_amount", "base_discount_tax_compensation_amount",
-    "shipping_discount_tax_compensation_amount", "base_shipping_discount_tax_compensation_amnt",
-    "shipping_incl_tax", "base_shipping_incl_tax", "base_total_refunded", "discount_description",
-)  # fmt: skip
-INVOICE_ITEM_FIELDS = (
-    "entity_id", "parent_id", "base_price", "tax_amount", "base_row_total", "discount_amount", "row_total",
-    "base_discount_amount", "price_incl_tax", "base_tax_amount", "base_price_incl_tax", "qty", "base_cost",
-    "price", "base_row_total_incl_tax", "row_total_incl_tax", "product_id", "order_item_id",
-    "additional_data", "description", "sku", "name", "discount_tax_compensation_amount",
+    "entity_id",
+    "store_id",
+    "base_grand_total",
+    "shipping_tax_amount",
+    "tax_amount",
+    "base_tax_amount",
+    "store_to_order_rate",
+    "base_shipping_tax_amount",
+    "base_discount_amount",
+    "base_to_order_rate",
+    "grand_total",
+    "shipping_amount",
+    "subtotal_incl_tax",
+    "base_subtotal_incl_tax",
+    "store_to_base_rate",
+    "base_shipping_amount",
+    "total_qty",
+    "base_to_global_rate",
+    "subtotal",
+    "base_subtotal",
+    "discount_amount",
+    "billing_address_id",
+    "is_used_for_refund",
+    "order_id",
+    "email_sent",
+    "can_void_flag",
+    "state",
+    "shipping_address_id",
+    "store_currency_code",
+    "transaction_id",
+    "order_currency_code",
+    "base_currency_code",
+    "global_currency_code",
+    "increment_id",
+    "created_at",
+    "updated_at",
+    "discount_tax_compensation_amount",
     "base_discount_tax_compensation_amount",
-)  # fmt: skip
+    "shipping_discount_tax_compensation_amount",
+    "base_shipping_discount_tax_compensation_amnt",
+    "shipping_incl_tax",
+    "base_shipping_incl_tax",
+    "base_total_refunded",
+    "discount_description",
+)
+INVOICE_ITEM_FIELDS = (
+    "entity_id",
+    "parent_id",
+    "base_price",
+    "tax_amount",
+    "base_row_total",
+    "discount_amount",
+    "row_total",
+    "base_discount_amount",
+    "price_incl_tax",
+    "base_tax_amount",
+    "base_price_incl_tax",
+    "qty",
+    "base_cost",
+    "price",
+    "base_row_total_incl_tax",
+    "row_total_incl_tax",
+    "product_id",
+    "order_item_id",
+    "additional_data",
+    "description",
+    "sku",
+    "name",
+    "discount_tax_compensation_amount",
+    "base_discount_tax_compensation_amount",
+)
 INVOICE_COMMENT_FIELDS = (
-    "entity_id", "parent_id", "is_customer_notified", "is_visible_on_front", "comment", "created_at",
-)  # fmt: skip
+    "entity_id",
+    "parent_id",
+    "is_customer_notified",
+    "is_visible_on_front",
+    "comment",
+    "created_at",
+)
 STATUS_HISTORY_FIELDS = (
-    "entity_id", "parent_id", "comment", "created_at", "entity_name", "is_customer_notified",
-    "is_visible_on_front", "status",
-)  # fmt: skip
+    "entity_id",
+    "parent_id",
+    "comment",
+    "created_at",
+    "entity_name",
+    "is_customer_notified",
+    "is_visible_on_front",
+    "status",
+)
 
 
 INVOICE_READ_FIELDS = InvoiceFields(invoice=INVOICE_FIELDS, item=INVOICE_ITEM_FIELDS, comment=INVOICE_COMMENT_FIELDS)
@@ -153,8 +217,14 @@ class Shape:
 @functools.cache
 def _columns(model: type[models.Model], skip: frozenset[str]) -> Shape:
     """Every stored column but the primary key and ``skip``, under its Magento name (foreign keys as ``<name>_id``)."""
-    return Shape(model, tuple(field.attname for field in model._meta.concrete_fields
-                              if not field.primary_key and field.attname not in skip))  # fmt: skip
+    return Shape(
+        model,
+        tuple(
+            field.attname
+            for field in model._meta.concrete_fields
+            if not field.primary_key and field.attname not in skip
+        ),
+    )
 
 
 def _model_dict(obj: models.Model, *, skip: frozenset[str] = frozenset()) -> dict:
@@ -167,18 +237,47 @@ INVOICE_COMMENT = Shape(InvoiceComment, INVOICE_COMMENT_FIELDS)
 STATUS_HISTORY = Shape(OrderStatusHistory, tuple(name for name in STATUS_HISTORY_FIELDS if name != "parent_id"))
 ORDER_SHIPPING_TOTAL = Shape(
     Order,
-    ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax", "shipping_tax_amount",
-     "base_shipping_tax_amount", "shipping_discount_amount", "base_shipping_discount_amount", "shipping_invoiced",
-     "base_shipping_invoiced"),
-)  # fmt: skip
+    (
+        "shipping_amount",
+        "base_shipping_amount",
+        "shipping_incl_tax",
+        "base_shipping_incl_tax",
+        "shipping_tax_amount",
+        "base_shipping_tax_amount",
+        "shipping_discount_amount",
+        "base_shipping_discount_amount",
+        "shipping_invoiced",
+        "base_shipping_invoiced",
+    ),
+)
 # Magento's TransactionInterface, in its order.
 TRANSACTION = Shape(
     Transaction,
-    ("pk", "parent_id", "order_id", "payment_id", "txn_id", "parent_txn_id", "txn_type", "is_closed", "details",
-     "created_at"),
-    keys=("transaction_id", "parent_id", "order_id", "payment_id", "txn_id", "parent_txn_id", "txn_type",
-          "is_closed", "additional_information", "created_at"),
-)  # fmt: skip
+    (
+        "pk",
+        "parent_id",
+        "order_id",
+        "payment_id",
+        "txn_id",
+        "parent_txn_id",
+        "txn_type",
+        "is_closed",
+        "details",
+        "created_at",
+    ),
+    keys=(
+        "transaction_id",
+        "parent_id",
+        "order_id",
+        "payment_id",
+        "txn_id",
+        "parent_txn_id",
+        "txn_type",
+        "is_closed",
+        "additional_information",
+        "created_at",
+    ),
+)
 
 
 def invoice_comment_dict(comment: InvoiceComment) -> dict:
@@ -201,8 +300,9 @@ def invoice_documents(invoice_ids, *, order_number_key: str | None = None) -> li
             order_number_key=order_number_key,
         )
         return [RawJSON(text) for text in documents]
-    found = selectors.invoices_with_rows(invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS,
-                                         order_number=order_number_key is not None)  # fmt: skip
+    found = selectors.invoices_with_rows(
+        invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS, order_number=order_number_key is not None
+    )
     documents = [invoice_dict(rows) for rows in found]
     if order_number_key is not None:
         for document, rows in zip(documents, found, strict=True):

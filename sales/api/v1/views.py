@@ -57,9 +57,10 @@ class AdminTokenView(MagentoView):
         summary="Get an admin token",
         request=doc.AdminCredentialsSerializer,
         responses={200: OpenApiResponse(doc.BARE_TOKEN), **doc.v1_errors(400, 401, 404, 429)},
-        examples=[OpenApiExample("The demo admin", value={"username": "admin", "password": "admin123"},
-                                 request_only=True)],
-    )  # fmt: skip
+        examples=[
+            OpenApiExample("The demo admin", value={"username": "admin", "password": "admin123"}, request_only=True)
+        ],
+    )
     def post(self, request, **kwargs):
         body = self.body()
         try:
@@ -76,12 +77,29 @@ class AdminTokenView(MagentoView):
 ORDER_SEARCH_FIELDS = {
     name: name
     for name in (
-        "increment_id", "state", "status", "store_id", "customer_id", "customer_email", "customer_firstname",
-        "customer_lastname", "created_at", "updated_at", "grand_total", "base_grand_total", "subtotal",
-        "total_paid", "total_invoiced", "order_currency_code", "base_currency_code", "is_virtual",
-        "customer_group_id", "quote_id", "ext_order_id",
+        "increment_id",
+        "state",
+        "status",
+        "store_id",
+        "customer_id",
+        "customer_email",
+        "customer_firstname",
+        "customer_lastname",
+        "created_at",
+        "updated_at",
+        "grand_total",
+        "base_grand_total",
+        "subtotal",
+        "total_paid",
+        "total_invoiced",
+        "order_currency_code",
+        "base_currency_code",
+        "is_virtual",
+        "customer_group_id",
+        "quote_id",
+        "ext_order_id",
     )
-} | {"entity_id": "pk"}  # fmt: skip
+} | {"entity_id": "pk"}
 
 
 def import_order_response(view: MagentoView) -> Response:
@@ -151,8 +169,11 @@ class OrderCreateView(IdempotencyKeyMixin, MagentoView):
 class OrderDetailView(MagentoView):
     default_acl_resource = "Magento_Sales::actions_view"
 
-    @extend_schema(summary="Get an order", parameters=[doc.ORDER_ID],
-                   responses={200: doc.OrderSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="Get an order",
+        parameters=[doc.ORDER_ID],
+        responses={200: doc.OrderSerializer, **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, order_id, **kwargs):
         return Response(order_dict(selectors.order_get(order_id=order_id)))
 
@@ -160,8 +181,11 @@ class OrderDetailView(MagentoView):
 class OrderStatusView(MagentoView):
     default_acl_resource = "Magento_Sales::actions_view"
 
-    @extend_schema(summary="Get an order's status", parameters=[doc.ORDER_ID],
-                   responses={200: OpenApiResponse(doc.BARE_STATUS), **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="Get an order's status",
+        parameters=[doc.ORDER_ID],
+        responses={200: OpenApiResponse(doc.BARE_STATUS), **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, order_id, **kwargs):
         return Response(selectors.order_status_get(order_id=order_id))
 
@@ -170,8 +194,11 @@ class OrderCommentsView(IdempotencyKeyMixin, MagentoView):
     acl_resources = {"GET": "Magento_Sales::actions_view", "POST": "Magento_Sales::comment"}
     audit_actions = {"POST": AuditAction.ORDER_COMMENT_ADD}
 
-    @extend_schema(summary="List an order's history", parameters=[doc.ORDER_ID],
-                   responses={200: doc.OrderStatusHistoryListSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="List an order's history",
+        parameters=[doc.ORDER_ID],
+        responses={200: doc.OrderStatusHistoryListSerializer, **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, order_id, **kwargs):
         comments = selectors.order_comments(order_id=order_id)
         return Response({"items": [status_history_dict(c) for c in comments], "total_count": len(comments)})
@@ -281,12 +308,27 @@ class OrderInvoiceView(IdempotencyKeyMixin, MagentoView):
 INVOICE_SEARCH_FIELDS = {
     name: name
     for name in (
-        "increment_id", "state", "store_id", "order_id", "created_at", "updated_at", "grand_total",
-        "base_grand_total", "subtotal", "base_subtotal", "email_sent", "send_email", "can_void_flag",
-        "billing_address_id", "shipping_address_id", "order_currency_code", "base_currency_code",
-        "transaction_id", "total_qty",
+        "increment_id",
+        "state",
+        "store_id",
+        "order_id",
+        "created_at",
+        "updated_at",
+        "grand_total",
+        "base_grand_total",
+        "subtotal",
+        "base_subtotal",
+        "email_sent",
+        "send_email",
+        "can_void_flag",
+        "billing_address_id",
+        "shipping_address_id",
+        "order_currency_code",
+        "base_currency_code",
+        "transaction_id",
+        "total_qty",
     )
-} | {"entity_id": "pk"}  # fmt: skip
+} | {"entity_id": "pk"}
 
 
 class InvoiceCollectionView(MagentoView):
@@ -312,8 +354,11 @@ class InvoiceCollectionView(MagentoView):
 class InvoiceDetailView(MagentoView):
     default_acl_resource = "Magento_Sales::sales_invoice"
 
-    @extend_schema(summary="Get an invoice", parameters=[doc.INVOICE_ID],
-                   responses={200: doc.InvoiceSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="Get an invoice",
+        parameters=[doc.INVOICE_ID],
+        responses={200: doc.InvoiceSerializer, **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, invoice_id, **kwargs):
         documents = invoice_documents([invoice_id])
         if not documents:
@@ -324,8 +369,11 @@ class InvoiceDetailView(MagentoView):
 class InvoiceCommentsView(MagentoView):
     default_acl_resource = "Magento_Sales::sales_invoice"
 
-    @extend_schema(summary="List an invoice's comments", parameters=[doc.INVOICE_ID],
-                   responses={200: doc.InvoiceCommentListSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="List an invoice's comments",
+        parameters=[doc.INVOICE_ID],
+        responses={200: doc.InvoiceCommentListSerializer, **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, invoice_id, **kwargs):
         comments = selectors.invoice_comments(invoice_id=invoice_id)
         return Response({"items": [invoice_comment_dict(c) for c in comments], "total_count": len(comments)})
@@ -406,9 +454,15 @@ class InvoiceCancelView(IdempotencyKeyMixin, MagentoView):
 
 
 TRANSACTION_SEARCH_FIELDS = {
-    "transaction_id": "pk", "parent_id": "parent_id", "order_id": "order_id", "payment_id": "payment_id",
-    "txn_id": "txn_id", "txn_type": "txn_type", "is_closed": "is_closed", "created_at": "created_at",
-}  # fmt: skip
+    "transaction_id": "pk",
+    "parent_id": "parent_id",
+    "order_id": "order_id",
+    "payment_id": "payment_id",
+    "txn_id": "txn_id",
+    "txn_type": "txn_type",
+    "is_closed": "is_closed",
+    "created_at": "created_at",
+}
 
 
 class TransactionCollectionView(MagentoView):
@@ -436,8 +490,11 @@ class TransactionCollectionView(MagentoView):
 class TransactionDetailView(MagentoView):
     default_acl_resource = "Magento_Sales::transactions_fetch"
 
-    @extend_schema(summary="Get a payment transaction", parameters=[doc.TRANSACTION_ID],
-                   responses={200: doc.TransactionSerializer, **doc.v1_errors(401, 404, 429)})  # fmt: skip
+    @extend_schema(
+        summary="Get a payment transaction",
+        parameters=[doc.TRANSACTION_ID],
+        responses={200: doc.TransactionSerializer, **doc.v1_errors(401, 404, 429)},
+    )
     def get(self, request, transaction_id, **kwargs):
         transaction = transaction_get(transaction_id=transaction_id)
         if transaction is None:

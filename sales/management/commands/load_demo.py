@@ -73,8 +73,14 @@ class Command(BaseCommand):
         """Quantity per Source for the generator's simple, virtual and downloadable products, so orders
         reserve them and invoices take the virtual ones out (Inventory > Products shows both)."""
         products = [sku for sku, *_ in (*SIMPLES, *VIRTUALS, *DOWNLOADABLES)]
-        source_items_save(items=[SourceItemData(sku=sku, source_code=DEFAULT_SOURCE_CODE, quantity=DEMO_STOCK,
-                                                status=SourceItemStatus.IN_STOCK) for sku in products])  # fmt: skip
+        source_items_save(
+            items=[
+                SourceItemData(
+                    sku=sku, source_code=DEFAULT_SOURCE_CODE, quantity=DEMO_STOCK, status=SourceItemStatus.IN_STOCK
+                )
+                for sku in products
+            ]
+        )
         self.stdout.write(f"  {len(products)} products stocked: {DEMO_STOCK} units each, {DEFAULT_SOURCE_CODE} source")
 
     @staticmethod

@@ -34,11 +34,16 @@ def make_invoices(order, count: int, *, first: int = 0, state_of=lambda n: 1 + n
     every 3, 4 and 5 invoices (two amounts are NULL), numbers repeat across stores... within one store they
     are unique, so they tie only in the id order they were made."""
     made = Invoice.objects.bulk_create(
-        Invoice(order=order, store_id=order.store_id, increment_id=f"T{(first + n) % 7:03d}-{first + n:04d}",
-                state=state_of(first + n), created_at=START + datetime.timedelta(minutes=(first + n) // 3),
-                grand_total=None if (first + n) % 11 == 10 else Decimal("10.5000") * ((first + n) % 5))
+        Invoice(
+            order=order,
+            store_id=order.store_id,
+            increment_id=f"T{(first + n) % 7:03d}-{first + n:04d}",
+            state=state_of(first + n),
+            created_at=START + datetime.timedelta(minutes=(first + n) // 3),
+            grand_total=None if (first + n) % 11 == 10 else Decimal("10.5000") * ((first + n) % 5),
+        )
         for n in range(count)
-    )  # fmt: skip
+    )
     for n, made_invoice in enumerate(made):  # updated_at is auto_now: set it after the insert
         Invoice.objects.filter(pk=made_invoice.pk).update(updated_at=START - datetime.timedelta(hours=(first + n) % 4))
     return [made_invoice.pk for made_invoice in made]
@@ -100,10 +105,16 @@ def test_a_grand_total_walk_whose_cursor_sits_on_a_null_amount_answers_every_inv
     v1, order, direction, limit
 ):
     made = Invoice.objects.bulk_create(
-        Invoice(order=order, store_id=order.store_id, increment_id=f"NULL-{n:03d}", state=1, created_at=START,
-                grand_total=None if amount is None else Decimal(amount))
+        Invoice(
+            order=order,
+            store_id=order.store_id,
+            increment_id=f"NULL-{n:03d}",
+            state=1,
+            created_at=START,
+            grand_total=None if amount is None else Decimal(amount),
+        )
         for n, amount in enumerate(AMOUNTS)
-    )  # fmt: skip
+    )
     ids = [invoice.pk for invoice in made]
 
     def having(amount):
@@ -118,8 +129,9 @@ def test_a_grand_total_walk_whose_cursor_sits_on_a_null_amount_answers_every_inv
         expected = having("0") + having("10.5") + having("21") + having(None)
     assert seen == expected
     descending = direction == "desc"
-    on_a_null = [text for text in cursors if Cursor.decode(text, sort="grand_total", descending=descending).value
-                 is None]  # fmt: skip
+    on_a_null = [
+        text for text in cursors if Cursor.decode(text, sort="grand_total", descending=descending).value is None
+    ]
     assert on_a_null  # the walk did go on from a cursor inside the NULLs
 
 
@@ -129,8 +141,12 @@ def test_cursor_pages_are_the_numbered_pages(v1, order, sort, direction):
     make_invoices(order, 25)
     by_number = []
     for page in range(1, 6):
-        by_number += [i["entity_id"] for i in page_body(v1.get(f"/api2/invoice?limit=6&page={page}&sort={sort}"
-                                                            f"&direction={direction}"))["invoices"]]  # fmt: skip
+        by_number += [
+            i["entity_id"]
+            for i in page_body(v1.get(f"/api2/invoice?limit=6&page={page}&sort={sort}&direction={direction}"))[
+                "invoices"
+            ]
+        ]
 
     assert walk(v1, f"limit=6&sort={sort}&direction={direction}") == by_number
 

@@ -54,8 +54,10 @@ def create_budget() -> int:
 
 def order_entity(lines: int, qty: int = 1) -> dict:
     """An order of ``lines`` simple lines of ``qty`` units each, no tax or discount, 5.00 shipping."""
-    rows = [line(f"LINE-{number}", qty, Decimal(number) + Decimal("0.25"), name=f"Line {number}",
-                 product_id=1000 + number) for number in range(1, lines + 1)]  # fmt: skip
+    rows = [
+        line(f"LINE-{number}", qty, Decimal(number) + Decimal("0.25"), name=f"Line {number}", product_id=1000 + number)
+        for number in range(1, lines + 1)
+    ]
     return OrderEntityFactory(lines=rows, shipping=Decimal(5))
 
 
@@ -78,8 +80,9 @@ def sixty_invoices(import_order):
 
 
 @pytest.mark.parametrize(("pagination", "budget"), [("0", LIST_BUDGET), ("1", LIST_WITH_PAGINATION_BUDGET)])
-def test_list_runs_the_same_queries_for_limit_5_and_50(v1, sixty_invoices, django_assert_max_num_queries,
-                                                       pagination, budget):  # fmt: skip
+def test_list_runs_the_same_queries_for_limit_5_and_50(
+    v1, sixty_invoices, django_assert_max_num_queries, pagination, budget
+):
     counts = {}
     for limit in (5, 50):
         url = f"/api2/invoice?limit={limit}&include_pagination={pagination}&sort=grand_total&direction=asc"
@@ -99,8 +102,9 @@ def test_lookup_runs_the_same_queries_for_1_and_20_rows(v1, import_order, django
         order = import_order(order_entity(lines))
         made = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="noted"))
         key = made.pk if by == "id" else made.increment_id
-        body, counts[lines] = measured(lambda key=key: v1.get(f"/api2/invoice?{by}={key}"), budget,
-                                       django_assert_max_num_queries)  # fmt: skip
+        body, counts[lines] = measured(
+            lambda key=key: v1.get(f"/api2/invoice?{by}={key}"), budget, django_assert_max_num_queries
+        )
         assert len(body["invoice"]["items"]) == lines
     assert counts == {1: budget, 20: budget}
 
@@ -112,12 +116,15 @@ def test_create_runs_the_same_queries_for_1_and_20_lines(v1, import_order, djang
         order = import_order(order_entity(lines, qty=2))
         body = {"order_id": order.pk, "capture": "offline", "send_email": True, "comment": "budget"}
         if partial:  # every line named, half by id and half by SKU
-            body["items"] = [{"order_item_id": item.pk, "qty": 1} if item.pk % 2 else {"sku": item.sku, "qty": 1}
-                             for item in OrderItem.objects.filter(order=order)]  # fmt: skip
+            body["items"] = [
+                {"order_item_id": item.pk, "qty": 1} if item.pk % 2 else {"sku": item.sku, "qty": 1}
+                for item in OrderItem.objects.filter(order=order)
+            ]
         created, counts[lines] = measured(
             lambda body=body: v1.post("/api2/invoice/create", dumps(body), content_type="application/json"),
-            create_budget(), django_assert_max_num_queries,
-        )  # fmt: skip
+            create_budget(),
+            django_assert_max_num_queries,
+        )
         assert len(created["invoice"]["items"]) == lines
     assert counts == {1: create_budget(), 20: create_budget()}
 

@@ -90,9 +90,10 @@ def test_list_by_order_increment_id_has_that_orders_invoices_only(v1, seed_001):
 def test_lookup_answers_the_v1_invoice_plus_order_increment_id_under_invoice(v1, seed_001, by):
     order = seed_001(increment_id=ORDER_NUMBER)
     wanted = invoice_order(
-        order_id=order.pk, comment=InvoiceCommentRequest(comment="noted"),
+        order_id=order.pk,
+        comment=InvoiceCommentRequest(comment="noted"),
         items=[InvoiceLineRequest(order_item_id=None, sku="24-WB03", qty=Decimal(2))],
-    )  # fmt: skip
+    )
     one_unit_invoices(order, 1)
     key = wanted.increment_id if by == "increment_id" else wanted.pk
 
@@ -109,8 +110,12 @@ def test_lookup_answers_the_v1_invoice_plus_order_increment_id_under_invoice(v1,
 
 def test_full_capture_offline_pays_everything_and_keeps_the_comment_in_invoice_and_order_history(v1, import_order):
     order = import_order(load_seed_order("000"), increment_id=ORDER_NUMBER)
-    body = {"order_increment_id": ORDER_NUMBER, "capture": "offline", "send_email": True,
-            "comment": FULL_CAPTURE_COMMENT}  # fmt: skip
+    body = {
+        "order_increment_id": ORDER_NUMBER,
+        "capture": "offline",
+        "send_email": True,
+        "comment": FULL_CAPTURE_COMMENT,
+    }
 
     response = post_json(v1, "/api2/invoice/create", body)
 
@@ -131,8 +136,11 @@ def test_full_capture_offline_pays_everything_and_keeps_the_comment_in_invoice_a
 def test_partial_no_capture_invoices_only_the_named_rows_and_stays_pending(v1, seed_001):
     order = seed_001()
     by_id = OrderItem.objects.get(order=order, sku="24-WB03")
-    body = {"order_id": order.pk, "items": [{"order_item_id": by_id.pk, "qty": 1}, {"sku": "24-WB01", "qty": 2}],
-            "capture": "no_capture"}  # fmt: skip
+    body = {
+        "order_id": order.pk,
+        "items": [{"order_item_id": by_id.pk, "qty": 1}, {"sku": "24-WB01", "qty": 2}],
+        "capture": "no_capture",
+    }
 
     response = post_json(v1, "/api2/invoice/create", body)
 
@@ -254,8 +262,12 @@ def test_seed_list_example_combines_paging_order_number_and_dates(v1, seed_001):
     for made_invoice, moment in zip(made, AROUND_2026, strict=True):
         Invoice.objects.filter(pk=made_invoice.pk).update(created_at=at(moment))
 
-    body = parse(v1.get("/api2/invoice?page=1&limit=50&include_pagination=1&order_increment_id=100000123"
-                        "&created_from=2026-01-01&created_to=2026-12-31"))  # fmt: skip
+    body = parse(
+        v1.get(
+            "/api2/invoice?page=1&limit=50&include_pagination=1&order_increment_id=100000123"
+            "&created_from=2026-01-01&created_to=2026-12-31"
+        )
+    )
 
     assert ids(body) == [made[2].pk, made[1].pk]
     assert body["pagination"] == {"page": 1, "limit": 50, "total": 2, "pages": 1}
@@ -281,8 +293,10 @@ def test_order_id_filter_keeps_that_orders_invoices(v1, seed_001):
 @pytest.mark.parametrize("state", [InvoiceState.OPEN, InvoiceState.PAID, InvoiceState.CANCELED])
 def test_state_filter_keeps_that_state(v1, seed_001, state):
     order = seed_001()
-    made = {InvoiceState.OPEN: invoice(order, CaptureCase.NOT_CAPTURE, **{"24-WB01": 1}),
-            InvoiceState.PAID: invoice(order, **{"24-WB01": 1})}  # fmt: skip
+    made = {
+        InvoiceState.OPEN: invoice(order, CaptureCase.NOT_CAPTURE, **{"24-WB01": 1}),
+        InvoiceState.PAID: invoice(order, **{"24-WB01": 1}),
+    }
     made[InvoiceState.CANCELED] = invoice(order, CaptureCase.NOT_CAPTURE, **{"24-WB01": 1})
     Invoice.objects.filter(pk=made[InvoiceState.CANCELED].pk).update(state=InvoiceState.CANCELED)
 

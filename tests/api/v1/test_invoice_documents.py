@@ -24,8 +24,9 @@ AWKWARD_TEXT = 'say "hi" \\ tab\there\nline\x01\x1f\x7f é € 𝄞 </script>'
 
 
 def python_written(invoice_ids, *, order_number_key=None) -> str:
-    found = selectors.invoices_with_rows(invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS,
-                                         order_number=order_number_key is not None)  # fmt: skip
+    found = selectors.invoices_with_rows(
+        invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS, order_number=order_number_key is not None
+    )
     documents = [invoice_dict(rows) for rows in found]
     if order_number_key:
         for document, rows in zip(documents, found, strict=True):
@@ -60,8 +61,9 @@ def test_the_api2_document_carries_the_orders_number_last_as_python_writes_it(in
 
 def test_comments_with_awkward_text_are_escaped_as_python_escapes_them(default_store):
     order = order_import(entity=demo_order_entity(random.Random(7)), store_id=default_store.pk)
-    invoice = invoice_order(order_id=order.pk,
-                            comment=InvoiceCommentRequest(comment=AWKWARD_TEXT, is_visible_on_front=True))  # fmt: skip
+    invoice = invoice_order(
+        order_id=order.pk, comment=InvoiceCommentRequest(comment=AWKWARD_TEXT, is_visible_on_front=True)
+    )
     # A second comment: empty text, is_customer_notified NULL (left out) and False (written 0).
     InvoiceComment.objects.create(parent_id=invoice.pk, comment="", is_customer_notified=None)
     InvoiceComment.objects.create(parent_id=invoice.pk, comment="x", is_customer_notified=False)
@@ -73,10 +75,13 @@ def test_amounts_with_trailing_zeros_many_digits_or_none_are_written_alike(defau
     order = order_import(entity=demo_order_entity(random.Random(11)), store_id=default_store.pk)
     invoice = invoice_order(order_id=order.pk)
     Invoice.objects.filter(pk=invoice.pk).update(
-        grand_total=Decimal("123456789012.3400"), base_grand_total=Decimal("0.0000"),
-        discount_amount=Decimal("-0.0000"), subtotal=Decimal("100.0000"), transaction_id=None,
+        grand_total=Decimal("123456789012.3400"),
+        base_grand_total=Decimal("0.0000"),
+        discount_amount=Decimal("-0.0000"),
+        subtotal=Decimal("100.0000"),
+        transaction_id=None,
         discount_description=None,
-    )  # fmt: skip
+    )
 
     written = dumps(invoice_documents([invoice.pk]))
 

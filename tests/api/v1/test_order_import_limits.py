@@ -57,8 +57,9 @@ def test_a_po_number_longer_than_its_column_is_refused_naming_it(v1):
     entity["payment"]["po_number"] = "P" * 33  # payment.po_number is 32 characters
 
     assert send(v1, entity) == (
-        400, {"message": INVALID_VALUE, "parameters": {"value": "P" * 33, "fieldName": "payment.po_number"}},
-    )  # fmt: skip
+        400,
+        {"message": INVALID_VALUE, "parameters": {"value": "P" * 33, "fieldName": "payment.po_number"}},
+    )
     assert stored_rows() == (0, 0, 0, 0)
 
 
@@ -77,8 +78,9 @@ def test_a_payment_method_of_300_characters_is_refused_naming_it(v1):
     entity["payment"]["method"] = "m" * 300
 
     assert send(v1, entity) == (
-        400, {"message": INVALID_VALUE, "parameters": {"value": "m" * 300, "fieldName": "payment.method"}},
-    )  # fmt: skip
+        400,
+        {"message": INVALID_VALUE, "parameters": {"value": "m" * 300, "fieldName": "payment.method"}},
+    )
     assert stored_rows() == (0, 0, 0, 0)
 
 
@@ -149,8 +151,9 @@ def test_an_integer_beyond_its_column_is_refused_naming_it(v1):
     status, body = send(v1, entity)
 
     assert (status, body) == (
-        400, {"message": INVALID_VALUE, "parameters": {"value": 2**63, "fieldName": "customer_id"}},
-    )  # fmt: skip
+        400,
+        {"message": INVALID_VALUE, "parameters": {"value": 2**63, "fieldName": "customer_id"}},
+    )
     assert stored_rows() == (0, 0, 0, 0)
 
 
@@ -161,8 +164,9 @@ def test_a_date_beyond_what_utc_can_hold_is_refused_and_the_orders_still_read(v1
     entity["created_at"] = created_at
 
     assert send(v1, entity) == (
-        400, {"message": INVALID_VALUE, "parameters": {"value": created_at, "fieldName": "created_at"}},
-    )  # fmt: skip
+        400,
+        {"message": INVALID_VALUE, "parameters": {"value": created_at, "fieldName": "created_at"}},
+    )
     assert v1.get("/rest/default/V1/orders?searchCriteria").status_code == 200
     assert stored_rows() == (0, 0, 0, 0)
 
@@ -194,8 +198,9 @@ def test_an_order_of_more_items_than_order_max_items_is_refused_naming_the_limit
     entity = seed_entity("001")  # three items
 
     assert send(v1, entity) == (
-        400, {"message": TOO_MANY_ITEMS, "parameters": {"limit": 2, "count": 3}},
-    )  # fmt: skip
+        400,
+        {"message": TOO_MANY_ITEMS, "parameters": {"limit": 2, "count": 3}},
+    )
     assert stored_rows() == (0, 0, 0, 0)
 
 
@@ -210,8 +215,9 @@ def test_an_order_may_have_1000_items_by_default(v1):
     entity["items"] = [{} for _ in range(1001)]
 
     assert send(v1, entity) == (
-        400, {"message": TOO_MANY_ITEMS, "parameters": {"limit": 1000, "count": 1001}},
-    )  # fmt: skip
+        400,
+        {"message": TOO_MANY_ITEMS, "parameters": {"limit": 1000, "count": 1001}},
+    )
 
 
 def test_a_100000_item_order_is_refused_before_any_item_is_read(v1):

@@ -644,9 +644,7 @@ def test_an_invoice_comment_without_parent_id_is_refused(v1, paid_and_open_invoi
     response = post_json(v1, "/rest/default/V1/invoices/comments", {"entity": {"comment": "Orphan"}})
 
     assert response.status_code == 400
-    assert parse(response) == {
-        "message": 'Cannot save comment:\n"Parent Invoice Id" is required. Enter and try again.'
-    }
+    assert parse(response) == {"message": 'Cannot save comment:\n"Parent Invoice Id" is required. Enter and try again.'}
     assert not InvoiceComment.objects.exists()
 
 

@@ -46,7 +46,6 @@ def uncached_tokens(settings):
     settings.API_TOKEN_CACHE_SECONDS = 0
 
 
-
 def order_entity(lines: int) -> dict:
     """A valid order of ``lines`` simple lines; its header adds up: grand = subtotal + shipping + discount + tax."""
     seed = load_seed_order("000")["entity"]
