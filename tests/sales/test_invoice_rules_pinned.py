@@ -14,9 +14,10 @@ import pytest
 
 from sales.admin.invoice_page import item_rows
 from sales.errors import DocumentValidationError
-from sales.models import OrderItem, OrderState
+from sales.items import ItemTree
+from sales.models import Order, OrderItem, OrderState
 from sales.money import DeltaRounder
-from sales.order_state import can_creditmemo
+from sales.order_state import can_creditmemo, order_can_invoice
 from sales.totals import row_total_after_discount
 from tests.sales.test_invoice_rules import D, dynamic_bundle, entity, fixed_bundle, invoice, item, line, rows
 
@@ -411,3 +412,31 @@ def test_a_shipped_order_invoiced_and_paid_in_full_is_complete_not_closed(import
     # Then nothing is left to invoice or ship, and as it can be refunded it is complete
     assert can_creditmemo(order)
     assert (order.state, order.status) == ("complete", "complete")
+
+
+def test_a_free_virtual_order_invoiced_in_full_is_complete_though_nothing_can_be_refunded(import_order):
+    # Given a virtual product given away (grand total 0): nothing paid, so nothing to refund
+    order = import_order(entity([line("V", 1, "15.00", discount="15.00", product_type="virtual", is_virtual=True)]))
+    assert order.grand_total == D(0)
+    # When it is invoiced
+    invoice(order)
+    order.refresh_from_db()
+    # Then it is complete, not closed (StateResolver: a zero grand total completes; only physical orders close)
+    assert not can_creditmemo(order)
+    assert (order.state, order.status) == ("complete", "complete")
+
+
+def order_can_invoice_now(order: Order) -> bool:
+    order.refresh_from_db()
+    return order_can_invoice(order, ItemTree(OrderItem.objects.filter(order=order)))
+
+
+def test_an_order_can_be_invoiced_while_its_state_allows_and_a_row_is_left(import_order):
+    # Order::canInvoice: a state that allows invoices and a row with something to invoice
+    order = import_order(entity([line("A", 2, "10.00")]))
+    assert order_can_invoice_now(order)
+    Order.objects.filter(pk=order.pk).update(state=OrderState.HOLDED)
+    assert not order_can_invoice_now(order)
+    Order.objects.filter(pk=order.pk).update(state=OrderState.NEW)
+    invoice(order)
+    assert not order_can_invoice_now(order)  # processing, but nothing left
