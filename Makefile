@@ -40,9 +40,11 @@ bench: install
 # Mutation testing of the money core (mutmut 3, configured in pyproject's [tool.mutmut]) on SQLite, two workers:
 # MUTANTS='sales.money* sales.order_state*' narrows it to some modules. Results stay in mutants/, so a plain re-run
 # tests only mutants not tested yet. Then the per-module score; equivalent mutants: tests/mutation/equivalent.md.
+# MUTATE_DATABASE_URL=postgres://... JOBS=1 runs them on PostgreSQL (one worker: the workers share one test database).
 mutate: export DJANGO_SETTINGS_MODULE = config.settings.test
 mutate: install
-	env -u DATABASE_URL -u REDIS_URL -u PYTHONPATH $(VENV)/bin/mutmut run --max-children $(or $(JOBS),2) $(MUTANTS)
+	env -u DATABASE_URL -u REDIS_URL -u PYTHONPATH $(if $(MUTATE_DATABASE_URL),DATABASE_URL=$(MUTATE_DATABASE_URL)) \
+	    $(VENV)/bin/mutmut run --max-children $(or $(JOBS),2) $(MUTANTS)
 	$(VENV)/bin/python tests/mutation/score.py
 
 lint: install
