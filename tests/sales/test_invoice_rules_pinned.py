@@ -14,7 +14,7 @@ import pytest
 
 from sales.admin.invoice_page import item_rows
 from sales.errors import DocumentValidationError
-from sales.items import ItemTree
+from sales.items import ItemTree, invoice_rows_parent_first
 from sales.models import Order, OrderItem, OrderState
 from sales.money import DeltaRounder
 from sales.order_state import can_creditmemo, order_can_invoice
@@ -440,3 +440,59 @@ def test_an_order_can_be_invoiced_while_its_state_allows_and_a_row_is_left(impor
     Order.objects.filter(pk=order.pk).update(state=OrderState.NEW)
     invoice(order)
     assert not order_can_invoice_now(order)  # processing, but nothing left
+
+
+def test_a_row_locked_for_invoicing_is_left_out_of_a_full_invoice(import_order):
+    # Order::canInvoice and InvoiceService skip a row with locked_do_invoice
+    order = import_order(entity([line("A", 1, "10.00"), line("L", 1, "5.00", locked_do_invoice=True)]))
+    assert set(rows(invoice(order))) == {"A"}
+    assert item(order, "L").qty_invoiced == 0
+
+
+def test_a_decimal_qty_composite_line_gives_its_child_the_same_fraction(import_order):
+    # Given a configurable sold by weight: 2.5 of it
+    order = import_order(
+        entity(
+            [
+                line("CONF", "2.5", "20.00", product_type="configurable", is_qty_decimal=True),
+                line("CONF-S", "2.5", 0, dummy=True, parent="CONF", is_qty_decimal=True),
+            ]
+        )
+    )
+    # When 1.5 is invoiced, the child follows with 1.5, not a whole unit
+    first = invoice(order, ("CONF", "1.5"))
+    assert {sku: row.qty for sku, row in rows(first).items()} == {"CONF": D("1.5"), "CONF-S": D("1.5")}
+
+
+def test_an_invoices_rows_list_each_parent_followed_by_its_children(import_order):
+    # Given a fixed bundle invoiced, and a dynamic bundle whose second invoice holds a child without its parent
+    fixed = invoice(import_order(fixed_bundle()), ("FIX", 1))
+    dynamic = import_order(dynamic_bundle())
+    invoice(dynamic, ("DYN-B", 1))
+    child_only = invoice(dynamic, ("DYN-A", 1))
+    # Then the rows read parent first, children marked (the invoice page's and the PDF's order)
+    listed = invoice_rows_parent_first(fixed.items.select_related("order_item").order_by("-pk"))
+    assert [(row.sku, is_child) for row, is_child in listed] == [("FIX", False), ("FIX-Y", True), ("FIX-X", True)]
+    # And a child invoiced without its parent stands at the top level
+    listed = invoice_rows_parent_first(child_only.items.select_related("order_item"))
+    assert [(row.sku, is_child) for row, is_child in listed] == [("DYN-A", False)]
+
+
+def test_a_dynamic_bundle_parent_asked_for_its_last_uncanceled_bundle_takes_all_its_children_have_left(import_order):
+    # Given a dynamic bundle of 3 (A 1 per bundle, B 3), one bundle canceled and one B invoiced alone
+    order = import_order(
+        entity(
+            [
+                line("DYN", 3, "25.00", product_type="bundle", dummy=True, product_options={"product_calculations": 0}),
+                line("DYN-A", 3, "10.00", parent="DYN", product_options={"bundle_selection_attributes": {"qty": 1}}),
+                line("DYN-B", 9, "5.00", parent="DYN", product_options={"bundle_selection_attributes": {"qty": 3}}),
+            ]
+        )
+    )
+    for sku, qty in (("DYN", 1), ("DYN-A", 1), ("DYN-B", 3)):
+        cancel_qty(order, sku, qty)
+    invoice(order, ("DYN-B", 1))
+    # When the one bundle left to the parent (3 - 1 invoiced - 1 canceled) is asked for
+    last = invoice(order, ("DYN", 1))
+    # Then the children take all they have left (A 2, B 5), not one bundle's worth
+    assert {sku: row.qty for sku, row in rows(last).items()} == {"DYN": 1, "DYN-A": 2, "DYN-B": 5}
