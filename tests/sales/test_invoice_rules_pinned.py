@@ -496,3 +496,33 @@ def test_a_dynamic_bundle_parent_asked_for_its_last_uncanceled_bundle_takes_all_
     last = invoice(order, ("DYN", 1))
     # Then the children take all they have left (A 2, B 5), not one bundle's worth
     assert {sku: row.qty for sku, row in rows(last).items()} == {"DYN": 1, "DYN-A": 2, "DYN-B": 5}
+
+
+def test_a_fixed_bundle_named_by_a_child_invoices_the_parent_by_the_childs_selection_qty(import_order):
+    # Given a fixed bundle of 3 (X 2 per bundle)
+    order = import_order(fixed_bundle())
+    # When 2 X are asked for: one bundle
+    first = invoice(order, ("FIX-X", 2))
+    assert {sku: row.qty for sku, row in rows(first).items()} == {"FIX": 1, "FIX-X": 2, "FIX-Y": 1}
+    assert first.subtotal == D(50)
+
+
+def test_composite_lines_left_out_of_an_invoice_do_not_stop_the_lines_after_them(import_order):
+    # Given a configurable and a dynamic bundle, then a second of each
+    def bundle(sku):
+        return [
+            line(sku, 1, "10.00", product_type="bundle", dummy=True, product_options={"product_calculations": 0}),
+            line(f"{sku}-A", 1, "10.00", parent=sku, product_options={"bundle_selection_attributes": {"qty": 1}}),
+        ]
+
+    def configurable(sku):
+        return [
+            line(sku, 1, "20.00", product_type="configurable"),
+            line(f"{sku}-S", 1, 0, dummy=True, parent=sku),
+        ]
+
+    order = import_order(entity(configurable("C1") + bundle("B1") + configurable("C2") + bundle("B2")))
+    # When only the second ones are invoiced
+    second = invoice(order, ("C2", 1), ("B2-A", 1))
+    # Then they are invoiced whole, parents and children, and the first ones not at all
+    assert {sku: row.qty for sku, row in rows(second).items()} == {"C2": 1, "C2-S": 1, "B2": 1, "B2-A": 1}
