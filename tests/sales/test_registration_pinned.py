@@ -21,16 +21,17 @@ def test_the_registered_columns_of_all_an_invoices_order_rows_are_written_in_one
         item.qty_invoiced = D(1)
         item.row_invoiced = D(position)
         item.base_tax_invoiced = D("0.01") * position
+        item.discount_invoiced = None  # no discount yet on any row: PostgreSQL must still read the column as numeric
     # When their registered columns are saved
     with CaptureQueriesContext(connection) as queries:
         registered_items_save(items)
     # Then one statement wrote them all, each row its own values
     assert len(queries.captured_queries) == 1
     stored = OrderItem.objects.filter(order=order).order_by("pk")
-    assert [(i.qty_invoiced, i.row_invoiced, i.base_tax_invoiced) for i in stored] == [
-        (D(1), D(1), D("0.01")),
-        (D(1), D(2), D("0.02")),
-        (D(1), D(3), D("0.03")),
+    assert [(i.qty_invoiced, i.row_invoiced, i.base_tax_invoiced, i.discount_invoiced) for i in stored] == [
+        (D(1), D(1), D("0.01"), None),
+        (D(1), D(2), D("0.02"), None),
+        (D(1), D(3), D("0.03"), None),
     ]
 
 
