@@ -526,3 +526,42 @@ def test_composite_lines_left_out_of_an_invoice_do_not_stop_the_lines_after_them
     second = invoice(order, ("C2", 1), ("B2-A", 1))
     # Then they are invoiced whole, parents and children, and the first ones not at all
     assert {sku: row.qty for sku, row in rows(second).items()} == {"C2": 1, "C2-S": 1, "B2": 1, "B2-A": 1}
+
+
+def test_shipping_discount_tax_compensation_is_billed_with_the_shipping(import_order):
+    # Given 5.00 shipping whose discount hides 0.20 of tax (Magento's misspelt base column: ..._amnt)
+    entity_ = entity([line("A", 2, "10.00", tax="2.00")], shipping="5.00")
+    entity_ |= {"shipping_discount_tax_compensation_amount": D("0.20")}
+    entity_ |= {"base_shipping_discount_tax_compensation_amnt": D("0.20")}
+    entity_["grand_total"] += D("0.20")
+    entity_["base_grand_total"] += D("0.20")
+    order = import_order(entity_)
+    # When one unit is invoiced: the shipping, its tax compensation and a row's tax go on it
+    first = invoice(order, ("A", 1))
+    assert first.shipping_discount_tax_compensation_amount == D("0.20")
+    assert first.base_shipping_discount_tax_compensation_amnt == D("0.20")
+    assert (first.grand_total, first.base_grand_total) == (D("16.20"), D("16.20"))
+    # And the next invoice carries none of it
+    second = invoice(order)
+    assert (second.shipping_discount_tax_compensation_amount, second.grand_total) == (None, D("11.00"))
+
+
+def test_compensation_and_including_tax_are_shared_out_of_what_is_left(import_order):
+    # Given qty 3 for 10.00 (12.10 with tax), discounted 0.90 hiding 0.30 of tax
+    a = line(
+        "A",
+        3,
+        "3.3333",
+        row_total="10.00",
+        tax="2.10",
+        discount="0.90",
+        row_total_incl_tax=D("12.10"),
+        discount_tax_compensation_amount=D("0.30"),
+    )
+    order = import_order(with_compensation(entity([a]), "0.30"))
+    # When invoiced 1, then 2 at once, the compensation is a share of what is left: 0.10, then 0.20
+    first, last = invoice(order, ("A", 1)), invoice(order, ("A", 2))
+    assert [i.discount_tax_compensation_amount for i in (first, last)] == [D("0.10"), D("0.20")]
+    assert rows(last)["A"].discount_tax_compensation_amount == D("0.20")
+    # And the including-tax row is two thirds of the ordered 12.10
+    assert rows(last)["A"].row_total_incl_tax == D("8.07")
