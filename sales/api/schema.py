@@ -29,6 +29,7 @@ from sales.api.v1.representations import (
     INVOICE_COMMENT_FIELDS,
     INVOICE_FIELDS,
     INVOICE_ITEM_FIELDS,
+    ORDER_SHIPPING_TOTAL,
     STATUS_HISTORY_FIELDS,
 )
 from sales.api.v1.search_criteria import CONDITION_TYPES, MAX_PAGE_SIZE
@@ -419,18 +420,7 @@ OrderPaymentSerializer = columns_serializer(
     extra={"entity_id": serializers.IntegerField(), "parent_id": serializers.IntegerField()},
     doc="Magento's OrderPaymentInterface.",
 )
-_SHIPPING_TOTAL_FIELDS = (
-    "shipping_amount",
-    "base_shipping_amount",
-    "shipping_incl_tax",
-    "base_shipping_incl_tax",
-    "shipping_tax_amount",
-    "base_shipping_tax_amount",
-    "shipping_discount_amount",
-    "base_shipping_discount_amount",
-    "shipping_invoiced",
-    "base_shipping_invoiced",
-)
+_SHIPPING_TOTAL_FIELDS = ORDER_SHIPPING_TOTAL.names  # what the representation writes, documented
 ShippingTotalSerializer = type(
     "ShippingTotal", (serializers.Serializer,), {name: NumberField(required=False) for name in _SHIPPING_TOTAL_FIELDS}
 )
