@@ -20,6 +20,7 @@ from typing import Any, ClassVar, NoReturn
 
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
+from rest_framework.utils.serializer_helpers import BindingDict
 
 
 class Kind(enum.StrEnum):
@@ -100,13 +101,14 @@ class InputSerializer(serializers.Serializer):
 
     stop_at_first: ClassVar[bool] = True
     fields_rooted: ClassVar[bool] = False  # its fields' problems are named from the body's root
+    _bound_fields: ClassVar[tuple[BindingDict, tuple[tuple[str, serializers.Field], ...]]]
 
     @property
-    def fields(self) -> dict[str, serializers.Field]:  # type: ignore[override]
+    def fields(self) -> BindingDict:
         return self.bound_fields()[0]
 
     @classmethod
-    def bound_fields(cls) -> tuple[dict[str, serializers.Field], tuple[tuple[str, serializers.Field], ...]]:
+    def bound_fields(cls) -> tuple[BindingDict, tuple[tuple[str, serializers.Field], ...]]:
         """The class's fields, bound once; and as (name, field) pairs, for the parsing loop.
 
         DRF deep-copies every declared field for each serializer it builds (a field may keep state between its
@@ -114,9 +116,12 @@ class InputSerializer(serializers.Serializer):
         Input fields keep none (they read only their own name), so each class binds one copy, on a prototype."""
         bound = cls.__dict__.get("_bound_fields")
         if bound is None:
-            fields = serializers.Serializer.fields.func(cls())  # type: ignore[attr-defined]
+            prototype = cls()
+            fields = BindingDict(prototype)  # as DRF's Serializer.fields builds it, once
+            for name, field in prototype.get_fields().items():
+                fields[name] = field
             bound = (fields, tuple(fields.items()))
-            type.__setattr__(cls, "_bound_fields", bound)
+            cls._bound_fields = bound
         return bound
 
     def takes(self, name: str) -> bool:

@@ -12,16 +12,20 @@ Views carry ``extend_schema`` decorators naming these objects; nothing here chan
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from payments.models import Payment, Transaction
 from sales.api.api2.filters import MAX_PAGE
+from sales.api.inputs import InputSerializer
 from sales.api.v1.representations import (
     INVOICE_COMMENT_FIELDS,
     INVOICE_FIELDS,
@@ -40,6 +44,8 @@ from sales.models import (
     OrderItem,
     OrderStatusHistory,
 )
+
+ViewMethod = TypeVar("ViewMethod", bound=Callable[..., Any])
 
 BEARER = "bearerAuth"
 MAGENTO_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
@@ -76,6 +82,11 @@ class DoorSchema(AutoSchema):
         words = [word for word in words if word not in ("rest", "store_code")]
         operation_id = "_".join([*words, self.method.lower()])
         return f"{operation_id}_in_store" if "{store_code}" in self.path else operation_id
+
+    def get_serializer_name(self, serializer, direction):
+        # An input serializer is named for the body it reads: InvoiceOrderInput documents "InvoiceOrderRequest".
+        name = super().get_serializer_name(serializer, direction)
+        return name.removesuffix("Input") if isinstance(serializer, InputSerializer) else name
 
     def get_tags(self):
         path = self.path
@@ -127,40 +138,55 @@ class NumberField(serializers.DecimalField):
 def _model_field(model: type[models.Model], name: str) -> models.Field:
     """The column a representation reads ``name`` from: a field, a foreign key's attname, or the pk."""
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        for field in model._meta.concrete_fields:
-            if field.attname == name:
-                return field
-        if name in ("entity_id", "item_id"):
+        for column in model._meta.concrete_fields:
+            if column.attname == name:
+                return column
+        if name in ("entity_id", "item_id") and model._meta.pk is not None:
             return model._meta.pk
         raise
+    if not isinstance(field, models.Field):
+        raise FieldDoesNotExist(f"{model.__name__}.{name} is a relation, not a column")
+    return field
 
 
 def column_field(field: models.Field, *, flags: bool = True) -> serializers.Field:
     """A response field for a column's rendered value (see the module docstring); ``flags=False`` for
     representations that write booleans as JSON booleans (Magento's InventoryApi does)."""
-    options = {"required": not field.null, "help_text": str(field.help_text) or None}
-    if field.is_relation:
+    required, help_text = not field.null, str(field.help_text) or None
+    if isinstance(field, models.ForeignKey):
         field = field.target_field
     if isinstance(field, models.DecimalField):
-        return NumberField(**options)
+        return NumberField(required=required, help_text=help_text)
     if isinstance(field, models.BooleanField):
-        return FlagField(**options) if flags else serializers.BooleanField(**options)
+        if flags:
+            return FlagField(required=required, help_text=help_text)
+        return serializers.BooleanField(required=required, help_text=help_text)
     if isinstance(field, models.IntegerField | models.AutoField):
         if field.choices:
-            return serializers.ChoiceField(choices=[value for value, _ in field.choices], **options)
-        return serializers.IntegerField(**options)
+            return serializers.ChoiceField(
+                choices=[value for value, _ in field.choices], required=required, help_text=help_text
+            )
+        return serializers.IntegerField(required=required, help_text=help_text)
     if isinstance(field, models.DateTimeField):
-        return MagentoDateTimeField(**options)
+        return MagentoDateTimeField(required=required, help_text=help_text)
     if isinstance(field, models.JSONField):
-        return AnyJSONField(**options)
-    return serializers.CharField(**options)
+        return AnyJSONField(required=required, help_text=help_text)
+    return serializers.CharField(required=required, help_text=help_text)
 
 
-def columns_serializer(name: str, model, names, *, extra: dict | None = None, doc: str = "", flags=True) -> type:
+def columns_serializer(
+    name: str,
+    model: type[models.Model],
+    names: Iterable[str],
+    *,
+    extra: Mapping[str, serializers.Field] | None = None,
+    doc: str = "",
+    flags: bool = True,
+) -> type:
     """A response serializer named ``name`` with a field per rendered column, plus ``extra`` fields."""
-    attrs = {column: column_field(_model_field(model, column), flags=flags) for column in names}
+    attrs: dict[str, object] = {column: column_field(_model_field(model, column), flags=flags) for column in names}
     attrs.update(extra or {})
     attrs["__doc__"] = doc or f"{name} as the API renders it."
     return type(name, (serializers.Serializer,), attrs)
@@ -193,13 +219,18 @@ class MagentoErrorDetailSerializer(serializers.Serializer):
     parameters = ParametersField(required=False)
 
 
-class MagentoErrorSerializer(serializers.Serializer):
-    """Magento's error envelope: a message template and the values of its placeholders."""
-
-    message = serializers.CharField(help_text='Magento\'s template, e.g. `"%fieldName" is required.`')
-    parameters = ParametersField(required=False)
-    errors = MagentoErrorDetailSerializer(many=True, required=False, help_text="Every problem, for several.")
-    trace = serializers.CharField(required=False, help_text="Developer mode only (never sent by Counterfoil).")
+# A class statement could not declare ``errors``: the name is the Serializer's own property.
+MagentoErrorSerializer = type(
+    "MagentoErrorSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "Magento's error envelope: a message template and the values of its placeholders.",
+        "message": serializers.CharField(help_text='Magento\'s template, e.g. `"%fieldName" is required.`'),
+        "parameters": ParametersField(required=False),
+        "errors": MagentoErrorDetailSerializer(many=True, required=False, help_text="Every problem, for several."),
+        "trace": serializers.CharField(required=False, help_text="Developer mode only (never sent by Counterfoil)."),
+    },
+)
 
 
 V1_ERRORS = {
@@ -539,11 +570,15 @@ BARE_STATUS = {"type": "string", "description": "The order's status code, as a b
 BARE_QTY = {"type": "number", "description": "The salable quantity, as a bare JSON number."}
 EMPTY_ARRAY = {"type": "array", "items": {}, "maxItems": 0, "description": "`[]` (Magento's answer to a void method)."}
 
-INVOICE_ACTION = {
-    "parameters": [INVOICE_ID, IDEMPOTENCY_KEY],
-    "request": None,
-    "responses": {200: OpenApiResponse(TRUE), **v1_errors(400, 401, 404, 409, 422, 429)},
-}
+
+def invoice_action(summary: str) -> Callable[[ViewMethod], ViewMethod]:
+    """The schema of ``POST /V1/invoices/{id}/<action>``: no body, ``true``."""
+    return extend_schema(
+        summary=summary,
+        parameters=[INVOICE_ID, IDEMPOTENCY_KEY],
+        request=None,
+        responses={200: OpenApiResponse(TRUE), **v1_errors(400, 401, 404, 409, 422, 429)},
+    )
 
 
 # -- /V1 inventory ------------------------------------------------------------------------------------------

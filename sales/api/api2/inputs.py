@@ -24,6 +24,7 @@ from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineReques
 
 NOT_AN_OBJECT = "The body must be a JSON object"
 CAPTURE_CASES = {"online": CaptureCase.ONLINE, "offline": CaptureCase.OFFLINE, "no_capture": CaptureCase.NOT_CAPTURE}
+DEFAULT_CAPTURE = "offline"
 
 
 class Api2Input(InputSerializer):
@@ -75,6 +76,7 @@ class OptionalTextField(InputField, serializers.CharField):
     default_message = "Invalid {name}: expected a string"
 
     def __init__(self, **kwargs: Any):
+        kwargs.setdefault("allow_blank", True)  # "" is taken (an empty comment is no comment)
         super().__init__(required=False, allow_null=True, default=None, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
@@ -107,7 +109,7 @@ class CaptureField(InputField, serializers.ChoiceField):
     default_message = "Invalid capture: expected online, offline or no_capture"
 
     def __init__(self, **kwargs: Any):
-        super().__init__(choices=list(CAPTURE_CASES), default="offline", **kwargs)
+        super().__init__(choices=list(CAPTURE_CASES), default=DEFAULT_CAPTURE, **kwargs)
 
     def to_internal_value(self, data: Any) -> CaptureCase:
         if not isinstance(data, str) or data not in CAPTURE_CASES:
@@ -115,7 +117,7 @@ class CaptureField(InputField, serializers.ChoiceField):
         return CAPTURE_CASES[data]
 
     def get_default(self) -> CaptureCase:
-        return CAPTURE_CASES[super().get_default()]
+        return CAPTURE_CASES[DEFAULT_CAPTURE]
 
 
 class QuantityField(InputField, serializers.DecimalField):
@@ -137,8 +139,9 @@ class QuantityField(InputField, serializers.DecimalField):
 
 
 class Api2InvoiceLineInput(InputSerializer):
-    """A row by ``order_item_id`` or by ``sku``, and a positive ``qty``. Whatever is wrong with a row is
-    ``Invalid item``."""
+    """A row by ``order_item_id`` or by ``sku``, and a positive ``qty``."""
+
+    # Whatever is wrong with a row is "Invalid item".
 
     order_item_id = StrictIntegerField(required=False, allow_null=True, default=None, min_value=1, message=INVALID_ITEM)
     sku = OptionalTextField(message=INVALID_ITEM)

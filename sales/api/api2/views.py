@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -109,7 +110,7 @@ class InvoiceListView(Api2View):
         if "id" in params and "increment_id" in params:
             raise Api2Error("Use either id or increment_id, not both")
         if "id" in params:
-            invoice_id = _positive_int(params["id"], "id")
+            invoice_id: int | None = _positive_int(params["id"], "id")
         else:
             invoice_id = selectors.invoice_id_by_increment_id(params["increment_id"])
             if invoice_id is None:
@@ -140,8 +141,10 @@ class InvoiceListView(Api2View):
             raise Api2Error(f"Invalid {name}: {problems[0]}")
         descending = direction == "desc"
         filtered = filterset.qs
+        after: tuple[int, Any] | None
         if "cursor" in params:
             cursor = Cursor.decode(params["cursor"], sort=sort, descending=descending)
+            assert cursor.invoice_id is not None  # a decoded cursor names its row (Cursor.decode refuses else)
             after, start = (cursor.invoice_id, cursor.value), 0
         else:
             cursor = Cursor(sort=sort, descending=descending)
@@ -154,7 +157,10 @@ class InvoiceListView(Api2View):
         if len(keys) > limit:
             keys = keys[:limit]
             next_cursor = Cursor(sort, descending, *keys[-1]).encode()
-        body = {"invoices": api2_invoices([invoice_id for invoice_id, _ in keys]), "next_cursor": next_cursor}
+        body: dict[str, Any] = {
+            "invoices": api2_invoices([invoice_id for invoice_id, _ in keys]),
+            "next_cursor": next_cursor,
+        }
         # Seed 004's pagination describes a numbered page: its number, and the filtered list's total and pages.
         # The total does not depend on where a page starts, so a cursor page (it has no number) leaves the block
         # out rather than count up to a million rows again on every page of a walk: its first page carries it.

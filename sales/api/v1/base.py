@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rest_framework import exceptions
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from audit.models import AuditChannel
@@ -32,7 +35,7 @@ class MagentoView(AuditedWrites, APIView):
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsAdminConsumer]
-    throttle_classes = throttling.DOOR_THROTTLES
+    throttle_classes: Sequence[type[BaseThrottle]] = throttling.DOOR_THROTTLES
     schema = DoorSchema()
     audit_channel = AuditChannel.API_V1  # writes are recorded in the audit trail (sales.api.audit)
 

@@ -142,7 +142,7 @@ class IgnoredDictField(serializers.DictField):
 # -- POST /V1/integration/admin/token -----------------------------------------------------------------------
 
 
-class AdminTokenInput(MagentoInput):
+class AdminCredentialsInput(MagentoInput):
     """Magento's admin credentials. Six failures in a row lock the username out for 30 minutes."""
 
     stop_at_first = False  # Magento reports both fields when both are missing
@@ -189,10 +189,18 @@ def request_field(field: models.Field) -> serializers.Field:
     )
 
 
+def column(fields: Mapping[str, object], name: str) -> models.Field:
+    """A column of ``sales.payloads.order``'s field maps."""
+    field = fields[name]
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{name} is not a column")
+    return field
+
+
 def import_serializer(
-    name: str, fields: Mapping[str, models.Field], *, extra: dict[str, serializers.Field], doc: str
-) -> type[serializers.Serializer]:
-    attrs: dict[str, object] = {column: request_field(field) for column, field in fields.items()}
+    name: str, fields: Mapping[str, object], *, extra: Mapping[str, serializers.Field], doc: str
+) -> type:
+    attrs: dict[str, object] = {name: request_field(column(fields, name)) for name in fields}
     attrs.update(extra)
     attrs["__doc__"] = doc
     return type(name, (serializers.Serializer,), attrs)
@@ -237,16 +245,16 @@ ImportItemSerializer = import_serializer(
 
 class ImportPaymentSerializer(serializers.Serializer):
     method = serializers.CharField(
-        max_length=PAYMENT_FIELDS["method"].max_length,
+        max_length=column(PAYMENT_FIELDS, "method").max_length,
         help_text="`checkmo`, `banktransfer`, `cashondelivery`, `purchaseorder`, `free`, "
         "or an online method such as `sandbox`.",
     )
     additional_information = serializers.DictField(required=False, help_text='e.g. `{"sandbox_outcome": "approve"}`')
-    po_number = request_field(PAYMENT_FIELDS["po_number"])
+    po_number = request_field(column(PAYMENT_FIELDS, "po_number"))
 
 
 class ImportShippingSerializer(serializers.Serializer):
-    method = serializers.CharField(required=False, max_length=ORDER_FIELDS["shipping_method"].max_length)
+    method = serializers.CharField(required=False, max_length=column(ORDER_FIELDS, "shipping_method").max_length)
     address = ImportAddressSerializer()
 
 
@@ -287,9 +295,11 @@ class OrderEntityField(InputField):
 
 
 class OrderImportInput(MagentoInput):
-    """``{"entity": {...}}``. The entity is read by ``sales.payloads.order.parse_order`` into an ``OrderDraft`` for
-    the route's store (``context["store_id"]``, a callable: the store is looked up only for a body that has an
-    entity); its InputError (every problem of the entity, or the item limit) reaches the client as it is."""
+    """``{"entity": {...}}``: the order to import."""
+
+    # The entity is read by ``sales.payloads.order.parse_order`` into an ``OrderDraft`` for the route's store
+    # (``context["store_id"]``, a callable: the store is looked up only for a body that has an entity); its
+    # InputError (every problem of the entity, or the item limit) reaches the client as it is.
 
     entity = OrderEntityField()
 
@@ -301,10 +311,11 @@ class OrderImportInput(MagentoInput):
 # -- POST /V1/orders/{id}/comments --------------------------------------------------------------------------
 
 
-class StatusHistoryInput(MagentoInput):
-    """The comment; the order's service checks its text and status. Magento names the flags without
-    ``statusHistory.``; not an object (or absent) is ``"statusHistory" is required``."""
+class OrderCommentInput(MagentoInput):
+    """A comment for the order's history."""
 
+    # The order's service checks the text and the status. Magento names the flags without ``statusHistory.``;
+    # not an object (or absent) is ``"statusHistory" is required``.
     fields_rooted = True
 
     comment = PassedOnText(required=False, allow_null=True)
@@ -318,7 +329,9 @@ class StatusHistoryInput(MagentoInput):
 
 
 class OrderCommentAddInput(MagentoInput):
-    statusHistory = StatusHistoryInput()  # noqa: N815 - Magento's name
+    """``{"statusHistory": {...}}``."""
+
+    statusHistory = OrderCommentInput()  # noqa: N815 - Magento's name
 
     def build(self, values: dict[str, Any]) -> dict[str, Any]:
         return values["statusHistory"]
@@ -328,6 +341,8 @@ class OrderCommentAddInput(MagentoInput):
 
 
 class InvoiceLineInput(MagentoInput):
+    """An order row and the quantity to invoice."""
+
     order_item_id = PositiveIntegerField()
     qty = QuantityField()
 
@@ -371,6 +386,8 @@ class InvoiceLinesField(InputField, serializers.ListField):
 
 
 class InvoiceCreationCommentInput(MagentoInput):
+    """The invoice's comment."""
+
     comment = RequiredTextField()
     is_visible_on_front = MagentoBooleanField()
 
@@ -379,10 +396,9 @@ class InvoiceCreationCommentInput(MagentoInput):
 
 
 class InvoiceOrderInput(MagentoInput):
-    """Magento's InvoiceOrderInterface::execute arguments; no other key is accepted. Parsed in Magento's order,
-    the first bad argument reported."""
+    """Magento's InvoiceOrderInterface::execute arguments; no other key is accepted."""
 
-    refuses_unknown_fields = True
+    refuses_unknown_fields = True  # all of them reported; otherwise the first bad argument, in Magento's order
 
     capture = MagentoBooleanField(
         help_text="true captures online (gateway methods) and pays offline methods; false (default) pays offline."
@@ -408,9 +424,10 @@ class InvoiceOrderInput(MagentoInput):
 
 
 class InvoiceCommentEntityInput(MagentoInput):
-    """The comment; the invoice's service checks the invoice and the text. Magento names the flags without
-    ``entity.``; not an object (or absent) is ``"entity" is required``."""
+    """A comment for an invoice."""
 
+    # The invoice's service checks the invoice and the text. Magento names the flags without ``entity.``; not an
+    # object (or absent) is ``"entity" is required``.
     fields_rooted = True
 
     parent_id = PassedOnInteger(help_text="The invoice's entity_id.")
@@ -432,6 +449,8 @@ class InvoiceCommentEntityInput(MagentoInput):
 
 
 class InvoiceCommentAddInput(MagentoInput):
+    """``{"entity": {...}}``."""
+
     entity = InvoiceCommentEntityInput()
 
     def build(self, values: dict[str, Any]) -> dict[str, Any]:

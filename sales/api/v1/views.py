@@ -54,14 +54,14 @@ class AdminTokenView(MagentoView):
 
     @extend_schema(
         summary="Get an admin token",
-        request=inputs.AdminTokenInput,
+        request=inputs.AdminCredentialsInput,
         responses={200: OpenApiResponse(doc.BARE_TOKEN), **doc.v1_errors(400, 401, 404, 429)},
         examples=[
             OpenApiExample("The demo admin", value={"username": "admin", "password": "admin123"}, request_only=True)
         ],
     )
     def post(self, request, **kwargs):
-        credentials = inputs.AdminTokenInput(data=request.data)
+        credentials = inputs.AdminCredentialsInput(data=request.data)
         credentials.is_valid(raise_exception=True)
         try:
             token = admin_token_create(**credentials.validated_data)
@@ -346,7 +346,7 @@ class InvoiceCaptureView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Magento_Sales::capture"
     audit_actions = {"POST": AuditAction.INVOICE_CAPTURE}
 
-    @extend_schema(summary="Capture a Pending invoice", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Capture a Pending invoice")
     def post(self, request, invoice_id, **kwargs):
         invoice_capture(invoice_id=invoice_id)
         return Response(True)
@@ -361,7 +361,7 @@ class InvoiceVoidView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Counterfoil_Sales::void"
     audit_actions = {"POST": AuditAction.INVOICE_VOID}
 
-    @extend_schema(summary="Void an online-captured invoice", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Void an online-captured invoice")
     def post(self, request, invoice_id, **kwargs):
         invoice_void(invoice_id=invoice_id)
         return Response(True)
@@ -373,7 +373,7 @@ class InvoiceCancelView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Magento_Sales::cancel"
     audit_actions = {"POST": AuditAction.INVOICE_CANCEL}
 
-    @extend_schema(summary="Cancel a Pending invoice", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Cancel a Pending invoice")
     def post(self, request, invoice_id, **kwargs):
         invoice_cancel(invoice_id=invoice_id)
         return Response(True)
@@ -440,7 +440,7 @@ class InvoiceEmailsView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Magento_Sales::emails"
     audit_actions = {"POST": AuditAction.INVOICE_EMAIL_RESEND}
 
-    @extend_schema(summary="Send the invoice e-mail again", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Send the invoice e-mail again")
     def post(self, request, invoice_id, **kwargs):
         invoice_email_send(invoice_id=invoice_id, key=self.idempotency_key)
         return Response(True)
