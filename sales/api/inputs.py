@@ -2,19 +2,18 @@
 
 A view builds its route's input serializer on ``request.data``, calls ``is_valid(raise_exception=True)`` and
 hands ``validated_data`` to one service (DRF's mixins, HackSoft's ``InputSerializer``). A refusal is an
-``InputInvalid``: the ``Problem`` s found, in the order the door reports them, each with its field path
-(``items[1].qty``), its kind (required, invalid), the value sent and the door's own text; each door's
-``errors.py`` renders them in its envelope. The same classes are the routes' OpenAPI request schemas.
+``InputInvalid`` listing each ``Problem`` in the order the door reports them: its field path (``items[1].qty``),
+its kind (required, invalid), the value sent and the door's own text; each door's ``errors.py`` renders them in
+its envelope. The same classes are the routes' OpenAPI request schemas.
 
-Fields subclass DRF's (so drf-spectacular documents them as it documents DRF's) but parse in one step:
-``run_validation`` is absent -> required or default, else ``to_internal_value``, which raises ``InputInvalid``.
-DRF's empty-value and validator passes are skipped, as each door has its own rule for null and for bounds.
+Fields subclass DRF's (so drf-spectacular documents them as it documents DRF's) but parse in one step: absent
+is required or the default, anything else goes to ``to_internal_value``, which raises ``InputInvalid``. DRF's
+empty-value and validator passes are skipped: each door has its own rules for null and for bounds.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, NoReturn
 
@@ -129,7 +128,7 @@ class InputSerializer(serializers.Serializer):
         return name in self.bound_fields()[0]
 
     def check_body(self, data: Any) -> None:
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             refuse(Kind.INVALID, type(data).__name__)
 
     def build(self, values: dict[str, Any]) -> Any:
@@ -177,8 +176,3 @@ class InputSerializer(serializers.Serializer):
             return False
         self._errors = {}
         return True
-
-
-def unknown_names(data: Mapping[str, Any], known: Mapping[str, Any]) -> list[str]:
-    """The body's names no field takes, sorted (the order both doors report them in)."""
-    return sorted(name for name in data if name not in known)

@@ -8,7 +8,7 @@ characters, the route's rules for the whole body, then each field in declaration
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -32,7 +32,7 @@ class Api2Input(InputSerializer):
     can store one: ``sales.api.validation``)."""
 
     def check_body(self, data: Any) -> None:
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             refuse(Kind.INVALID, data, NOT_AN_OBJECT)
         unknown = sorted(name for name in data if not self.takes(name))
         if unknown:

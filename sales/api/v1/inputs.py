@@ -38,7 +38,7 @@ class MagentoInput(InputSerializer):
         if self.parent is not None:
             super().check_body(data)
             return
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             refuse(Kind.INVALID, type(data).__name__, path="body")
         nul_in = nul_character_path(data)
         if nul_in is not None:
@@ -324,7 +324,7 @@ class OrderCommentInput(MagentoInput):
     is_visible_on_front = MagentoBooleanField()
 
     def check_body(self, data: Any) -> None:
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             refuse(Kind.REQUIRED)
 
 
@@ -436,7 +436,7 @@ class InvoiceCommentEntityInput(MagentoInput):
     is_visible_on_front = MagentoBooleanField()
 
     def check_body(self, data: Any) -> None:
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             refuse(Kind.REQUIRED)
 
     def build(self, values: dict[str, Any]) -> dict[str, Any]:
