@@ -12,19 +12,20 @@ Views carry ``extend_schema`` decorators naming these objects; nothing here chan
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from payments.models import Payment, Transaction
 from sales.api.api2.filters import MAX_PAGE
+from sales.api.inputs import InputSerializer
 from sales.api.v1.representations import (
     INVOICE_COMMENT_FIELDS,
     INVOICE_FIELDS,
@@ -42,9 +43,9 @@ from sales.models import (
     OrderAddress,
     OrderItem,
     OrderStatusHistory,
-    ProductType,
 )
-from sales.payloads.order import ADDRESS_FIELDS, ITEM_FIELDS, ORDER_FIELDS, PAYMENT_FIELDS
+
+ViewMethod = TypeVar("ViewMethod", bound=Callable[..., Any])
 
 BEARER = "bearerAuth"
 MAGENTO_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
@@ -81,6 +82,11 @@ class DoorSchema(AutoSchema):
         words = [word for word in words if word not in ("rest", "store_code")]
         operation_id = "_".join([*words, self.method.lower()])
         return f"{operation_id}_in_store" if "{store_code}" in self.path else operation_id
+
+    def get_serializer_name(self, serializer, direction):
+        # An input serializer is named for the body it reads: InvoiceOrderInput documents "InvoiceOrderRequest".
+        name = super().get_serializer_name(serializer, direction)
+        return name.removesuffix("Input") if isinstance(serializer, InputSerializer) else name
 
     def get_tags(self):
         path = self.path
@@ -132,40 +138,55 @@ class NumberField(serializers.DecimalField):
 def _model_field(model: type[models.Model], name: str) -> models.Field:
     """The column a representation reads ``name`` from: a field, a foreign key's attname, or the pk."""
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        for field in model._meta.concrete_fields:
-            if field.attname == name:
-                return field
-        if name in ("entity_id", "item_id"):
+        for column in model._meta.concrete_fields:
+            if column.attname == name:
+                return column
+        if name in ("entity_id", "item_id") and model._meta.pk is not None:
             return model._meta.pk
         raise
+    if not isinstance(field, models.Field):
+        raise FieldDoesNotExist(f"{model.__name__}.{name} is a relation, not a column")
+    return field
 
 
 def column_field(field: models.Field, *, flags: bool = True) -> serializers.Field:
     """A response field for a column's rendered value (see the module docstring); ``flags=False`` for
     representations that write booleans as JSON booleans (Magento's InventoryApi does)."""
-    options = {"required": not field.null, "help_text": str(field.help_text) or None}
-    if field.is_relation:
+    required, help_text = not field.null, str(field.help_text) or None
+    if isinstance(field, models.ForeignKey):
         field = field.target_field
     if isinstance(field, models.DecimalField):
-        return NumberField(**options)
+        return NumberField(required=required, help_text=help_text)
     if isinstance(field, models.BooleanField):
-        return FlagField(**options) if flags else serializers.BooleanField(**options)
+        if flags:
+            return FlagField(required=required, help_text=help_text)
+        return serializers.BooleanField(required=required, help_text=help_text)
     if isinstance(field, models.IntegerField | models.AutoField):
         if field.choices:
-            return serializers.ChoiceField(choices=[value for value, _ in field.choices], **options)
-        return serializers.IntegerField(**options)
+            return serializers.ChoiceField(
+                choices=[value for value, _ in field.choices], required=required, help_text=help_text
+            )
+        return serializers.IntegerField(required=required, help_text=help_text)
     if isinstance(field, models.DateTimeField):
-        return MagentoDateTimeField(**options)
+        return MagentoDateTimeField(required=required, help_text=help_text)
     if isinstance(field, models.JSONField):
-        return AnyJSONField(**options)
-    return serializers.CharField(**options)
+        return AnyJSONField(required=required, help_text=help_text)
+    return serializers.CharField(required=required, help_text=help_text)
 
 
-def columns_serializer(name: str, model, names, *, extra: dict | None = None, doc: str = "", flags=True) -> type:
+def columns_serializer(
+    name: str,
+    model: type[models.Model],
+    names: Iterable[str],
+    *,
+    extra: Mapping[str, serializers.Field] | None = None,
+    doc: str = "",
+    flags: bool = True,
+) -> type:
     """A response serializer named ``name`` with a field per rendered column, plus ``extra`` fields."""
-    attrs = {column: column_field(_model_field(model, column), flags=flags) for column in names}
+    attrs: dict[str, object] = {column: column_field(_model_field(model, column), flags=flags) for column in names}
     attrs.update(extra or {})
     attrs["__doc__"] = doc or f"{name} as the API renders it."
     return type(name, (serializers.Serializer,), attrs)
@@ -198,13 +219,18 @@ class MagentoErrorDetailSerializer(serializers.Serializer):
     parameters = ParametersField(required=False)
 
 
-class MagentoErrorSerializer(serializers.Serializer):
-    """Magento's error envelope: a message template and the values of its placeholders."""
-
-    message = serializers.CharField(help_text='Magento\'s template, e.g. `"%fieldName" is required.`')
-    parameters = ParametersField(required=False)
-    errors = MagentoErrorDetailSerializer(many=True, required=False, help_text="Every problem, for several.")
-    trace = serializers.CharField(required=False, help_text="Developer mode only (never sent by Counterfoil).")
+# A class statement could not declare ``errors``: the name is the Serializer's own property.
+MagentoErrorSerializer = type(
+    "MagentoErrorSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "Magento's error envelope: a message template and the values of its placeholders.",
+        "message": serializers.CharField(help_text='Magento\'s template, e.g. `"%fieldName" is required.`'),
+        "parameters": ParametersField(required=False),
+        "errors": MagentoErrorDetailSerializer(many=True, required=False, help_text="Every problem, for several."),
+        "trace": serializers.CharField(required=False, help_text="Developer mode only (never sent by Counterfoil)."),
+    },
+)
 
 
 V1_ERRORS = {
@@ -544,183 +570,15 @@ BARE_STATUS = {"type": "string", "description": "The order's status code, as a b
 BARE_QTY = {"type": "number", "description": "The salable quantity, as a bare JSON number."}
 EMPTY_ARRAY = {"type": "array", "items": {}, "maxItems": 0, "description": "`[]` (Magento's answer to a void method)."}
 
-INVOICE_ACTION = {
-    "parameters": [INVOICE_ID, IDEMPOTENCY_KEY],
-    "request": None,
-    "responses": {200: OpenApiResponse(TRUE), **v1_errors(400, 401, 404, 409, 422, 429)},
-}
 
-
-# -- /V1 requests -----------------------------------------------------------------------------------------
-
-
-class AdminCredentialsSerializer(serializers.Serializer):
-    """Magento's admin credentials. Six failures in a row lock the username out for 30 minutes."""
-
-    username = serializers.CharField()
-    password = serializers.CharField()
-
-
-def request_field(field: models.Field) -> serializers.Field:
-    """The JSON an import takes for a column (``sales.payloads.order``'s readers)."""
-    options = {"required": False, "allow_null": True, "help_text": str(field.help_text) or None}
-    if isinstance(field, models.DecimalField):
-        bound = 10 ** (field.max_digits - field.decimal_places)
-        return serializers.DecimalField(
-            field.max_digits + 2,
-            field.decimal_places + 2,
-            coerce_to_string=False,
-            max_value=bound - 1,
-            min_value=1 - bound,
-            **options,
-        )
-    if isinstance(field, models.BooleanField):
-        return serializers.BooleanField(**options)
-    if isinstance(field, models.IntegerField):
-        positive = field.get_internal_type().startswith("Positive")
-        return serializers.IntegerField(min_value=0 if positive else None, **options)
-    if isinstance(field, models.DateTimeField):
-        return serializers.DateTimeField(**options)
-    if isinstance(field, models.JSONField):
-        return serializers.DictField(**options)
-    if field.choices:
-        return serializers.ChoiceField(choices=[value for value, _ in field.choices], **options)
-    return serializers.CharField(max_length=field.max_length, allow_blank=True, **options)
-
-
-def import_serializer(name: str, fields: dict[str, models.Field], *, extra: dict, doc: str) -> type:
-    attrs = {column: request_field(field) for column, field in fields.items()}
-    attrs.update(extra)
-    attrs["__doc__"] = doc
-    return type(name, (serializers.Serializer,), attrs)
-
-
-@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
-class ItemReferenceField(serializers.JSONField):
-    """An order row's local reference: a number or a string."""
-
-
-ImportAddressSerializer = import_serializer(
-    "ImportAddress",
-    ADDRESS_FIELDS,
-    extra={
-        "firstname": serializers.CharField(max_length=255),
-        "lastname": serializers.CharField(max_length=255),
-        "city": serializers.CharField(max_length=255),
-        "country_id": serializers.CharField(max_length=2),
-        "street": serializers.ListField(
-            child=serializers.CharField(), min_length=1, help_text="Street lines (a string with newlines works too)."
-        ),
-    },
-    doc="An address: firstname, lastname, street, city and country_id are required.",
-)
-ImportItemSerializer = import_serializer(
-    "ImportItem",
-    ITEM_FIELDS,
-    extra={
-        "sku": serializers.CharField(max_length=255),
-        "product_type": serializers.ChoiceField(choices=ProductType.values),
-        "qty_ordered": serializers.DecimalField(16, 6, coerce_to_string=False, min_value=Decimal("0.0001")),
-        "item_id": ItemReferenceField(required=False, help_text="A local reference children name in parent_item_id."),
-        "parent_item_id": ItemReferenceField(
-            required=False, allow_null=True, help_text="The item_id of the parent row (bundle, configurable)."
-        ),
-    },
-    doc="An order row; the base twins of its amounts default to the amounts in a one-currency order.",
-)
-
-
-class ImportPaymentSerializer(serializers.Serializer):
-    method = serializers.CharField(
-        max_length=PAYMENT_FIELDS["method"].max_length,
-        help_text="`checkmo`, `banktransfer`, `cashondelivery`, `purchaseorder`, `free`, "
-        "or an online method such as `sandbox`.",
+def invoice_action(summary: str) -> Callable[[ViewMethod], ViewMethod]:
+    """The schema of ``POST /V1/invoices/{id}/<action>``: no body, ``true``."""
+    return extend_schema(
+        summary=summary,
+        parameters=[INVOICE_ID, IDEMPOTENCY_KEY],
+        request=None,
+        responses={200: OpenApiResponse(TRUE), **v1_errors(400, 401, 404, 409, 422, 429)},
     )
-    additional_information = serializers.DictField(required=False, help_text='e.g. `{"sandbox_outcome": "approve"}`')
-    po_number = request_field(PAYMENT_FIELDS["po_number"])
-
-
-class ImportShippingSerializer(serializers.Serializer):
-    method = serializers.CharField(required=False, max_length=ORDER_FIELDS["shipping_method"].max_length)
-    address = ImportAddressSerializer()
-
-
-class ImportShippingAssignmentSerializer(serializers.Serializer):
-    shipping = ImportShippingSerializer()
-
-
-class ImportExtensionAttributesSerializer(serializers.Serializer):
-    shipping_assignments = ImportShippingAssignmentSerializer(many=True)
-
-
-ImportOrderSerializer = import_serializer(
-    "ImportOrder",
-    ORDER_FIELDS,
-    extra={
-        "customer_email": serializers.EmailField(max_length=128),
-        "subtotal": serializers.DecimalField(22, 6, coerce_to_string=False),
-        "grand_total": serializers.DecimalField(22, 6, coerce_to_string=False),
-        "store_id": serializers.IntegerField(required=False, min_value=0),
-        "items": ImportItemSerializer(many=True, min_length=1, max_length=settings.ORDER_MAX_ITEMS),
-        "billing_address": ImportAddressSerializer(),
-        "payment": ImportPaymentSerializer(),
-        "extension_attributes": ImportExtensionAttributesSerializer(
-            required=False, help_text="The shipping address: required unless every row is virtual."
-        ),
-    },
-    doc="An order in the shape `GET /V1/orders/{id}` returns. Totals must add up (subtotal = the priced rows' "
-    "row_total; grand_total = subtotal + shipping + discount + tax); unknown keys are ignored.",
-)
-
-
-class OrderImportSerializer(serializers.Serializer):
-    entity = ImportOrderSerializer()
-
-
-class OrderCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_null=True)
-    status = serializers.CharField(required=False, allow_null=True, help_text="The order's status after the comment.")
-    is_customer_notified = serializers.BooleanField(required=False, help_text="true/false or 1/0")
-    is_visible_on_front = serializers.BooleanField(required=False)
-
-
-class OrderCommentAddSerializer(serializers.Serializer):
-    statusHistory = OrderCommentSerializer()  # noqa: N815 - Magento's name
-
-
-class InvoiceLineSerializer(serializers.Serializer):
-    order_item_id = serializers.IntegerField(min_value=1)
-    qty = serializers.DecimalField(16, 6, coerce_to_string=False, min_value=0)
-
-
-class InvoiceCreationCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField()
-    is_visible_on_front = serializers.BooleanField(required=False)
-
-
-class InvoiceOrderSerializer(serializers.Serializer):
-    """Magento's InvoiceOrderInterface::execute arguments; no other key is accepted."""
-
-    capture = serializers.BooleanField(
-        required=False,
-        help_text="true captures online (gateway methods) and pays offline methods; false (default) pays offline.",
-    )
-    items = InvoiceLineSerializer(many=True, required=False, help_text="Rows and quantities; omitted, the whole order.")
-    notify = serializers.BooleanField(required=False, help_text="E-mail the invoice to the customer.")
-    appendComment = serializers.BooleanField(required=False)  # noqa: N815
-    comment = InvoiceCreationCommentSerializer(required=False)
-    arguments = serializers.DictField(required=False, help_text="Magento's extension arguments; ignored.")
-
-
-class InvoiceCommentEntitySerializer(serializers.Serializer):
-    parent_id = serializers.IntegerField(help_text="The invoice's entity_id.")
-    comment = serializers.CharField()
-    is_customer_notified = serializers.BooleanField(required=False, help_text="E-mail the comment to the customer.")
-    is_visible_on_front = serializers.BooleanField(required=False)
-
-
-class InvoiceCommentAddSerializer(serializers.Serializer):
-    entity = InvoiceCommentEntitySerializer()
 
 
 # -- /V1 inventory ------------------------------------------------------------------------------------------
@@ -861,38 +719,6 @@ def api2_list_parameters(filter_names) -> list[OpenApiParameter]:
         OpenApiParameter("direction", {"type": "string", "enum": ["asc", "desc"]}, description="Default desc."),
         *(by_name[name] for name in filter_names),
     ]
-
-
-class Api2InvoiceLineSerializer(serializers.Serializer):
-    """A row by ``order_item_id`` or by ``sku``, and a positive ``qty``."""
-
-    order_item_id = serializers.IntegerField(required=False, min_value=1)
-    sku = serializers.CharField(required=False)
-    qty = serializers.DecimalField(16, 6, coerce_to_string=False, min_value=Decimal("0.000001"))
-
-
-class Api2InvoiceCreateSerializer(serializers.Serializer):
-    """``order_id`` or ``order_increment_id`` (not both); no other key is accepted."""
-
-    order_id = serializers.IntegerField(required=False)
-    order_increment_id = serializers.CharField(required=False)
-    items = Api2InvoiceLineSerializer(many=True, required=False, help_text="Omitted: every row still to invoice.")
-    capture = serializers.ChoiceField(
-        choices=["online", "offline", "no_capture"], required=False, help_text="Default offline."
-    )
-    send_email = serializers.BooleanField(required=False)
-    comment = serializers.CharField(
-        required=False, allow_null=True, help_text="Kept on the invoice and in the order's history."
-    )
-
-
-class Api2InvoiceEmailSerializer(serializers.Serializer):
-    """One of ``invoice_id``, ``id`` or ``increment_id``; no other key is accepted."""
-
-    invoice_id = serializers.IntegerField(required=False)
-    id = serializers.IntegerField(required=False)
-    increment_id = serializers.CharField(required=False)
-    comment = serializers.CharField(required=False, allow_null=True)
 
 
 class Api2InvoiceCreatedSerializer(serializers.Serializer):

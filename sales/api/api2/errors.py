@@ -16,6 +16,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from sales.api.inputs import InputInvalid
 from sales.api.json import BodyRefused, RequestBodyTooLarge
 from sales.api.throttling import refusal_counted, throttled_response
 from sales.errors import (
@@ -54,12 +55,20 @@ class Api2Error(Exception):
         self.status = status
 
 
+def door_error(exc: Exception) -> Exception:
+    """An input serializer's refusal (``sales.api.inputs.InputInvalid``) as /api2's error: its first problem's
+    text. The base view applies it before the audit trail records the error; anything else is returned as it is."""
+    if isinstance(exc, InputInvalid):
+        return Api2Error(exc.problems[0].message)
+    return exc
+
+
 def error(message: str, status: int) -> Response:
     return Response({"error": message}, status=status)
 
 
 def exception_handler(exc, context):
-    exc = refusal_counted(exc, context)  # a refused caller spends its budget: past it, 429 rather than 401
+    exc = refusal_counted(door_error(exc), context)  # a refused caller spends its budget: past it, 429, not 401
     if isinstance(exc, exceptions.Throttled):
         return throttled_response(exc, {"error": TOO_MANY_REQUESTS})
     if isinstance(exc, Api2Error):

@@ -1,12 +1,15 @@
 """``/api2/invoice``: list, look up, create and resend the e-mail of invoices (seed 004).
 
-The same services and selectors as /V1; this door only speaks its own parameters and errors.
+The same services and selectors as /V1; this door only speaks its own parameters and errors. A body is parsed
+only by the route's input serializer (``sales.api.api2.inputs``): ``is_valid`` raises, the service takes
+``validated_data``.
 """
 
 from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -15,33 +18,25 @@ from rest_framework.views import APIView
 
 from audit.models import AuditAction, AuditChannel
 from integrations.idempotency import IdempotencyKeyMixin
-from inventory.quantity import as_number
 from sales import selectors
 from sales.api import schema as doc
 from sales.api import throttling
-from sales.api.api2 import errors
-from sales.api.api2.errors import INVALID_ITEM, Api2Error
+from sales.api.api2 import errors, inputs
+from sales.api.api2.errors import Api2Error
 from sales.api.api2.filters import MAX_PAGE, SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
 from sales.api.audit import AuditedWrites
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.v1.representations import invoice_documents
-from sales.api.validation import nul_character_path, request_nul_character_path
+from sales.api.validation import request_nul_character_path
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice
-from sales.services import (
-    CaptureCase,
-    InvoiceCommentRequest,
-    InvoiceLineRequest,
-    invoice_email_send,
-    invoice_order,
-)
+from sales.services import invoice_email_send, invoice_order
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 LIST_PARAMETERS = {"page", "cursor", "limit", "include_pagination", "sort", "direction", *InvoiceFilter.base_filters}
 LOOKUP_PARAMETERS = {"id", "increment_id"}
-CAPTURE_CASES = {"online": CaptureCase.ONLINE, "offline": CaptureCase.OFFLINE, "no_capture": CaptureCase.NOT_CAPTURE}
 
 
 def api2_invoices(invoice_ids) -> list:
@@ -70,23 +65,14 @@ class Api2View(AuditedWrites, APIView):
     def get_exception_handler(self):
         return errors.exception_handler  # /api2's errors, and 429 with Retry-After
 
+    def handle_exception(self, exc):
+        return super().handle_exception(errors.door_error(exc))  # the audit trail records /api2's error too
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         nul_in = request_nul_character_path(self)
         if nul_in is not None:
             raise nul_character_error(nul_in)
-
-    def body(self, allowed: set[str]) -> dict:
-        data = self.request.data
-        if not isinstance(data, dict):
-            raise Api2Error("The body must be a JSON object")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise Api2Error(f"Unknown field: {unknown[0]}")
-        nul_in = nul_character_path(data)
-        if nul_in is not None:
-            raise nul_character_error(nul_in)
-        return data
 
 
 def _positive_int(value, name: str, *, maximum: int | None = None) -> int:
@@ -124,7 +110,7 @@ class InvoiceListView(Api2View):
         if "id" in params and "increment_id" in params:
             raise Api2Error("Use either id or increment_id, not both")
         if "id" in params:
-            invoice_id = _positive_int(params["id"], "id")
+            invoice_id: int | None = _positive_int(params["id"], "id")
         else:
             invoice_id = selectors.invoice_id_by_increment_id(params["increment_id"])
             if invoice_id is None:
@@ -155,8 +141,10 @@ class InvoiceListView(Api2View):
             raise Api2Error(f"Invalid {name}: {problems[0]}")
         descending = direction == "desc"
         filtered = filterset.qs
+        after: tuple[int, Any] | None
         if "cursor" in params:
             cursor = Cursor.decode(params["cursor"], sort=sort, descending=descending)
+            assert cursor.invoice_id is not None  # a decoded cursor names its row (Cursor.decode refuses else)
             after, start = (cursor.invoice_id, cursor.value), 0
         else:
             cursor = Cursor(sort=sort, descending=descending)
@@ -169,7 +157,10 @@ class InvoiceListView(Api2View):
         if len(keys) > limit:
             keys = keys[:limit]
             next_cursor = Cursor(sort, descending, *keys[-1]).encode()
-        body = {"invoices": api2_invoices([invoice_id for invoice_id, _ in keys]), "next_cursor": next_cursor}
+        body: dict[str, Any] = {
+            "invoices": api2_invoices([invoice_id for invoice_id, _ in keys]),
+            "next_cursor": next_cursor,
+        }
         # Seed 004's pagination describes a numbered page: its number, and the filtered list's total and pages.
         # The total does not depend on where a page starts, so a cursor page (it has no number) leaves the block
         # out rather than count up to a million rows again on every page of a walk: its first page carries it.
@@ -177,34 +168,6 @@ class InvoiceListView(Api2View):
             total = filtered.count()
             body["pagination"] = {"page": page, "limit": limit, "total": total, "pages": math.ceil(total / limit)}
         return Response(body)
-
-
-CREATE_FIELDS = {"order_id", "order_increment_id", "items", "capture", "send_email", "comment"}
-
-
-def _items(raw) -> list[InvoiceLineRequest]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise Api2Error("Invalid items: expected a list")
-    lines = []
-    for entry in raw:
-        if not isinstance(entry, dict) or set(entry) - {"order_item_id", "sku", "qty"}:
-            raise Api2Error(INVALID_ITEM)
-        order_item_id, sku, qty = entry.get("order_item_id"), entry.get("sku"), entry.get("qty")
-        if order_item_id is None and not sku:
-            raise Api2Error(INVALID_ITEM)
-        if order_item_id is not None and (isinstance(order_item_id, bool) or not isinstance(order_item_id, int)):
-            raise Api2Error(INVALID_ITEM)
-        if sku is not None and not isinstance(sku, str):
-            raise Api2Error(INVALID_ITEM)
-        qty = as_number(qty)
-        if qty is None or qty <= 0:
-            raise Api2Error(INVALID_ITEM)
-        lines.append(
-            InvoiceLineRequest(order_item_id=order_item_id, sku=sku if order_item_id is None else None, qty=qty)
-        )
-    return lines
 
 
 class InvoiceCreateView(IdempotencyKeyMixin, Api2View):
@@ -216,49 +179,19 @@ class InvoiceCreateView(IdempotencyKeyMixin, Api2View):
     @extend_schema(
         summary="Create an invoice",
         parameters=[doc.IDEMPOTENCY_KEY],
-        request=doc.Api2InvoiceCreateSerializer,
+        request=inputs.Api2InvoiceCreateInput,
         responses={201: doc.Api2InvoiceCreatedSerializer, **doc.api2_errors(400, 401, 404, 409, 422, 429, 500)},
     )
     def post(self, request):
-        body = self.body(CREATE_FIELDS)
-        if "order_id" in body and "order_increment_id" in body:
-            raise Api2Error("Use either order_id or order_increment_id, not both")
-        if "order_id" in body:
-            order_id = body["order_id"]
-            if isinstance(order_id, bool) or not isinstance(order_id, int):
-                raise Api2Error("Invalid order_id: expected an integer")
-        elif "order_increment_id" in body:
-            if not isinstance(body["order_increment_id"], str | int) or isinstance(body["order_increment_id"], bool):
-                raise Api2Error("Invalid order_increment_id: expected a string")
-            order_id = selectors.order_id_by_increment_id(str(body["order_increment_id"]))
-            if order_id is None:
-                raise NoSuchEntityError(entity="order")
-        else:
-            raise Api2Error("Missing order_id or order_increment_id")
-        capture = body.get("capture", "offline")
-        if capture not in CAPTURE_CASES:
-            raise Api2Error("Invalid capture: expected online, offline or no_capture")
-        send_email = body.get("send_email", False)
-        if not isinstance(send_email, bool):
-            raise Api2Error("Invalid send_email: expected true or false")
-        comment = body.get("comment")
-        if comment is not None and not isinstance(comment, str):
-            raise Api2Error("Invalid comment: expected a string")
-
+        body = inputs.Api2InvoiceCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
         invoice = invoice_order(
-            order_id=order_id,
-            capture_case=CAPTURE_CASES[capture],
-            items=_items(body.get("items")),
-            notify=send_email,
-            comment=InvoiceCommentRequest(comment=comment) if comment else None,
+            **body.validated_data,
             comment_in_order_history=True,  # accounting traceability: the source system in the history
         )
         self.audited_object = invoice  # the answer's document is written by the database: name it here
         [saved] = api2_invoices([invoice.pk])
         return Response({"invoice": saved}, status=status.HTTP_201_CREATED)
-
-
-EMAIL_FIELDS = {"invoice_id", "id", "increment_id", "comment"}
 
 
 class InvoiceEmailView(IdempotencyKeyMixin, Api2View):
@@ -273,28 +206,12 @@ class InvoiceEmailView(IdempotencyKeyMixin, Api2View):
     @extend_schema(
         summary="Send the invoice e-mail again",
         parameters=[doc.IDEMPOTENCY_KEY],
-        request=doc.Api2InvoiceEmailSerializer,
+        request=inputs.Api2InvoiceEmailInput,
         responses={202: doc.Api2EmailQueuedSerializer, **doc.api2_errors(400, 401, 404, 409, 422, 429)},
     )
     def post(self, request):
-        body = self.body(EMAIL_FIELDS)
-        named = [name for name in ("invoice_id", "id", "increment_id") if name in body]
-        if len(named) != 1:
-            raise Api2Error("Name the invoice with one of invoice_id, id or increment_id")
-        value = body[named[0]]
-        if named[0] == "increment_id":
-            if not isinstance(value, str | int) or isinstance(value, bool):
-                raise Api2Error("Invalid increment_id: expected a string")
-            invoice_id = selectors.invoice_id_by_increment_id(str(value))
-            if invoice_id is None:
-                raise NoSuchEntityError(entity="invoice")
-        else:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise Api2Error(f"Invalid {named[0]}: expected an integer")
-            invoice_id = value
-        comment = body.get("comment")
-        if comment is not None and not isinstance(comment, str):
-            raise Api2Error("Invalid comment: expected a string")
+        body = inputs.Api2InvoiceEmailInput(data=request.data)
+        body.is_valid(raise_exception=True)
         # The same key asks for one mail, however often: replayed above, and deduplicated by the outbox.
-        invoice = invoice_email_send(invoice_id=invoice_id, comment=comment, key=self.idempotency_key)
+        invoice = invoice_email_send(**body.validated_data, key=self.idempotency_key)
         return Response({"invoice_id": invoice.pk, "queued": True}, status=status.HTTP_202_ACCEPTED)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rest_framework import exceptions
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from audit.models import AuditChannel
@@ -32,7 +35,7 @@ class MagentoView(AuditedWrites, APIView):
     renderer_classes = [DecimalJSONRenderer]
     parser_classes = [DecimalJSONParser]
     permission_classes = [IsAdminConsumer]
-    throttle_classes = throttling.DOOR_THROTTLES
+    throttle_classes: Sequence[type[BaseThrottle]] = throttling.DOOR_THROTTLES
     schema = DoorSchema()
     audit_channel = AuditChannel.API_V1  # writes are recorded in the audit trail (sales.api.audit)
 
@@ -44,6 +47,9 @@ class MagentoView(AuditedWrites, APIView):
 
     def get_exception_handler(self):
         return errors.exception_handler  # Magento's errors, and 429 with Retry-After
+
+    def handle_exception(self, exc):
+        return super().handle_exception(errors.door_error(exc))  # the audit trail records Magento's error too
 
     def store_id(self) -> int:
         """The store of the URL (``/rest/<store_code>/V1/``); no code means the default store."""
@@ -70,6 +76,8 @@ class MagentoView(AuditedWrites, APIView):
             self.store_id()  # an unknown store code is refused before the route runs
 
     def body(self) -> dict:
+        """The body of a route without an input serializer yet (``sales.api.v1.inventory``): an object without
+        NUL characters. Every other route's body is parsed by its input serializer (``sales.api.v1.inputs``)."""
         data = self.request.data
         if not isinstance(data, dict):
             raise InputError.invalid_value("body", type(data).__name__)
@@ -82,17 +90,6 @@ class MagentoView(AuditedWrites, APIView):
 def nul_character_error(where: str) -> InputError:
     """A NUL character (no text column can store it) is Magento's invalid value of the field, a 400."""
     return InputError.invalid_value(where, "a NUL character")
-
-
-def parse_bool(value, name: str) -> bool:
-    """Magento's web API casts booleans from true/false, 1/0 and their strings."""
-    if isinstance(value, bool):
-        return value
-    if value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-        return value.lower() in ("true", "1")
-    raise InputError.invalid_value(name, value)
 
 
 def parse_positive_int(value, name: str) -> int:

@@ -16,6 +16,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from integrations.exceptions import IdempotencyKeyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from sales.api.inputs import InputInvalid, Kind
 from sales.api.json import RequestBodyTooLarge
 from sales.api.throttling import refusal_counted, throttled_response
 from sales.errors import DATABASE_RETRY_AFTER_SECONDS, DomainError, InputError, NoSuchEntityError, database_unavailable
@@ -53,8 +54,24 @@ def domain_error_body(error: DomainError) -> dict:
     return envelope(error.template, error.parameters)
 
 
+def door_error(exc: Exception) -> Exception:
+    """An input serializer's refusal (``sales.api.inputs.InputInvalid``) as Magento's InputException: one
+    problem, or the aggregate of several, in the serializer's order. The base view applies it before the
+    audit trail records the error, so both see Magento's error; anything else is returned as it is."""
+    if not isinstance(exc, InputInvalid):
+        return exc
+    return InputError.collect(
+        [
+            InputError.required(problem.path)
+            if problem.kind == Kind.REQUIRED
+            else InputError.invalid_value(problem.path, problem.value)
+            for problem in exc.problems
+        ]
+    )
+
+
 def exception_handler(exc, context):
-    exc = refusal_counted(exc, context)  # a refused caller spends its budget: past it, 429 rather than 401
+    exc = refusal_counted(door_error(exc), context)  # a refused caller spends its budget: past it, 429, not 401
     if isinstance(exc, exceptions.Throttled):
         return throttled_response(exc, envelope(TOO_MANY_REQUESTS))
     view = context.get("view")

@@ -1,4 +1,7 @@
-"""Magento's /V1 routes: parse the request, call one service or selector, render Magento's JSON."""
+"""Magento's /V1 routes: parse the request, call one service or selector, render Magento's JSON.
+
+A body is parsed only by the route's input serializer (``sales.api.v1.inputs``): ``is_valid`` raises, and the
+service takes ``validated_data``."""
 
 from __future__ import annotations
 
@@ -7,15 +10,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from audit.models import AuditAction
-from integrations.exceptions import CredentialsMissing, InvalidCredentials
+from integrations.exceptions import InvalidCredentials
 from integrations.idempotency import IdempotencyKeyMixin
 from integrations.services import admin_token_create
-from inventory.quantity import as_number
 from payments.selectors import transaction_get, transactions_with_children
 from sales import selectors
 from sales.api import schema as doc
 from sales.api import throttling
-from sales.api.v1.base import MagentoView, parse_bool, parse_positive_int
+from sales.api.v1 import inputs
+from sales.api.v1.base import MagentoView
 from sales.api.v1.errors import envelope
 from sales.api.v1.representations import (
     invoice_comment_dict,
@@ -25,13 +28,9 @@ from sales.api.v1.representations import (
     transaction_dict,
 )
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
-from sales.errors import InputError, NoSuchEntityError
+from sales.errors import NoSuchEntityError
 from sales.models import Invoice, Order
-from sales.payloads.order import parse_order
 from sales.services import (
-    CaptureCase,
-    InvoiceCommentRequest,
-    InvoiceLineRequest,
     invoice_cancel,
     invoice_capture,
     invoice_comment_add,
@@ -55,18 +54,17 @@ class AdminTokenView(MagentoView):
 
     @extend_schema(
         summary="Get an admin token",
-        request=doc.AdminCredentialsSerializer,
+        request=inputs.AdminCredentialsInput,
         responses={200: OpenApiResponse(doc.BARE_TOKEN), **doc.v1_errors(400, 401, 404, 429)},
         examples=[
             OpenApiExample("The demo admin", value={"username": "admin", "password": "admin123"}, request_only=True)
         ],
     )
     def post(self, request, **kwargs):
-        body = self.body()
+        credentials = inputs.AdminCredentialsInput(data=request.data)
+        credentials.is_valid(raise_exception=True)
         try:
-            token = admin_token_create(username=body.get("username"), password=body.get("password"))
-        except CredentialsMissing as missing:
-            raise InputError.collect([InputError.required(name) for name in missing.field_names]) from None
+            token = admin_token_create(**credentials.validated_data)
         except InvalidCredentials:
             return Response(envelope(SIGN_IN_FAILED), status=401)
         return Response(token)
@@ -103,11 +101,9 @@ ORDER_SEARCH_FIELDS = {
 
 
 def import_order_response(view: MagentoView) -> Response:
-    body = view.body()
-    if "entity" not in body:
-        raise InputError.required("entity")
-    draft = parse_order(body["entity"], store_id=view.store_id())
-    order = order_create(draft=draft)
+    body = inputs.OrderImportInput(data=view.request.data, context={"store_id": view.store_id})
+    body.is_valid(raise_exception=True)
+    order = order_create(**body.validated_data)
     return Response(order_dict(selectors.order_get(order_id=order.pk)))
 
 
@@ -120,7 +116,7 @@ IMPORT_ORDER_SCHEMA = extend_schema(
     description="Stores the order sent in the shape `GET /V1/orders/{id}` returns and answers it as stored. "
     "At most `ORDER_MAX_ITEMS` items (1,000 unless configured).",
     parameters=[doc.IDEMPOTENCY_KEY],
-    request=doc.OrderImportSerializer,
+    request=inputs.OrderImportInput,
     responses={200: doc.OrderSerializer, **doc.v1_errors(400, 401, 404, 409, 422, 429)},
 )
 
@@ -206,69 +202,17 @@ class OrderCommentsView(IdempotencyKeyMixin, MagentoView):
     @extend_schema(
         summary="Add a comment to an order's history",
         parameters=[doc.ORDER_ID, doc.IDEMPOTENCY_KEY],
-        request=doc.OrderCommentAddSerializer,
+        request=inputs.OrderCommentAddInput,
         responses={200: OpenApiResponse(doc.TRUE), **doc.v1_errors(400, 401, 404, 409, 422, 429)},
     )
     def post(self, request, order_id, **kwargs):
-        history = self.body().get("statusHistory")
-        if not isinstance(history, dict):
-            raise InputError.required("statusHistory")
-        order_comment_add(
-            order_id=order_id,
-            comment=history.get("comment"),
-            status=history.get("status"),
-            is_customer_notified=parse_bool(history.get("is_customer_notified", False), "is_customer_notified"),
-            is_visible_on_front=parse_bool(history.get("is_visible_on_front", False), "is_visible_on_front"),
-        )
+        body = inputs.OrderCommentAddInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        order_comment_add(order_id=order_id, **body.validated_data)
         return Response(True)
 
 
 # -- invoices ----------------------------------------------------------------------------------
-
-INVOICE_BODY_FIELDS = {"capture", "items", "notify", "appendComment", "comment", "arguments"}
-
-
-def parse_invoice_items(raw) -> list[InvoiceLineRequest]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InputError.invalid_value("items", type(raw).__name__)
-    problems, lines = [], []
-    for index, entry in enumerate(raw):
-        if not isinstance(entry, dict):
-            problems.append(InputError.invalid_value(f"items[{index}]", type(entry).__name__))
-            continue
-        for name in ("order_item_id", "qty"):
-            if entry.get(name) is None:
-                problems.append(InputError.required(f"items[{index}].{name}"))
-        if problems:
-            continue
-        try:
-            order_item_id = parse_positive_int(entry["order_item_id"], f"items[{index}].order_item_id")
-            qty = as_number(entry["qty"])
-            if qty is None:
-                raise InputError.invalid_value(f"items[{index}].qty", entry["qty"])
-        except InputError as problem:
-            problems.append(problem)
-            continue
-        lines.append(InvoiceLineRequest(order_item_id=order_item_id, qty=qty))
-    if problems:
-        raise InputError.collect(problems)
-    return lines
-
-
-def parse_invoice_comment(raw) -> InvoiceCommentRequest | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise InputError.invalid_value("comment", type(raw).__name__)
-    text = raw.get("comment")
-    if not isinstance(text, str) or not text.strip():
-        raise InputError.required("comment.comment")
-    return InvoiceCommentRequest(
-        comment=text,
-        is_visible_on_front=parse_bool(raw.get("is_visible_on_front", False), "comment.is_visible_on_front"),
-    )
 
 
 class OrderInvoiceView(IdempotencyKeyMixin, MagentoView):
@@ -283,25 +227,13 @@ class OrderInvoiceView(IdempotencyKeyMixin, MagentoView):
     @extend_schema(
         summary="Invoice an order (Magento's InvoiceOrder)",
         parameters=[doc.ORDER_ID, doc.IDEMPOTENCY_KEY],
-        request=doc.InvoiceOrderSerializer,
+        request=inputs.InvoiceOrderInput,
         responses={200: OpenApiResponse(doc.BARE_ID), **doc.v1_errors(400, 401, 404, 409, 422, 429)},
     )
     def post(self, request, order_id, **kwargs):
-        body = self.body()
-        unknown = sorted(set(body) - INVOICE_BODY_FIELDS)
-        if unknown:
-            raise InputError.collect([InputError.invalid_value(name, "unknown field") for name in unknown])
-        capture = parse_bool(body.get("capture", False), "capture")
-        notify = parse_bool(body.get("notify", False), "notify")
-        invoice = invoice_order(
-            order_id=order_id,
-            # Magento's API: capture=true captures online, capture=false pays offline.
-            capture_case=CaptureCase.ONLINE if capture else CaptureCase.OFFLINE,
-            items=parse_invoice_items(body.get("items")),
-            notify=notify,
-            append_comment=parse_bool(body.get("appendComment", False), "appendComment"),
-            comment=parse_invoice_comment(body.get("comment")),
-        )
+        body = inputs.InvoiceOrderInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        invoice = invoice_order(order_id=order_id, **body.validated_data)
         return Response(invoice.pk)
 
 
@@ -395,19 +327,13 @@ class InvoiceCommentCreateView(IdempotencyKeyMixin, MagentoView):
     @extend_schema(
         summary="Add a comment to an invoice",
         parameters=[doc.IDEMPOTENCY_KEY],
-        request=doc.InvoiceCommentAddSerializer,
+        request=inputs.InvoiceCommentAddInput,
         responses={200: doc.InvoiceCommentSerializer, **doc.v1_errors(400, 401, 404, 409, 422, 429)},
     )
     def post(self, request, **kwargs):
-        entity = self.body().get("entity")
-        if not isinstance(entity, dict):
-            raise InputError.required("entity")
-        comment = invoice_comment_add(
-            invoice_id=entity.get("parent_id"),
-            comment=entity.get("comment"),
-            is_customer_notified=parse_bool(entity.get("is_customer_notified", False), "is_customer_notified"),
-            is_visible_on_front=parse_bool(entity.get("is_visible_on_front", False), "is_visible_on_front"),
-        )
+        body = inputs.InvoiceCommentAddInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = invoice_comment_add(**body.validated_data)
         return Response(invoice_comment_dict(comment))
 
 
@@ -420,7 +346,7 @@ class InvoiceCaptureView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Magento_Sales::capture"
     audit_actions = {"POST": AuditAction.INVOICE_CAPTURE}
 
-    @extend_schema(summary="Capture a Pending invoice", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Capture a Pending invoice")
     def post(self, request, invoice_id, **kwargs):
         invoice_capture(invoice_id=invoice_id)
         return Response(True)
@@ -435,7 +361,7 @@ class InvoiceVoidView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Counterfoil_Sales::void"
     audit_actions = {"POST": AuditAction.INVOICE_VOID}
 
-    @extend_schema(summary="Void an online-captured invoice", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Void an online-captured invoice")
     def post(self, request, invoice_id, **kwargs):
         invoice_void(invoice_id=invoice_id)
         return Response(True)
@@ -447,7 +373,7 @@ class InvoiceCancelView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Magento_Sales::cancel"
     audit_actions = {"POST": AuditAction.INVOICE_CANCEL}
 
-    @extend_schema(summary="Cancel a Pending invoice", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Cancel a Pending invoice")
     def post(self, request, invoice_id, **kwargs):
         invoice_cancel(invoice_id=invoice_id)
         return Response(True)
@@ -514,7 +440,7 @@ class InvoiceEmailsView(IdempotencyKeyMixin, MagentoView):
     default_acl_resource = "Magento_Sales::emails"
     audit_actions = {"POST": AuditAction.INVOICE_EMAIL_RESEND}
 
-    @extend_schema(summary="Send the invoice e-mail again", **doc.INVOICE_ACTION)
+    @doc.invoice_action("Send the invoice e-mail again")
     def post(self, request, invoice_id, **kwargs):
         invoice_email_send(invoice_id=invoice_id, key=self.idempotency_key)
         return Response(True)
