@@ -16,6 +16,7 @@ from inventory.quantity import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
 
 ZERO = Decimal("0")
 SKU_MAX_LENGTH = 64  # catalog_product_entity.sku, inventory_source_item.sku
+SOURCE_CODE_MAX_LENGTH = 255  # inventory_source.source_code
 
 DEFAULT_SOURCE_CODE = "default"
 DEFAULT_SOURCE_NAME = "Default Source"
@@ -31,7 +32,7 @@ def QtyField(**kwargs):  # noqa: N802 - reads as a field type
 class Source(models.Model):
     """A place that holds stock (warehouse, store, drop-shipper): ``inventory_source``."""
 
-    source_code = models.CharField(max_length=255, primary_key=True)
+    source_code = models.CharField(max_length=SOURCE_CODE_MAX_LENGTH, primary_key=True)
     name = models.CharField(max_length=255)
     enabled = models.BooleanField(default=True)
     description = models.TextField(blank=True, null=True)

@@ -84,4 +84,4 @@ class Transaction(models.Model):
 
     @property
     def parent_txn_id(self) -> str | None:
-        return self.parent.txn_id if self.parent_id else None
+        return self.parent.txn_id if self.parent is not None else None
