@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -218,7 +219,15 @@ def replay_response(record: IdempotencyKey) -> HttpResponse:
     return response
 
 
-class IdempotencyKeyMixin:
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+    _View = APIView  # what IdempotencyKeyMixin is mixed into
+else:
+    _View = object
+
+
+class IdempotencyKeyMixin(_View):
     """For DRF views: honour ``Idempotency-Key`` on ``idempotent_methods``. Put it before the view's base class.
 
     The key is taken after authentication and the ACL check (a refused request stores nothing), and

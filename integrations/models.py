@@ -59,6 +59,9 @@ def is_integration(token) -> bool:
     return getattr(token, "kind", None) == AccessToken.Kind.INTEGRATION
 
 
+USERNAME_KEY_MAX_LENGTH = 255  # SignInFailureLog.username: a longer key cannot be counted
+
+
 def username_throttle_key(username: str) -> str:
     """The username as the sign-in lockout counts it: Unicode-normalised like Django's
     ``normalize_username`` (NFKC), then case-folded, so ``Admin`` and ``admin`` share one count."""
@@ -73,7 +76,9 @@ class SignInFailureLog(models.Model):
     the count reaches ``SIGN_IN_MAX_FAILURES``; until then every sign-in of that username is refused.
     """
 
-    username = models.CharField(max_length=255, unique=True, help_text="Normalised (NFKC) and case-folded.")
+    username = models.CharField(
+        max_length=USERNAME_KEY_MAX_LENGTH, unique=True, help_text="Normalised (NFKC) and case-folded."
+    )
     failures_count = models.PositiveIntegerField(default=0)
     lock_expires_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -34,11 +34,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -53,7 +53,13 @@ from integrations.exceptions import (
     TokenExpired,
     TokenInvalid,
 )
-from integrations.models import AccessToken, SignInFailureLog, token_hash_of, username_throttle_key
+from integrations.models import (
+    USERNAME_KEY_MAX_LENGTH,
+    AccessToken,
+    SignInFailureLog,
+    token_hash_of,
+    username_throttle_key,
+)
 
 TOKEN_CACHE_MAX_ENTRIES = 1024  # tokens in use at once per process; the least recently used goes first
 
@@ -105,7 +111,7 @@ def sign_in_failure_record(*, username: str) -> SignInFailureLog:
     return log
 
 
-def staff_sign_in(*, username: str, password: str, request: HttpRequest | None = None) -> AbstractBaseUser:
+def staff_sign_in(*, username: str, password: str, request: HttpRequest | None = None) -> User:
     """The active staff user these credentials name, for both doors: the admin login and the admin token route.
 
     One count per username whichever door it comes through: ``SIGN_IN_MAX_FAILURES`` consecutive
@@ -114,7 +120,7 @@ def staff_sign_in(*, username: str, password: str, request: HttpRequest | None =
     the count. ``request`` goes to the authentication backends, as Django's login passes it.
     """
     key = username_throttle_key(username)
-    if len(key) > SignInFailureLog._meta.get_field("username").max_length:
+    if len(key) > USERNAME_KEY_MAX_LENGTH:
         # No account has a name this long (Django's are at most 150 characters), and the log could not count it.
         raise InvalidCredentials()
     lock_expires_at = _sign_in_lock_of(key)
@@ -151,7 +157,7 @@ def admin_token_create(*, username: str, password: str) -> str:
     return raw_token
 
 
-def integration_token_create(*, user: AbstractBaseUser, name: str, acl_resources: Iterable[str] = ()) -> str:
+def integration_token_create(*, user: User, name: str, acl_resources: Iterable[str] = ()) -> str:
     """A long-lived token for a named integration; it never expires, it is revoked.
 
     ``acl_resources`` is its scope: the token opens a route only if the route's resources are all in
@@ -243,7 +249,10 @@ def _detached(token: AccessToken) -> AccessToken:
     return copied
 
 
-def _model_copy(instance: Model) -> Model:
+_M = TypeVar("_M", bound=Model)
+
+
+def _model_copy(instance: _M) -> _M:
     # copy.copy() goes through pickling's __reduce__ (an app registry look-up and version checks): 3x slower.
     clone = instance.__class__.__new__(instance.__class__)
     clone.__dict__.update(instance.__dict__)

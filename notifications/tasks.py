@@ -25,8 +25,10 @@ from datetime import timedelta
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from notifications.models import EmailAttempt, EmailOutbox
@@ -124,6 +126,14 @@ CLAIMED_FIELDS = (
 )
 
 
+def _column(model: type[Model], name: str) -> str:
+    """The table column of ``model``'s field ``name``, for raw SQL."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise FieldDoesNotExist(f"{model._meta.label} has no column {name!r}")
+    return field.column
+
+
 def _claim(email_id: int, now) -> EmailOutbox | None:
     """pending -> sending if due, and the claimed row, or None when it is not ours to send.
 
@@ -131,7 +141,7 @@ def _claim(email_id: int, now) -> EmailOutbox | None:
     where update-then-SELECT was two, on the task's hot path. The condition is the claim itself.
     """
     table = connection.ops.quote_name(EmailOutbox._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(EmailOutbox._meta.get_field(name).column) for name in CLAIMED_FIELDS)
+    columns = ", ".join(connection.ops.quote_name(_column(EmailOutbox, name)) for name in CLAIMED_FIELDS)
     at = connection.ops.adapt_datetimefield_value(now)
     rows = EmailOutbox.objects.raw(
         f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"  # noqa: S608 - names from _meta
@@ -300,6 +310,7 @@ def outbox_sweep() -> dict:
     stuck_before = now - timedelta(seconds=sending_timeout_seconds())
     released = 0
     for stuck in EmailOutbox.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before):
+        assert stuck.claimed_at is not None  # claimed_at__lt: claimed
         with transaction.atomic():
             # Conditional on the same claim: a worker that finishes meanwhile keeps its result.
             if EmailOutbox.objects.filter(pk=stuck.pk, status=Status.SENDING, claimed_at=stuck.claimed_at).update(

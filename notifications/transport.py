@@ -30,7 +30,7 @@ import threading
 import time
 import weakref
 from contextvars import ContextVar
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -113,14 +113,20 @@ def _raise_if_past_deadline(error: BaseException) -> None:
         raise deadline.exceeded() from error
 
 
-class _Conversation:
+if TYPE_CHECKING:
+    _SMTPClient = smtplib.SMTP  # what _Conversation extends: it is mixed into SMTP and SMTP_SSL below
+else:
+    _SMTPClient = object
+
+
+class _Conversation(_SMTPClient):
     """smtplib's client, noting whether the current message reached DATA (from then on the server may have
     accepted it), with each socket wait cut to what is left of the send deadline."""
 
     data_started = False
 
     def _get_socket(self, host, port, timeout):
-        return super()._get_socket(host, port, _time_left(timeout))
+        return super()._get_socket(host, port, _time_left(timeout))  # type: ignore[misc]  # typeshed omits SMTP's private _get_socket
 
     def send(self, s):
         self._bound()
