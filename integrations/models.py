@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from datetime import datetime
+from typing import TypeGuard
 
 from django.conf import settings
 from django.db import models
@@ -54,7 +55,7 @@ class AccessToken(models.Model):
         return self.expires_at <= (now or timezone.now())
 
 
-def is_integration(token) -> bool:
+def is_integration(token: object) -> TypeGuard[AccessToken]:
     """Whether a request's token (``request.auth``: an AccessToken, or None) is an integration's."""
     return getattr(token, "kind", None) == AccessToken.Kind.INTEGRATION
 

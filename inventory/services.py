@@ -350,7 +350,9 @@ def _take_by_priority(
 # -- source items ---------------------------------------------------------------------------------
 
 
-def _required_text(value, field: str, problems: list, *, max_length: int, no_whitespace: bool = False) -> str | None:
+def _required_text(
+    value: object, field: str, problems: list, *, max_length: int, no_whitespace: bool = False
+) -> str | None:
     """Magento's NotAnEmptyString and NoWhitespaceInString checks, and the column's length."""
     if not isinstance(value, str) or not value.strip():
         problems.append(('"%field" can not be empty.', {"field": field}))
@@ -364,7 +366,7 @@ def _required_text(value, field: str, problems: list, *, max_length: int, no_whi
     return value
 
 
-def _quantity(value, field: str, problems: list) -> Decimal | None:
+def _quantity(value: object, field: str, problems: list) -> Decimal | None:
     number = as_number(value)
     if number is None:
         problems.append(('"%field" should be numeric.', {"field": field}))
@@ -379,7 +381,7 @@ def _quantity(value, field: str, problems: list) -> Decimal | None:
     return number
 
 
-def _status(value, field: str, problems: list) -> int | None:
+def _status(value: object, field: str, problems: list) -> int | None:
     number = as_number(value)
     if number is None:
         problems.append(('"%field" should be numeric.', {"field": field}))
