@@ -2,7 +2,7 @@ PYTHON ?= $(if $(shell command -v python3.11 2>/dev/null),python3.11,python3)
 VENV = .venv
 MANAGE = $(VENV)/bin/python manage.py
 
-.PHONY: install run test lint format clean bench mutate
+.PHONY: install run test lint typecheck format clean bench mutate
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -50,11 +50,16 @@ mutate: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+# mypy with django-stubs and DRF's stubs over the apps and config ([tool.mypy] in pyproject); any error fails.
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf .pytest_cache .ruff_cache .hypothesis staticfiles *.egg-info mutants
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis staticfiles *.egg-info mutants
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.template.response import SimpleTemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
@@ -64,7 +67,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-class AuditHistoryMixin:
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]  # what AuditHistoryMixin is mixed into
+else:
+    _ModelAdmin = object
+
+
+class AuditHistoryMixin(_ModelAdmin):
     """A ModelAdmin whose History lists the object's audit entries above Django's own LogEntry rows."""
 
     object_history_template = "admin/audit/object_history.html"
@@ -75,7 +84,9 @@ class AuditHistoryMixin:
 
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)
-        obj = getattr(response, "context_data", {}).get("object")  # a redirect (no such object) has none
-        if obj is not None:
-            response.context_data["audit_entries"] = list(audit_entries_of(self.audit_targets(obj)))
+        # A redirect (no such object) has no context.
+        context = response.context_data if isinstance(response, SimpleTemplateResponse) else None
+        obj = context.get("object") if context else None
+        if context and obj is not None:
+            context["audit_entries"] = list(audit_entries_of(self.audit_targets(obj)))
         return response

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models
+from django.db.models import QuerySet
 
 from audit.models import AuditAction, AuditChannel, AuditEntry, AuditOutcome, AuditTokenKind
 from integrations.client_address import client_address as request_client_address
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +43,7 @@ def audit_record(
     action: AuditAction | str,
     channel: AuditChannel | str,
     outcome: AuditOutcome | str,
-    actor=None,
+    actor: User | AnonymousUser | None = None,
     obj: models.Model | None = None,
     model: type[models.Model] | None = None,
     object_id: Any = None,
@@ -95,7 +101,7 @@ def audit_record(
     return entry
 
 
-def client_address(request) -> str | None:
+def client_address(request: HttpRequest | Request) -> str | None:
     """The client's address by the one rule (``integrations.client_address``: trusted proxies only), or None."""
     address = request_client_address(request)
     try:
@@ -105,12 +111,12 @@ def client_address(request) -> str | None:
 
 
 def admin_action_record(
-    request,
+    request: HttpRequest,
     *,
     action: AuditAction | str,
     outcome: AuditOutcome | str = AuditOutcome.SUCCEEDED,
     error_message: str = "",
-    **target,
+    **target: Any,
 ) -> AuditEntry | None:
     """A staff action in the admin: the signed-in user, from their address; ``target`` names the object
     as ``audit_record`` takes it (``obj=``, or ``model=`` and ``object_id=``) and may add a ``detail``."""
@@ -125,7 +131,7 @@ def admin_action_record(
     )
 
 
-def audit_entries_of(targets: list[tuple[type[models.Model], list[Any]]], *, limit: int = 200):
+def audit_entries_of(targets: list[tuple[type[models.Model], list[Any]]], *, limit: int = 200) -> QuerySet[AuditEntry]:
     """The newest entries about these objects (each a model and ids), newest first: an object's History."""
     query = models.Q(pk__in=[])
     for model, ids in targets:

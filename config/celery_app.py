@@ -7,6 +7,7 @@ Django runs at each request's start and end) closes one that is past ``CONN_MAX_
 """
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
@@ -20,7 +21,7 @@ app.autodiscover_tasks()
 
 @task_prerun.connect(weak=False)
 @task_postrun.connect(weak=False)
-def close_old_database_connections(sender=None, **kwargs) -> None:
+def close_old_database_connections(sender: Any = None, **kwargs: Any) -> None:
     """Around each task in a worker, as around each request: drop connections too old or unusable to reuse."""
     if sender is None or getattr(sender.request, "is_eager", False):
         return  # eager: the task runs inside the caller's request or transaction, whose connection it is

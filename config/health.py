@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,5 +15,5 @@ class HealthView(APIView):
     throttle_classes = ()
 
     @extend_schema(exclude=True)  # infrastructure, not part of either API door's document
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"status": "ok"})

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from integrations.models import is_integration
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 ANONYMOUS = "anonymous"  # Magento's resource of routes open to everyone (the admin token route)
 
@@ -98,7 +102,7 @@ def acl_resource_choices() -> list[tuple[str, str]]:
     return [(entry.resource, f"{entry.label} ({entry.resource})") for entry in acl_resource_table().values()]
 
 
-def as_resources(declared) -> tuple[str, ...]:
+def as_resources(declared: str | Iterable[str] | None) -> tuple[str, ...]:
     """A view's declaration (a string, a tuple of strings or None) as a tuple."""
     if not declared:
         return ()
@@ -107,7 +111,7 @@ def as_resources(declared) -> tuple[str, ...]:
     return tuple(declared)
 
 
-def view_acl_resources(view_class, method: str) -> tuple[str, ...]:
+def view_acl_resources(view_class: type, method: str) -> tuple[str, ...]:
     """The resources a view class declares for ``method`` (e.g. "POST"): per method, else its default."""
     per_method = getattr(view_class, "acl_resources", None) or {}
     method = method.upper()
@@ -117,7 +121,7 @@ def view_acl_resources(view_class, method: str) -> tuple[str, ...]:
     return as_resources(declared)
 
 
-def acl_allows(*, user, token, resources: Iterable[str]) -> bool:
+def acl_allows(*, user: User | AnonymousUser, token: object, resources: Iterable[str]) -> bool:
     """Whether ``user``, calling with ``token`` (an AccessToken), may use every one of ``resources``."""
     resources = tuple(resources)
     if not resources:
@@ -132,12 +136,13 @@ def acl_allows(*, user, token, resources: Iterable[str]) -> bool:
     if user.is_active and user.is_superuser:
         return True
     permissions = [acl_permission_of(resource) for resource in needed]
-    if None in permissions:
+    known = [permission for permission in permissions if permission is not None]
+    if len(known) < len(permissions):  # a resource no permission stands for
         return False
-    return user.has_perms(permissions)
+    return user.has_perms(known)
 
 
-def acl_resources_of_user(user) -> list[str]:
+def acl_resources_of_user(user: User | AnonymousUser) -> list[str]:
     """The known resources whose permission ``user`` has (all of them for a superuser)."""
     table = acl_resource_table()
     if user.is_active and user.is_superuser:

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -38,7 +40,7 @@ class IntegrationTokenForm(forms.ModelForm):
         if self.issuer is not None:
             allowed = set(acl_resources_of_user(self.issuer))
             choices = [(resource, label) for resource, label in choices if resource in allowed]
-        self.fields["acl_resources"].choices = choices
+        cast(forms.MultipleChoiceField, self.fields["acl_resources"]).choices = choices  # declared above
 
 
 _SHOWN_FIELDS = ("user", "kind", "name", "acl_resources", "created_at", "expires_at", "revoked_at")

@@ -24,7 +24,7 @@ TOKEN_EXPIRED = TokenExpired.code
 class BearerTokenAuthentication(BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: Request):
+    def authenticate(self, request: Request) -> tuple[object, AccessToken] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             # No header or another scheme: anonymous; the permission layer answers 401.

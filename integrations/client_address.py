@@ -10,11 +10,16 @@ and the peer of the connection, ``REMOTE_ADDR``, is the client.
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
-def client_address(request) -> str:
+
+def client_address(request: HttpRequest | Request) -> str:
     """The address of the client that sent ``request`` (a Django or DRF request), never one it chose itself.
 
     ``REMOTE_ADDR`` when no proxy is trusted, when the header has fewer entries than trusted proxies (a

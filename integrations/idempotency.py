@@ -17,10 +17,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.utils import timezone
 
@@ -57,7 +58,7 @@ def idempotency_key_parse(raw: str) -> str:
     return key
 
 
-def _canonical(value) -> str:
+def _canonical(value: object) -> str:
     """JSON with sorted keys, no spaces and numbers by value (1, 1.0 and 1.00 are one number)."""
     if isinstance(value, dict):
         items = sorted(value.items())
@@ -80,20 +81,20 @@ def canonical_body(raw: bytes) -> bytes:
         return raw  # not JSON, or nested too deep to walk (the door refuses it): the bytes themselves
 
 
-def request_fingerprint(request) -> str:
+def request_fingerprint(request: Request) -> str:
     """sha256 of method, full path and canonical body: what makes two requests "the same request"."""
     try:
         raw = request._request.body
     except RawPostDataException:  # the body was already streamed: its parsed form stands in
         raw = json.dumps(request.data, sort_keys=True, default=str).encode("utf-8")
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.get_full_path().encode("utf-8"), canonical_body(raw)):
+    for part in ((request.method or "").encode(), request.get_full_path().encode("utf-8"), canonical_body(raw)):
         digest.update(part)
         digest.update(b"\n")
     return digest.hexdigest()
 
 
-def request_principal(request) -> str:
+def request_principal(request: Request) -> str:
     """Whose keys these are: an integration token's own namespace, else the user's.
 
     An admin's keys survive re-login (admin tokens last hours, a retry may come with a new one);
@@ -115,7 +116,7 @@ class Begun:
     replay: IdempotencyKey | None = None
 
 
-def _insert(**fields) -> IdempotencyKey | None:
+def _insert(**fields: Any) -> IdempotencyKey | None:
     try:
         # Its own transaction, committed before the view runs (ATOMIC_REQUESTS is off), so a concurrent
         # twin's INSERT conflicts with it at once; a savepoint when a caller's transaction is open.
@@ -218,7 +219,17 @@ def replay_response(record: IdempotencyKey) -> HttpResponse:
     return response
 
 
-class IdempotencyKeyMixin:
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    _View = APIView  # what IdempotencyKeyMixin is mixed into
+else:
+    _View = object
+
+
+class IdempotencyKeyMixin(_View):
     """For DRF views: honour ``Idempotency-Key`` on ``idempotent_methods``. Put it before the view's base class.
 
     The key is taken after authentication and the ACL check (a refused request stores nothing), and
@@ -229,7 +240,7 @@ class IdempotencyKeyMixin:
     idempotency_key: str | None = None
     _idempotency_record: IdempotencyKey | None = None
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.idempotency_key, self._idempotency_record = None, None
         super().initial(request, *args, **kwargs)
         if request.method not in self.idempotent_methods:
@@ -249,22 +260,24 @@ class IdempotencyKeyMixin:
             raise _Replay(begun.replay)
         self._idempotency_record = begun.record
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
-            return replay_response(exc.record)
+            # DRF's dispatch takes any HttpResponse here (finalize_response asserts HttpResponseBase); its stubs
+            # say Response.
+            return replay_response(exc.record)  # type: ignore[return-value]
         response = super().handle_exception(exc)
         if isinstance(exc, IdempotencyKeyInProgress):
             response["Retry-After"] = "1"
         return response
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         record, self._idempotency_record = self._idempotency_record, None
         if record is not None:
             self._idempotency_finish(record, response)
         return response
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return super().dispatch(request, *args, **kwargs)
         except BaseException:
@@ -274,7 +287,7 @@ class IdempotencyKeyMixin:
                 idempotency_key_release(record=record)
             raise
 
-    def _idempotency_finish(self, record: IdempotencyKey, response) -> None:
+    def _idempotency_finish(self, record: IdempotencyKey, response: Response) -> None:
         if not _is_stored(response.status_code):
             idempotency_key_release(record=record)
             return

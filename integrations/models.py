@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from datetime import datetime
+from typing import TypeGuard
 
 from django.conf import settings
 from django.db import models
@@ -54,9 +55,12 @@ class AccessToken(models.Model):
         return self.expires_at <= (now or timezone.now())
 
 
-def is_integration(token) -> bool:
+def is_integration(token: object) -> TypeGuard[AccessToken]:
     """Whether a request's token (``request.auth``: an AccessToken, or None) is an integration's."""
     return getattr(token, "kind", None) == AccessToken.Kind.INTEGRATION
+
+
+USERNAME_KEY_MAX_LENGTH = 255  # SignInFailureLog.username: a longer key cannot be counted
 
 
 def username_throttle_key(username: str) -> str:
@@ -73,7 +77,9 @@ class SignInFailureLog(models.Model):
     the count reaches ``SIGN_IN_MAX_FAILURES``; until then every sign-in of that username is refused.
     """
 
-    username = models.CharField(max_length=255, unique=True, help_text="Normalised (NFKC) and case-folded.")
+    username = models.CharField(
+        max_length=USERNAME_KEY_MAX_LENGTH, unique=True, help_text="Normalised (NFKC) and case-folded."
+    )
     failures_count = models.PositiveIntegerField(default=0)
     lock_expires_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -32,13 +32,13 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -53,7 +53,13 @@ from integrations.exceptions import (
     TokenExpired,
     TokenInvalid,
 )
-from integrations.models import AccessToken, SignInFailureLog, token_hash_of, username_throttle_key
+from integrations.models import (
+    USERNAME_KEY_MAX_LENGTH,
+    AccessToken,
+    SignInFailureLog,
+    token_hash_of,
+    username_throttle_key,
+)
 
 TOKEN_CACHE_MAX_ENTRIES = 1024  # tokens in use at once per process; the least recently used goes first
 
@@ -78,7 +84,7 @@ def _is_blank(value: object) -> bool:
 _NO_FAILURES = object()
 
 
-def _sign_in_lock_of(key: str):
+def _sign_in_lock_of(key: str) -> object:
     """The username's ``lock_expires_at`` (None: failures but no lock), or _NO_FAILURES without a row."""
     row = SignInFailureLog.objects.filter(username=key).values_list("lock_expires_at", flat=True)
     return next(iter(row), _NO_FAILURES)
@@ -105,7 +111,7 @@ def sign_in_failure_record(*, username: str) -> SignInFailureLog:
     return log
 
 
-def staff_sign_in(*, username: str, password: str, request: HttpRequest | None = None) -> AbstractBaseUser:
+def staff_sign_in(*, username: str, password: str, request: HttpRequest | None = None) -> User:
     """The active staff user these credentials name, for both doors: the admin login and the admin token route.
 
     One count per username whichever door it comes through: ``SIGN_IN_MAX_FAILURES`` consecutive
@@ -114,11 +120,11 @@ def staff_sign_in(*, username: str, password: str, request: HttpRequest | None =
     the count. ``request`` goes to the authentication backends, as Django's login passes it.
     """
     key = username_throttle_key(username)
-    if len(key) > SignInFailureLog._meta.get_field("username").max_length:
+    if len(key) > USERNAME_KEY_MAX_LENGTH:
         # No account has a name this long (Django's are at most 150 characters), and the log could not count it.
         raise InvalidCredentials()
     lock_expires_at = _sign_in_lock_of(key)
-    if lock_expires_at not in (None, _NO_FAILURES) and lock_expires_at > timezone.now():
+    if isinstance(lock_expires_at, datetime) and lock_expires_at > timezone.now():  # neither None nor _NO_FAILURES
         raise SignInLocked()
     user = authenticate(request=request, username=username, password=password)
     # ModelBackend already refuses inactive users; checked again for other backends.
@@ -151,7 +157,7 @@ def admin_token_create(*, username: str, password: str) -> str:
     return raw_token
 
 
-def integration_token_create(*, user: AbstractBaseUser, name: str, acl_resources: Iterable[str] = ()) -> str:
+def integration_token_create(*, user: User, name: str, acl_resources: Iterable[str] = ()) -> str:
     """A long-lived token for a named integration; it never expires, it is revoked.
 
     ``acl_resources`` is its scope: the token opens a route only if the route's resources are all in
@@ -243,7 +249,10 @@ def _detached(token: AccessToken) -> AccessToken:
     return copied
 
 
-def _model_copy(instance: Model) -> Model:
+_M = TypeVar("_M", bound=Model)
+
+
+def _model_copy(instance: _M) -> _M:
     # copy.copy() goes through pickling's __reduce__ (an app registry look-up and version checks): 3x slower.
     clone = instance.__class__.__new__(instance.__class__)
     clone.__dict__.update(instance.__dict__)
@@ -296,7 +305,7 @@ class AcceptedTokenCache:
             self._discards += 1
             self._entries.pop(token_hash, None)
 
-    def discard_user(self, user_id) -> None:
+    def discard_user(self, user_id: int) -> None:
         with self._lock:
             self._discards += 1
             for token_hash in [key for key, (token, _) in self._entries.items() if token.user_id == user_id]:
@@ -316,26 +325,26 @@ accepted_tokens = AcceptedTokenCache(TOKEN_CACHE_MAX_ENTRIES)
 
 # Changes saved through the ORM (the admin's pages included) reach this process's cache at once. Signals
 # here are cache bookkeeping, not domain flow: Django's own auth admin has no other seam to call.
-def _forget(callback) -> None:
+def _forget(callback: Callable[[], object]) -> None:
     """Now, and again on commit: a request reading the row before the change commits may have kept it."""
     callback()
     transaction.on_commit(callback)
 
 
-def _token_changed(sender, instance, created=False, **kwargs) -> None:
+def _token_changed(sender: type[AccessToken], instance: AccessToken, created: bool = False, **kwargs: Any) -> None:
     if not created:  # a new token cannot be kept yet
         _forget(lambda: accepted_tokens.discard(instance.token_hash))
 
 
-def _user_changed(sender, instance, **kwargs) -> None:
+def _user_changed(sender: type[User], instance: User, **kwargs: Any) -> None:
     _forget(lambda: accepted_tokens.discard_user(instance.pk))
 
 
-def _permissions_changed(sender, **kwargs) -> None:
+def _permissions_changed(sender: type[Model], **kwargs: Any) -> None:
     _forget(accepted_tokens.clear)
 
 
-def _memberships_changed(sender, action, **kwargs) -> None:
+def _memberships_changed(sender: type[Model], action: str, **kwargs: Any) -> None:
     if action.startswith("post_"):
         _forget(accepted_tokens.clear)
 

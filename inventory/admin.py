@@ -121,7 +121,8 @@ class SourceItemForm(forms.ModelForm):
         fields = ("sku", "source", "quantity", "status")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         if self.errors:
             return data
         source = data.get("source") or self.instance.source
@@ -213,9 +214,11 @@ class ProductInventoryAdmin(NoFullCountMixin, admin.ModelAdmin):
         return False
 
     def _summary(self, product: StockItemConfiguration) -> SkuInventory:
-        if not hasattr(product, "inventory"):  # the change page: one product
-            product.inventory = sku_inventories([product])[product.sku] if product.sku else SkuInventory(sku="")
-        return product.inventory
+        summary: SkuInventory | None = getattr(product, "inventory", None)  # the list page's, from ProductChangeList
+        if summary is None:  # the change page: one product, kept on it for the second column
+            summary = sku_inventories([product])[product.sku] if product.sku else SkuInventory(sku="")
+            vars(product)["inventory"] = summary
+        return summary
 
     @admin.display(description="Quantity per Source")
     def quantity_per_source(self, product: StockItemConfiguration) -> str:

@@ -41,7 +41,7 @@ class InventoryNoSuchEntity(InventoryError):
         return cls('Source with code "%value" does not exist.', {"value": source_code})
 
     @classmethod
-    def stock(cls, stock_id) -> InventoryNoSuchEntity:
+    def stock(cls, stock_id: object) -> InventoryNoSuchEntity:
         return cls('Stock with id "%value" does not exist.', {"value": stock_id})
 
     @classmethod

@@ -7,7 +7,9 @@ so a reader of Magento's schema finds every column where it expects it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, NoReturn
 
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,7 @@ from inventory.quantity import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
 
 ZERO = Decimal("0")
 SKU_MAX_LENGTH = 64  # catalog_product_entity.sku, inventory_source_item.sku
+SOURCE_CODE_MAX_LENGTH = 255  # inventory_source.source_code
 
 DEFAULT_SOURCE_CODE = "default"
 DEFAULT_SOURCE_NAME = "Default Source"
@@ -23,7 +26,7 @@ DEFAULT_STOCK_ID = 1
 DEFAULT_STOCK_NAME = "Default Stock"
 
 
-def QtyField(**kwargs):  # noqa: N802 - reads as a field type
+def QtyField(**kwargs: Any) -> models.DecimalField:  # noqa: N802 - reads as a field type
     kwargs.setdefault("default", ZERO)
     return models.DecimalField(max_digits=QTY_MAX_DIGITS, decimal_places=QTY_DECIMAL_PLACES, **kwargs)
 
@@ -31,7 +34,7 @@ def QtyField(**kwargs):  # noqa: N802 - reads as a field type
 class Source(models.Model):
     """A place that holds stock (warehouse, store, drop-shipper): ``inventory_source``."""
 
-    source_code = models.CharField(max_length=255, primary_key=True)
+    source_code = models.CharField(max_length=SOURCE_CODE_MAX_LENGTH, primary_key=True)
     name = models.CharField(max_length=255)
     enabled = models.BooleanField(default=True)
     description = models.TextField(blank=True, null=True)
@@ -173,14 +176,16 @@ class AppendOnlyError(Exception):
     """Reservations are never updated, and deleted only by the zero-sum cleanup."""
 
 
-class ReservationQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class ReservationQuerySet(models.QuerySet["Reservation"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("reservations are append-only")
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(
+        self, objs: Iterable[Reservation], fields: Iterable[str], batch_size: int | None = None
+    ) -> NoReturn:
         raise AppendOnlyError("reservations are append-only")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("reservations are deleted only by reservations_cleanup()")
 
     def delete_settled(self) -> int:
@@ -214,12 +219,12 @@ class Reservation(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity:+} {self.sku} on stock {self.stock_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("reservations are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("reservations are deleted only by reservations_cleanup()")
 
     @property

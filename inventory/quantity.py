@@ -15,7 +15,7 @@ QTY_PRECISION = Decimal(1).scaleb(-QTY_DECIMAL_PLACES)  # 0.0001
 QTY_MAX = Decimal(10) ** (QTY_MAX_DIGITS - QTY_DECIMAL_PLACES) - QTY_PRECISION  # 99999999.9999
 
 
-def as_number(value) -> Decimal | None:
+def as_number(value: object) -> Decimal | None:
     """A number as sent (an int, a Decimal or a numeric string; PHP's is_numeric) as a finite Decimal, else
     None. Floats and booleans are refused: the doors parse JSON numbers as Decimal, so a float is a bug."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):

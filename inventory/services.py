@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.db.models import F, Sum, Window
@@ -32,6 +32,7 @@ from inventory.errors import InventoryInputError, InventoryValidationError, NotE
 from inventory.models import (
     DEFAULT_STOCK_ID,
     SKU_MAX_LENGTH,
+    SOURCE_CODE_MAX_LENGTH,
     ZERO,
     InvoiceSource,
     Reservation,
@@ -42,9 +43,11 @@ from inventory.models import (
 )
 from inventory.quantity import as_number, qty_fits
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 logger = logging.getLogger("counterfoil.inventory")
 
-SOURCE_CODE_MAX_LENGTH = Source._meta.get_field("source_code").max_length
 # PostgreSQL's SQLSTATEs of a lost race a re-run may win: serialization_failure, deadlock_detected.
 # Magento's product types with source items (isQty="true" in product_types.xml).
 SOURCE_ITEM_PRODUCT_TYPES = frozenset({"simple", "virtual", "downloadable"})
@@ -284,6 +287,13 @@ def _invoiced_by_sku(items: Sequence[InvoicedItem]) -> dict[str, Decimal]:
     return requested
 
 
+class _SourceInStock(TypedDict):
+    """What _take_by_priority annotates a source item with: its source's link to the stock."""
+
+    priority: int
+    source_enabled: bool
+
+
 def _take_by_priority(
     stock_id: int,
     skus: list[str],
@@ -297,7 +307,7 @@ def _take_by_priority(
         .annotate(priority=F("source__stock_links__priority"), source_enabled=F("source__enabled"))
         .order_by("sku", "source_id")  # one lock order for every transaction: no deadlocks
     )
-    by_sku: dict[str, list[SourceItem]] = defaultdict(list)
+    by_sku: dict[str, list[WithAnnotations[SourceItem, _SourceInStock]]] = defaultdict(list)
     for source_item in locked:
         by_sku[source_item.sku].append(source_item)
 
@@ -328,19 +338,21 @@ def _take_by_priority(
         logger.info("invoice refused: not enough stock %s on stock %s", short, stock_id)
         raise NotEnoughStock(short)
 
-    for source_item in touched:
+    for moved in touched:
         # Magento's getSourceStockStatus: at the threshold the item goes out of stock (never back in),
         # flagged as set automatically, so a later return may set it in stock again.
-        if source_item.quantity <= configurations[source_item.sku].min_qty:
-            source_item.status = SourceItemStatus.OUT_OF_STOCK
-            source_item.stock_status_changed_auto = True
+        if moved.quantity <= configurations[moved.sku].min_qty:
+            moved.status = SourceItemStatus.OUT_OF_STOCK
+            moved.stock_status_changed_auto = True
     return deductions, touched
 
 
 # -- source items ---------------------------------------------------------------------------------
 
 
-def _required_text(value, field: str, problems: list, *, max_length: int, no_whitespace: bool = False) -> str | None:
+def _required_text(
+    value: object, field: str, problems: list, *, max_length: int, no_whitespace: bool = False
+) -> str | None:
     """Magento's NotAnEmptyString and NoWhitespaceInString checks, and the column's length."""
     if not isinstance(value, str) or not value.strip():
         problems.append(('"%field" can not be empty.', {"field": field}))
@@ -354,7 +366,7 @@ def _required_text(value, field: str, problems: list, *, max_length: int, no_whi
     return value
 
 
-def _quantity(value, field: str, problems: list) -> Decimal | None:
+def _quantity(value: object, field: str, problems: list) -> Decimal | None:
     number = as_number(value)
     if number is None:
         problems.append(('"%field" should be numeric.', {"field": field}))
@@ -369,7 +381,7 @@ def _quantity(value, field: str, problems: list) -> Decimal | None:
     return number
 
 
-def _status(value, field: str, problems: list) -> int | None:
+def _status(value: object, field: str, problems: list) -> int | None:
     number = as_number(value)
     if number is None:
         problems.append(('"%field" should be numeric.', {"field": field}))
@@ -391,7 +403,6 @@ def source_items_validate(*, items: Sequence[SourceItemData]) -> list[SourceItem
     codes: set[str] = set()
     for index, item in enumerate(items):
         path = f"sourceItems[{index}]."
-        before = len(problems)
         sku = _required_text(item.sku, f"{path}sku", problems, max_length=SKU_MAX_LENGTH)
         source_code = _required_text(
             item.source_code, f"{path}source_code", problems, max_length=SOURCE_CODE_MAX_LENGTH, no_whitespace=True
@@ -400,7 +411,8 @@ def source_items_validate(*, items: Sequence[SourceItemData]) -> list[SourceItem
         status = _status(item.status, f"{path}status", problems)
         if source_code is not None:
             codes.add(source_code)
-        if len(problems) == before:
+        # Each check returns None exactly when it reports a problem: all four set means this item is valid.
+        if sku is not None and source_code is not None and quantity is not None and status is not None:
             valid[(source_code, sku)] = SourceItem(source_id=source_code, sku=sku, quantity=quantity, status=status)
     known = set(Source.objects.filter(source_code__in=codes).values_list("source_code", flat=True)) if codes else set()
     for code in sorted(codes - known):
@@ -471,11 +483,11 @@ def reservations_cleanup() -> list[SettledGroup]:
         Reservation.objects.annotate(
             object_type=object_type,
             object_id=object_id,
-            object_increment_id=KT("metadata__object_increment_id"),
+            increment_id=KT("metadata__object_increment_id"),  # object_increment_id is the model's property
             group_total=Window(Sum("quantity"), partition_by=[F("stock_id"), F("sku"), object_type, object_id]),
         )
         .filter(group_total__gt=-_ZERO_TOLERANCE, group_total__lt=_ZERO_TOLERANCE)
-        .values_list("pk", "stock_id", "sku", "object_type", "object_id", "object_increment_id")
+        .values_list("pk", "stock_id", "sku", "object_type", "object_id", "increment_id")
         .order_by("pk")
     )
     if not rows:

@@ -20,13 +20,16 @@ import contextlib
 import logging
 import random
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from notifications.models import EmailAttempt, EmailOutbox
@@ -101,7 +104,7 @@ def email_send(email_id: int) -> str:
     return "sent"
 
 
-def _invoice_model():
+def _invoice_model() -> type[Model]:
     """The model the outbox's ``invoice`` points at, reached through this app's own foreign key: the columns a sent
     mail sets on it are its app's subscription (``notifications.sent``), not known here."""
     return EmailOutbox._meta.get_field("invoice").related_model
@@ -124,14 +127,30 @@ CLAIMED_FIELDS = (
 )
 
 
-def _claim(email_id: int, now) -> EmailOutbox | None:
+def _concrete_field(model: type[Model], name: str) -> Field:
+    """``model``'s field ``name`` that is a column of its table, for raw SQL (as sales.models.concrete_field)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.concrete:
+        raise FieldDoesNotExist(f"{model._meta.label} has no column {name!r}")
+    return field
+
+
+def _column_of(field: Field) -> str:
+    if field.column is None:  # a field without a column of its own (a relation's)
+        raise FieldDoesNotExist(f"{field} has no column")
+    return field.column
+
+
+def _claim(email_id: int, now: datetime) -> EmailOutbox | None:
     """pending -> sending if due, and the claimed row, or None when it is not ours to send.
 
     Raw SQL because the ORM's ``update()`` cannot return the row: ``UPDATE ... RETURNING`` is one round trip
     where update-then-SELECT was two, on the task's hot path. The condition is the claim itself.
     """
     table = connection.ops.quote_name(EmailOutbox._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(EmailOutbox._meta.get_field(name).column) for name in CLAIMED_FIELDS)
+    columns = ", ".join(
+        connection.ops.quote_name(_column_of(_concrete_field(EmailOutbox, name))) for name in CLAIMED_FIELDS
+    )
     at = connection.ops.adapt_datetimefield_value(now)
     rows = EmailOutbox.objects.raw(
         f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"  # noqa: S608 - names from _meta
@@ -142,7 +161,7 @@ def _claim(email_id: int, now) -> EmailOutbox | None:
     return claimed[0] if claimed else None
 
 
-def _record_sent(email: EmailOutbox, started, finished) -> bool:
+def _record_sent(email: EmailOutbox, started: datetime, finished: datetime) -> bool:
     """The mail is out: the row sent, its attempt, its invoice's marks. False if that could not be written.
 
     A database error here would leave the row in ``sending``, and the sweeper would release it and another
@@ -173,7 +192,7 @@ def _record_sent(email: EmailOutbox, started, finished) -> bool:
         return False
 
 
-def _write_sent(email: EmailOutbox, started, finished) -> None:
+def _write_sent(email: EmailOutbox, started: datetime, finished: datetime) -> None:
     """One try at the bookkeeping; repeating it after a commit whose answer was lost writes nothing more."""
     if connection.vendor == "postgresql":
         ours = _record_sent_in_one_statement(email, started, finished)
@@ -183,7 +202,7 @@ def _write_sent(email: EmailOutbox, started, finished) -> None:
         _record_sent_after_release(email, started, finished)
 
 
-def _record_sent_in_a_transaction(email: EmailOutbox, started, finished) -> bool:
+def _record_sent_in_a_transaction(email: EmailOutbox, started: datetime, finished: datetime) -> bool:
     """The three writes if the claim still holds (True), none if not."""
     with transaction.atomic():
         if not EmailOutbox.objects.filter(pk=email.pk, status=Status.SENDING, claimed_at=email.claimed_at).update(
@@ -194,16 +213,16 @@ def _record_sent_in_a_transaction(email: EmailOutbox, started, finished) -> bool
     return True
 
 
-def _add_sent_attempt(email: EmailOutbox, started, finished) -> None:
+def _add_sent_attempt(email: EmailOutbox, started: datetime, finished: datetime) -> None:
     """The attempt that sent, and the invoice's marks (the ORM's half of the one-statement version)."""
     EmailAttempt.objects.create(
         email=email, number=email.attempts, started_at=started, finished_at=finished, outcome=EmailAttempt.Outcome.SENT
     )
     if marks := invoice_columns_when_sent(email.kind, email.invoice_id):
-        _invoice_model().objects.filter(pk=email.invoice_id).update(**marks)
+        _invoice_model()._default_manager.filter(pk=email.invoice_id).update(**marks)
 
 
-def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool:
+def _record_sent_in_one_statement(email: EmailOutbox, started: datetime, finished: datetime) -> bool:
     """PostgreSQL: the three writes as one statement (data-modifying CTEs), so one round trip and one commit
     instead of five (BEGIN, UPDATE, INSERT, UPDATE, COMMIT) on the task's hot path. The attempt and the
     invoice hang on the row's update: all three if the claim still holds (True), none if not."""
@@ -216,7 +235,7 @@ def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool
         f" attempt AS (INSERT INTO {attempts} (email_id, number, started_at, finished_at, outcome, error)"
         f" SELECT id, %s, %s, %s, %s, '' FROM sent)"
     )
-    params = [
+    params: list[Any] = [
         Status.SENT,
         finished,
         email.pk,
@@ -228,10 +247,11 @@ def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool
         EmailAttempt.Outcome.SENT,
     ]
     if marks := invoice_columns_when_sent(email.kind, email.invoice_id):
-        invoice_meta = _invoice_model()._meta
-        invoices, invoice_pk = quote(invoice_meta.db_table), quote(invoice_meta.pk.column)
-        fields = [invoice_meta.get_field(name) for name in marks]
-        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        invoice_model = _invoice_model()
+        invoices = quote(invoice_model._meta.db_table)
+        invoice_pk = quote(_column_of(invoice_model._meta.pk))
+        fields = [_concrete_field(invoice_model, name) for name in marks]
+        assignments = ", ".join(f"{quote(_column_of(field))} = %s" for field in fields)
         sql += f", invoice AS (UPDATE {invoices} SET {assignments} FROM sent WHERE {invoices}.{invoice_pk} = %s)"
         params += [*(field.get_db_prep_save(marks[field.name], connection) for field in fields), email.invoice_id]
     with connection.cursor() as cursor:
@@ -239,7 +259,7 @@ def _record_sent_in_one_statement(email: EmailOutbox, started, finished) -> bool
         return bool(cursor.fetchone()[0])
 
 
-def _record_sent_after_release(email: EmailOutbox, started, finished) -> None:
+def _record_sent_after_release(email: EmailOutbox, started: datetime, finished: datetime) -> None:
     """The claim no longer holds, yet this worker's mail went out: sent all the same, under this claim.
 
     The row carries this claim's ``claimed_at`` afterwards, so finding it sent under this claim means this
@@ -257,7 +277,7 @@ def _record_sent_after_release(email: EmailOutbox, started, finished) -> None:
     logger.warning("e-mail %s was sent after its claim was released: a duplicate is possible", email.pk)
 
 
-def _failed(email: EmailOutbox, started, error: Exception) -> str:
+def _failed(email: EmailOutbox, started: datetime, error: Exception) -> str:
     text = f"{type(error).__name__}: {error}"[:2000]
     final = is_permanent(error) or email.attempts >= int(settings.EMAIL_MAX_ATTEMPTS)
     next_attempt = timezone.now() + timedelta(seconds=retry_delay(email.attempts))
@@ -300,6 +320,7 @@ def outbox_sweep() -> dict:
     stuck_before = now - timedelta(seconds=sending_timeout_seconds())
     released = 0
     for stuck in EmailOutbox.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before):
+        assert stuck.claimed_at is not None  # claimed_at__lt: claimed
         with transaction.atomic():
             # Conditional on the same claim: a worker that finishes meanwhile keeps its result.
             if EmailOutbox.objects.filter(pk=stuck.pk, status=Status.SENDING, claimed_at=stuck.claimed_at).update(

@@ -29,11 +29,14 @@ import socket
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import NamedTuple
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 logger = logging.getLogger("counterfoil.notifications")
@@ -58,7 +61,7 @@ _deadline: ContextVar[_Deadline | None] = ContextVar("smtp_send_deadline", defau
 
 
 @contextlib.contextmanager
-def send_deadline(seconds: float):
+def send_deadline(seconds: float) -> Iterator[None]:
     """Raise SendDeadlineExceeded in the block once ``seconds`` have passed, in any pool.
 
     Every socket wait of the SMTP conversation (connect, each command, each reply, the message) is cut to
@@ -72,7 +75,7 @@ def send_deadline(seconds: float):
     deadline = _Deadline(time.monotonic() + seconds, seconds)
     token = _deadline.set(deadline)
 
-    def on_alarm(signum, frame):
+    def on_alarm(signum: int, frame: FrameType | None) -> NoReturn:
         raise deadline.exceeded()
 
     alarm = threading.current_thread() is threading.main_thread()
@@ -88,7 +91,7 @@ def send_deadline(seconds: float):
         _deadline.reset(token)
 
 
-def _time_left(timeout):
+def _time_left(timeout: object) -> float | None:
     """``timeout`` (EMAIL_TIMEOUT), or what is left of the deadline if less; SendDeadlineExceeded once it is past."""
     if not isinstance(timeout, int | float):
         timeout = socket.getdefaulttimeout()  # smtplib's "not given"
@@ -113,24 +116,32 @@ def _raise_if_past_deadline(error: BaseException) -> None:
         raise deadline.exceeded() from error
 
 
-class _Conversation:
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    _SMTPClient = smtplib.SMTP  # what _Conversation extends: it is mixed into SMTP and SMTP_SSL below
+else:
+    _SMTPClient = object
+
+
+class _Conversation(_SMTPClient):
     """smtplib's client, noting whether the current message reached DATA (from then on the server may have
     accepted it), with each socket wait cut to what is left of the send deadline."""
 
     data_started = False
 
-    def _get_socket(self, host, port, timeout):
-        return super()._get_socket(host, port, _time_left(timeout))
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return super()._get_socket(host, port, _time_left(timeout))  # type: ignore[misc]  # typeshed omits SMTP's private _get_socket
 
-    def send(self, s):
+    def send(self, s: ReadableBuffer | str) -> None:
         self._bound()
         return super().send(s)
 
-    def getreply(self):
+    def getreply(self) -> tuple[int, bytes]:
         self._bound()
         return super().getreply()
 
-    def data(self, msg):
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         self.data_started = True
         return super().data(msg)
 
@@ -152,7 +163,7 @@ class ReusableSmtpBackend(SmtpBackend):
     far as DATA."""
 
     @property
-    def connection_class(self):
+    def connection_class(self) -> type[smtplib.SMTP_SSL | smtplib.SMTP]:
         return _TrackedSMTPSSL if self.use_ssl else _TrackedSMTP
 
 
@@ -160,7 +171,7 @@ class _Held:
     """An open backend (a thread's, or one message's), the settings it was opened with, its age in use and in
     messages."""
 
-    def __init__(self, backend, signature: tuple):
+    def __init__(self, backend: BaseEmailBackend, signature: tuple) -> None:
         self.backend = backend
         self.signature = signature
         self.last_used = _clock()
@@ -191,7 +202,7 @@ def _signature() -> tuple:
     )
 
 
-def _new_backend():
+def _new_backend() -> BaseEmailBackend:
     if settings.EMAIL_BACKEND == SMTP_BACKEND:
         return ReusableSmtpBackend(fail_silently=False)
     return get_connection(fail_silently=False)  # locmem in tests, files locally: nothing to reuse, same calls
@@ -216,7 +227,7 @@ def _drop(held: _Held, *, polite: bool) -> None:
     except Exception:  # noqa: BLE001 - closing a connection we are giving up on: nothing to save
         logger.debug("closing the SMTP connection failed", exc_info=True)
     finally:
-        if smtp is not None:
+        if smtp is not None and isinstance(backend, SmtpBackend):  # (smtp is only ever an SmtpBackend's)
             with contextlib.suppress(OSError):
                 smtp.close()  # the socket, whatever became of QUIT
             backend.connection = None
@@ -245,8 +256,9 @@ def _connection() -> tuple[_Held, bool]:
 def _send_on(held: _Held, message: EmailMessage) -> None:
     backend = held.backend
     backend.open()
-    if isinstance(getattr(backend, "connection", None), _Conversation):
-        backend.connection.data_started = False
+    connection = getattr(backend, "connection", None)
+    if isinstance(connection, _Conversation):
+        connection.data_started = False
     backend.send_messages([message])
     held.messages += 1
     held.last_used = _clock()
@@ -308,7 +320,7 @@ def _deliver_once(message: EmailMessage) -> None:
     _drop(held, polite=True)
 
 
-def close_connections(**_signal_kwargs) -> None:
+def close_connections(**_signal_kwargs: Any) -> None:
     """QUIT every open connection of this process (worker shutdown, interpreter exit)."""
     with _all_lock:
         everything = list(_all_held)

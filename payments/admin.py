@@ -1,6 +1,8 @@
 """Payments and their gateway transactions, read-only: money moves only through the services."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from payments.models import Payment, Transaction
 
@@ -8,13 +10,13 @@ from payments.models import Payment, Transaction
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

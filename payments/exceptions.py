@@ -12,7 +12,7 @@ class PaymentException(Exception):
 
     code = "payment_refused"
 
-    def __init__(self, template: str, parameters=None):
+    def __init__(self, template: str, parameters: list | None = None) -> None:
         self.template = template
         self.parameters = parameters or []
         super().__init__(template)

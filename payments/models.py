@@ -1,9 +1,11 @@
 """Magento's sales_order_payment: one payment per order, its method and its running amounts."""
 
+from typing import Any
+
 from django.db import models
 
 
-def _money(**kwargs):
+def _money(**kwargs: Any) -> models.DecimalField:
     kwargs.setdefault("null", True)
     kwargs.setdefault("blank", True)
     return models.DecimalField(max_digits=20, decimal_places=4, **kwargs)
@@ -84,4 +86,4 @@ class Transaction(models.Model):
 
     @property
     def parent_txn_id(self) -> str | None:
-        return self.parent.txn_id if self.parent_id else None
+        return self.parent.txn_id if self.parent is not None else None

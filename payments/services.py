@@ -17,7 +17,7 @@ from payments.exceptions import (
     PaymentGatewayFailure,
     VoidUnavailable,
 )
-from payments.gateways import GatewayRequest, Outcome, gateway_for, has_gateway, idempotency_key
+from payments.gateways import GatewayAnswer, GatewayRequest, Outcome, gateway_for, has_gateway, idempotency_key
 from payments.methods import is_offline
 from payments.models import Payment, Transaction
 
@@ -52,7 +52,7 @@ def is_gateway_method(method: str) -> bool:
     return not is_offline(method) and has_gateway(method)
 
 
-def _call(operation: str, payment: Payment, request: GatewayRequest):
+def _call(operation: str, payment: Payment, request: GatewayRequest) -> GatewayAnswer:
     gateway = gateway_for(payment.method)
     try:
         return getattr(gateway, operation)(request)

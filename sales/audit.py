@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from django.http import HttpRequest
 
 from audit.models import AuditAction, AuditOutcome
 from audit.services import admin_action_record
@@ -35,7 +38,7 @@ def error_message_of(error: BaseException | None) -> str:
 
 
 @contextmanager
-def admin_action_recorded(request, *, action: AuditAction, **target) -> Iterator[dict]:
+def admin_action_recorded(request: HttpRequest, *, action: AuditAction, **target: Any) -> Iterator[dict]:
     """Records the Sales admin action the block runs, however it ends: succeeded, or refused or failed with the
     error it raised (raised on, for the view to report). ``target`` names the object as ``audit_record`` takes
     it; the block may name the one it made instead (``target.update(obj=invoice, detail=...)``)."""

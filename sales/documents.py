@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sales.models import Invoice, Order, OrderAddress
-from sales.money import as_decimal, decimal_text, format_price, is_zero
+from sales.money import Amount, as_decimal, decimal_text, format_price, is_zero
 
 
 def qty_text(qty: Decimal | None) -> str:
@@ -63,7 +63,7 @@ def invoice_totals(invoice: Invoice, order: Order, *, pdf: bool = False) -> list
     """
     currency = order.order_currency_code
 
-    def price(amount) -> str:
+    def price(amount: Amount) -> str:
         return format_price(as_decimal(amount), currency)
 
     totals = [Total("Subtotal", price(invoice.subtotal))]

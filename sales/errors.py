@@ -70,7 +70,10 @@ INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'  # a negative
 _PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
 
 
-def render_template(template: str, parameters: Sequence | Mapping | None) -> str:
+Parameters = Sequence | Mapping | None  # a template's: positional (%1) or named (%name)
+
+
+def render_template(template: str, parameters: Parameters) -> str:
     """Fill ``%1``-style (positional) or ``%name``-style (named) placeholders."""
     if not parameters:
         return template
@@ -95,7 +98,7 @@ class DomainError(Exception):
     code: str = ErrorCode.DOMAIN_ERROR
     http_status = 400
 
-    def __init__(self, template: str, parameters: Sequence | Mapping | None = None, *, code: str | None = None):
+    def __init__(self, template: str, parameters: Parameters = None, *, code: str | None = None) -> None:
         self.template = template
         self.parameters = parameters if parameters is not None else []
         if code:
@@ -112,7 +115,14 @@ class InputError(DomainError):
 
     code = ErrorCode.INVALID_INPUT
 
-    def __init__(self, template: str, parameters=None, *, errors: list[InputError] | None = None, code=None):
+    def __init__(
+        self,
+        template: str,
+        parameters: Parameters = None,
+        *,
+        errors: list[InputError] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(template, parameters, code=code)
         self.errors = errors or []
 
@@ -121,7 +131,7 @@ class InputError(DomainError):
         return cls('"%fieldName" is required. Enter and try again.', {"fieldName": field_name}, code=ErrorCode.REQUIRED)
 
     @classmethod
-    def invalid_value(cls, field_name: str, value) -> InputError:
+    def invalid_value(cls, field_name: str, value: object) -> InputError:
         return cls(
             'Invalid value of "%value" provided for the %fieldName field.',
             {"value": value, "fieldName": field_name},
@@ -143,7 +153,9 @@ class NoSuchEntityError(DomainError):
     http_status = 404
     DEFAULT = "The entity that was requested doesn't exist. Verify the entity and try again."
 
-    def __init__(self, template: str = DEFAULT, parameters=None, *, entity: str = "", code=None):
+    def __init__(
+        self, template: str = DEFAULT, parameters: Parameters = None, *, entity: str = "", code: str | None = None
+    ) -> None:
         super().__init__(template, parameters, code=code)
         self.entity = entity
 
@@ -167,7 +179,7 @@ class CouldNotInvoiceError(DomainError):
     code = ErrorCode.COULD_NOT_INVOICE
     DEFAULT = "Could not save an invoice, see error log for details"
 
-    def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
+    def __init__(self, template: str = DEFAULT, parameters: Parameters = None, *, code: str | None = None) -> None:
         super().__init__(template, parameters, code=code)
 
 
@@ -194,7 +206,7 @@ class ConflictError(DomainError):
     http_status = 409
     DEFAULT = "The order is being changed by another request. Try again."
 
-    def __init__(self, template: str = DEFAULT, parameters=None, *, code=None):
+    def __init__(self, template: str = DEFAULT, parameters: Parameters = None, *, code: str | None = None) -> None:
         super().__init__(template, parameters, code=code)
 
 

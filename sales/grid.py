@@ -9,10 +9,11 @@ invoice does not have: ``invoice_grid_write`` from the objects the invoicing ser
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from sales.models import Invoice, InvoiceGrid
+from sales.models import Invoice, InvoiceGrid, concrete_field
 
 # Magento's full-text index of the grid: the keyword search box.
 KEYWORD_COLUMNS = (
@@ -60,7 +61,7 @@ INVOICE_COLUMNS = {
 GRID_FIELDS = [field.attname for field in InvoiceGrid._meta.concrete_fields if not field.primary_key]
 # Columns the grid joins from several order fields (names, address lines): the join can outgrow its column.
 JOINED_LENGTHS = {
-    name: InvoiceGrid._meta.get_field(name).max_length
+    name: concrete_field(InvoiceGrid, name).max_length
     for name in ("customer_name", "billing_name", "billing_address", "shipping_address")
 }
 # The same paths as attribute chains, for an invoice whose order, payment and addresses are in hand.
@@ -120,7 +121,7 @@ def invoice_grid_write(invoice: Invoice) -> None:
     _grid_upsert([grid_row({column: _attribute(invoice, names) for column, names in INVOICE_ATTRIBUTES.items()})])
 
 
-def _attribute(obj, names: tuple[str, ...]):
+def _attribute(obj: object, names: tuple[str, ...]) -> Any:
     """``obj.a.b.c``, None past a missing relation (no address, no payment), as the outer joins read."""
     for name in names:
         if obj is None:

@@ -19,7 +19,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
@@ -48,7 +48,7 @@ def is_conflict(error: Exception) -> bool:
 
 
 @contextmanager
-def conflicts_as_domain_errors():
+def conflicts_as_domain_errors() -> Iterator[None]:
     try:
         yield
     except OperationalError as error:

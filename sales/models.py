@@ -8,28 +8,45 @@ Magento's JSON tells a dummy row (no row totals) from a row that costs nothing.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import F, Q
 
 from sales.money import ZERO, as_decimal
 
 
-def MoneyField(**kwargs):  # noqa: N802 - reads as a field type
+def MoneyField(**kwargs: Any) -> models.DecimalField:  # noqa: N802 - reads as a field type
     kwargs.setdefault("null", True)
     kwargs.setdefault("blank", True)
     return models.DecimalField(max_digits=20, decimal_places=4, **kwargs)
 
 
-def QtyField(**kwargs):  # noqa: N802
+def QtyField(**kwargs: Any) -> models.DecimalField:  # noqa: N802
     kwargs.setdefault("default", Decimal("0"))
     return models.DecimalField(max_digits=12, decimal_places=4, **kwargs)
 
 
-def RateField(**kwargs):  # noqa: N802
+def RateField(**kwargs: Any) -> models.DecimalField:  # noqa: N802
     kwargs.setdefault("null", True)
     kwargs.setdefault("blank", True)
     return models.DecimalField(max_digits=20, decimal_places=4, **kwargs)
+
+
+def concrete_field(model: type[models.Model], name: str) -> models.Field:
+    """``model``'s field ``name`` that is a column of its table: what raw SQL and one-statement writes name."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.concrete:
+        raise FieldDoesNotExist(f"{model._meta.label} has no column {name!r}")
+    return field
+
+
+def column_of(field: models.Field) -> str:
+    """A concrete field's column name (a field without a column of its own, such as a relation's, has None)."""
+    if field.column is None:
+        raise FieldDoesNotExist(f"{field} has no column")
+    return field.column
 
 
 class Store(models.Model):
@@ -51,7 +68,7 @@ class Store(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
@@ -59,7 +76,7 @@ class Store(models.Model):
             # store_add observer); stores other than 0 and 1 are prefixed with their id.
             from sales.numbering import sequences_create
 
-            sequences_create(store_id=self.id, using=kwargs.get("using") or self._state.db)
+            sequences_create(store_id=self.id, using=kwargs.get("using") or self._state.db or DEFAULT_DB_ALIAS)
 
 
 class SalesSequence(models.Model):
@@ -125,7 +142,7 @@ DEFAULT_STATUS = {
     OrderState.HOLDED: OrderStatus.HOLDED,
     OrderState.PAYMENT_REVIEW: OrderStatus.PAYMENT_REVIEW,
 }
-STATE_STATUSES = {
+STATE_STATUSES: dict[str, set[OrderStatus]] = {  # by the state an order stores
     state: {status} | ({OrderStatus.FRAUD} if state in (OrderState.PROCESSING, OrderState.PAYMENT_REVIEW) else set())
     for state, status in DEFAULT_STATUS.items()
 }

@@ -17,8 +17,10 @@ CENT = Decimal("0.01")
 AMOUNT_PRECISION = Decimal("0.0001")  # a money column is Magento's DECIMAL(20,4)
 AMOUNT_BOUND = Decimal(10) ** 16  # ... so it holds less than 1e16 either sign
 
+Amount = Decimal | int | str | None  # what as_decimal reads: a stored amount (null: zero) or a parsed one
 
-def as_decimal(value) -> Decimal:
+
+def as_decimal(value: Amount) -> Decimal:
     """A stored or parsed amount as Decimal; null counts as zero. Floats are refused."""
     if value is None:
         return ZERO
@@ -35,7 +37,7 @@ def amount_fits(amount: Decimal) -> bool:
     return amount.is_finite() and abs(amount) < AMOUNT_BOUND and amount == amount.quantize(AMOUNT_PRECISION)
 
 
-def round_price(amount: Decimal) -> Decimal:
+def round_price(amount: Amount) -> Decimal:
     """Half-up (away from zero) to cents: Magento's ``PriceCurrency::round``."""
     return as_decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -48,7 +50,7 @@ def decimal_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def is_zero(amount) -> bool:
+def is_zero(amount: Amount) -> bool:
     return abs(as_decimal(amount)) < Decimal("0.0001")
 
 
@@ -80,7 +82,7 @@ class DeltaRounder:
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "CHF": "CHF "}
 
 
-def format_price(amount, currency_code: str) -> str:
+def format_price(amount: Amount, currency_code: str) -> str:
     """An amount as people read it in history comments: ``$1,917.60``."""
     symbol = CURRENCY_SYMBOLS.get(currency_code, f"{currency_code} ")
     rounded = round_price(amount)

@@ -8,6 +8,8 @@ counter column updated in the invoice's own transaction is race-free there too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connections
 
 PAD = 9
@@ -30,8 +32,9 @@ def native_sequence_create(*, entity_type: str, store_id: int, using: str = "def
             cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence_name(entity_type, store_id)}" START 1')
 
 
-def sequences_create(*, store_id: int, using: str = "default", sequence_model=None) -> None:
-    """Create the order and invoice numbering of a new store view (idempotent)."""
+def sequences_create(*, store_id: int, using: str = "default", sequence_model: Any = None) -> None:
+    """Create the order and invoice numbering of a new store view (idempotent); ``sequence_model`` is a
+    migration's historical SalesSequence."""
     if sequence_model is None:
         from sales.models import SalesSequence as sequence_model
     for entity_type in ENTITY_TYPES:

@@ -16,20 +16,21 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from fpdf import FPDF
-from fpdf.enums import TableBordersLayout, TableCellFillMode, XPos, YPos
+from fpdf.enums import TableBordersLayout, TableCellFillMode, TextEmphasis, XPos, YPos
 from fpdf.fonts import FontFace
 
 from payments.methods import method_get
 from sales.documents import address_lines, invoice_totals, qty_text
 from sales.items import invoice_rows_parent_first
 from sales.models import Invoice, InvoiceItem, Order
-from sales.money import format_price
+from sales.money import Amount, format_price
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = (
@@ -146,15 +147,15 @@ class _InvoiceDocument(FPDF):
     # prints with no font or the wrong one (py-pdf/fpdf2#1772, not fully fixed by its 2.8.8 patch).
     # Setting the font on the page at once avoids it; tests/sales/test_pdf.py checks the lines after
     # such a name.
-    def set_font(self, family=None, style="", size=0) -> None:
+    def set_font(self, family: str | None = None, style: str | TextEmphasis = "", size: float = 0) -> None:
         super().set_font(family, style, size)
         self._set_font_now()
 
-    def set_font_size(self, size) -> None:
+    def set_font_size(self, size: float) -> None:
         super().set_font_size(size)
         self._set_font_now()
 
-    def add_page(self, *args, **kwargs) -> None:
+    def add_page(self, *args: Any, **kwargs: Any) -> None:
         super().add_page(*args, **kwargs)
         self._set_font_now()
 
@@ -282,7 +283,7 @@ def _draw_rows(pdf: _InvoiceDocument, invoice: Invoice) -> None:
     """The rows table; fpdf2 moves a row that does not fit to a new page and repeats the heading there."""
     currency = invoice.order.order_currency_code
 
-    def money(amount) -> str:
+    def money(amount: Amount) -> str:
         return format_price(amount, currency) if amount is not None else ""
 
     pdf.body_font()

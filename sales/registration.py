@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from django.db import connections
 from django.db.models import Model
 
-from sales.models import Invoice, InvoiceItem, Order, OrderItem
+from sales.models import Invoice, InvoiceItem, Order, OrderItem, column_of, concrete_field
 from sales.money import as_decimal
 
 ITEM_REGISTER = {  # order item column += invoice row column
@@ -45,7 +45,7 @@ REGISTERED_ITEM_FIELDS = ["qty_invoiced", *ITEM_REGISTER]
 REGISTERED_ORDER_FIELDS = [*ORDER_REGISTER, *ORDER_PAID]
 
 
-def _apply(target, source, columns: dict[str, str], sign: int) -> None:
+def _apply(target: Model, source: Model, columns: dict[str, str], sign: int) -> None:
     for target_field, source_field in columns.items():
         amount = getattr(source, source_field)
         if amount is not None:
@@ -84,10 +84,10 @@ def rows_update(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk = model._meta.pk
-    columns = [pk, *(model._meta.get_field(name) for name in fields)]
+    columns = [pk, *(concrete_field(model, name) for name in fields)]
     postgresql = connection.vendor == "postgresql"
     if postgresql:
-        aliases = [quote(field.column) for field in columns]
+        aliases = [quote(column_of(field)) for field in columns]
         row = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in columns) + ")"
         values_alias = f"v ({', '.join(aliases)})"
     else:
@@ -95,7 +95,7 @@ def rows_update(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
         row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         values_alias = "v"
     assignments = ", ".join(
-        f"{quote(field.column)} = v.{alias}" for field, alias in zip(columns[1:], aliases[1:], strict=True)
+        f"{quote(column_of(field))} = v.{alias}" for field, alias in zip(columns[1:], aliases[1:], strict=True)
     )
     batch = max(1, connection.ops.bulk_batch_size(columns, objs))
     with connection.cursor() as cursor:
@@ -107,6 +107,6 @@ def rows_update(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
                 params.extend(field.get_db_prep_save(field.pre_save(obj, False), connection) for field in columns[1:])
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))}) AS {values_alias}"
-                f" WHERE {table}.{quote(pk.column)} = v.{aliases[0]}",
+                f" WHERE {table}.{quote(column_of(pk))} = v.{aliases[0]}",
                 params,
             )

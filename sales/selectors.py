@@ -15,7 +15,16 @@ from django.db.models.expressions import OrderBy, RawSQL
 
 from notifications.models import EmailOutbox
 from sales.errors import NoSuchEntityError
-from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory
+from sales.models import (
+    Invoice,
+    InvoiceComment,
+    InvoiceItem,
+    Order,
+    OrderItem,
+    OrderStatusHistory,
+    column_of,
+    concrete_field,
+)
 
 ID_MAX = 2**63 - 1  # bigint
 # The most ids one read binds: any page (/V1's pageSize is at most 10,000) is one query, and a search without
@@ -120,7 +129,7 @@ def _json_object(members: Sequence[str]) -> str:
 
 @functools.cache
 def _invoice_documents_sql(
-    invoice_members: tuple, item_members: tuple, comment_members: tuple, order_number_key
+    invoice_members: tuple, item_members: tuple, comment_members: tuple, order_number_key: str | None
 ) -> str:
     quote = connection.ops.quote_name
     i_id = f"i.{quote('id')}"
@@ -150,7 +159,7 @@ def _json_rows(text: str | None) -> list:
     return json.loads(text, parse_float=Decimal) if text else []
 
 
-def _decoded(values, decoders: tuple) -> tuple:
+def _decoded(values: Sequence, decoders: tuple) -> tuple:
     if not decoders:
         return tuple(values)
     values = list(values)
@@ -160,7 +169,7 @@ def _decoded(values, decoders: tuple) -> tuple:
     return tuple(values)
 
 
-def _utc_datetime(value) -> datetime.datetime:
+def _utc_datetime(value: str | datetime.datetime) -> datetime.datetime:
     """A datetime read as text (JSON, or SQLite's naive UTC text) as an aware datetime."""
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
@@ -181,13 +190,13 @@ def _invoice_rows_sql(fields: InvoiceFields, order_number: bool, vendor: str) ->
     quote = connection.ops.quote_name
 
     def column(alias: str, field: Field) -> str:
-        name = f"{alias}.{quote(field.column)}"
+        name = f"{alias}.{quote(column_of(field))}"
         if isinstance(field, models.DecimalField):
             # PostgreSQL: exact numerics without trailing zeros; SQLite: the text of its REAL, not a Python float.
             return f"trim_scale({name})" if postgres else f"CAST({name} AS TEXT)"
         return name
 
-    def part(model: type[Model], names: tuple[str, ...], alias: str, *, in_json: bool):
+    def part(model: type[Model], names: tuple[str, ...], alias: str, *, in_json: bool) -> tuple[str, tuple]:
         model_fields = [_model_field(model, name) for name in names]
         columns = ", ".join(column(alias, field) for field in model_fields)
         text_dates = in_json or not postgres
@@ -249,14 +258,14 @@ def invoice_list_ordering(*, column: str, descending: bool) -> list[OrderBy]:
     return [by_column] if column == "pk" else [by_column, F("pk").desc() if descending else F("pk").asc()]
 
 
-def _after_row(column: str, descending: bool, value, invoice_id: int) -> RawSQL:
+def _after_row(column: str, descending: bool, value: object, invoice_id: int) -> RawSQL:
     """``(column, id) > (value, id)`` (``<`` descending): a row comparison read from the (column, id) index."""
     quote = connection.ops.quote_name
     table = quote(Invoice._meta.db_table)
-    field = Invoice._meta.get_field(column)
+    field = concrete_field(Invoice, column)
     operator = "<" if descending else ">"
     return RawSQL(
-        f"({table}.{quote(field.column)}, {table}.{quote('id')}) {operator} (%s, %s)",
+        f"({table}.{quote(column_of(field))}, {table}.{quote('id')}) {operator} (%s, %s)",
         (field.get_db_prep_value(value, connection), invoice_id),
         output_field=BooleanField(),
     )

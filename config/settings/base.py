@@ -7,6 +7,7 @@ orders), with the readers of the environment in environment.py.
 """
 
 from pathlib import Path
+from typing import Any
 
 from .api import *  # noqa: F403
 from .database import *  # noqa: F403
@@ -94,7 +95,7 @@ STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 
 # Logging
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -1,13 +1,11 @@
 """The database, and how long a write waits for it or tries again."""
 
-from typing import Any
-
 import dj_database_url
 
 from .environment import BASE_DIR, env, env_bool, env_int
 
 
-def database_config(url: str) -> dict[str, Any]:
+def database_config(url: str) -> dj_database_url.DBConfig:
     """One DATABASES entry from a DATABASE_URL; PostgreSQL keeps health-checked persistent connections,
     and uses session state (prepared statements, server-side cursors) only where the deploy keeps it."""
     config = dj_database_url.parse(url)

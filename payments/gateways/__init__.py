@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -69,7 +70,7 @@ def has_gateway(method_code: str) -> bool:
 
 
 @cache
-def _gateway_class(path: str):
+def _gateway_class(path: str) -> Callable[..., PaymentGateway]:  # a class taking code= and timeout_seconds=
     return import_string(path)
 
 
@@ -78,7 +79,7 @@ def gateway_for(method_code: str) -> PaymentGateway:
     return _gateway_class(gateways()[method_code])(code=method_code, timeout_seconds=timeout)
 
 
-def idempotency_key(operation: str, *parts) -> str:
+def idempotency_key(operation: str, *parts: object) -> str:
     """The same operation on the same state gives the same key: a retry is recognised."""
     text = "|".join([operation, *(str(part) for part in parts)])
     return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from payments.exceptions import GatewayDeclined, GatewayTimeout
@@ -33,7 +34,7 @@ class SandboxLedger:
         self.movements: Counter[str] = Counter()  # operation -> times money moved
         self.keys_seen: list[str] = []
 
-    def once(self, operation: str, request: GatewayRequest, answer_fn) -> GatewayAnswer:
+    def once(self, operation: str, request: GatewayRequest, answer_fn: Callable[[], GatewayAnswer]) -> GatewayAnswer:
         with self._lock:
             self.keys_seen.append(request.idempotency_key)
             known = self._answers.get(request.idempotency_key)
@@ -73,7 +74,7 @@ class SandboxGateway:
     def _transaction_id(self, operation: str, request: GatewayRequest) -> str:
         return f"sbx-{operation[:4]}-{request.idempotency_key[:12]}"
 
-    def _approve(self, operation: str, request: GatewayRequest, outcome=Outcome.APPROVED) -> GatewayAnswer:
+    def _approve(self, operation: str, request: GatewayRequest, outcome: Outcome = Outcome.APPROVED) -> GatewayAnswer:
         return GatewayAnswer(
             outcome=outcome,
             transaction_id=self._transaction_id(operation, request),

@@ -1,8 +1,11 @@
 """What every Sales screen shares: rows change only through the services, so nothing here is editable,
 and no grid counts a million-row table to page it."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -27,6 +30,7 @@ class NoFullCountPaginator(Paginator):
     """Counts at most ``CAP + 1`` rows: a million-row table is never counted to page it."""
 
     CAP = 10_000
+    object_list: QuerySet[Any]  # the admin's changelist pages a query set
 
     @cached_property
     def count(self) -> int:

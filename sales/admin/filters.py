@@ -29,7 +29,8 @@ class RangeFilter(admin.FieldListFilter):
 
     def value(self, lookup: str) -> str:
         value = self.used_parameters.get(lookup, "")
-        return (value[-1] if isinstance(value, list) else value).strip()
+        text = value[-1] if isinstance(value, list) else value  # the query string's: a list of str, or a str
+        return text.strip() if isinstance(text, str) else ""
 
     def parse(self, text: str):
         raise NotImplementedError

@@ -9,6 +9,7 @@ row links to the invoice page.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
@@ -158,7 +159,8 @@ class EmailStatusFilter(admin.SimpleListFilter):
             "failed": Q(pk__in=failed),
             "none": Q(invoice__send_email__isnull=True),
         }
-        return queryset.filter(conditions[self.value()]) if self.value() in conditions else queryset
+        value = self.value()
+        return queryset.filter(conditions[value]) if value in conditions else queryset
 
 
 class InvoiceGridChangeList(ChangeList):
@@ -199,7 +201,7 @@ def attach_email_status(rows: list[InvoiceGrid]) -> None:
         .values("pk", "send_email", "email_sent", "outbox_status", "outbox_attempts")
     }
     for row in rows:
-        row.email = states.get(row.pk, {})
+        vars(row)["email"] = states.get(row.pk, {})  # read by the column, email_status
 
 
 class InvoiceGridAdmin(ReadOnlyAdmin):
@@ -378,7 +380,7 @@ def csv_rows(queryset: QuerySet[InvoiceGrid]) -> Iterator[list]:
     dates = {"created_at", "order_created_at"}
     names = [name for name, _label in EXPORT_COLUMNS]
     for values in export_values(queryset.values_list(*names)):
-        row = []
+        row: list[str | Decimal] = []
         for name, value in zip(names, values, strict=True):
             if value is None:
                 row.append("")

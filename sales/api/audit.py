@@ -10,7 +10,7 @@ again and records nothing (the first request's entry stands for it); nor does a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from rest_framework.exceptions import Throttled
@@ -30,7 +30,15 @@ def _int(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class AuditedWrites:
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+    _View = APIView  # what AuditedWrites is mixed into
+else:
+    _View = object
+
+
+class AuditedWrites(_View):
     audit_channel: AuditChannel
     audit_actions: dict[str, AuditAction] = {}  # per unsafe HTTP method: what the route does
     audit_error: BaseException | None = None
@@ -78,7 +86,7 @@ class AuditedWrites:
 
     def audit_write(self, status: int, response) -> None:
         request = self.request
-        action = self.audit_actions.get(request.method)
+        action = self.audit_actions.get(request.method or "")
         token = request.__dict__.get("_auth")  # the authenticated token; never authenticate here
         error = self.audit_error
         if request.method in SAFE_METHODS or action is None or token is None or isinstance(error, Throttled):

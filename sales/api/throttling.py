@@ -193,7 +193,7 @@ class WindowRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         rate = self.rate()
         identity = self.identity(request, view) if rate else None
-        if identity is None:
+        if not rate or identity is None:
             return True
         limit, period = parse_rate(rate)
         key, self.remaining_seconds = self.window(identity, period)
@@ -347,6 +347,7 @@ def refusal_counted(exc: Exception, context: dict) -> Exception:
 def throttled_response(exc: exceptions.Throttled, body: dict) -> Response:
     """429 with ``Retry-After`` in whole seconds (at least 1) when the throttle knows the wait."""
     response = Response(body, status=429)
-    if exc.wait is not None:
-        response["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+    wait: int | None = exc.wait  # type: ignore[attr-defined]  # DRF sets it in __init__; its stubs omit it
+    if wait is not None:
+        response["Retry-After"] = str(max(1, math.ceil(wait)))
     return response

@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from django.db import connection, reset_queries, transaction
 
@@ -163,7 +164,7 @@ class Console:
     tty: bool = False
 
     @classmethod
-    def of(cls, stream) -> Console:
+    def of(cls, stream: TextIO) -> Console:
         """A console over a plain text stream such as ``sys.stdout``."""
         return cls(stream.write, stream.flush, stream.isatty())
 

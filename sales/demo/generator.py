@@ -325,7 +325,15 @@ class _Context:
         return round_price(discount * self.tax_rate / (HUNDRED + self.tax_rate))
 
 
-def _money(ctx: _Context, qty: int, price: Decimal, row_total: Decimal, discount=ZERO, tax=ZERO, compensation=ZERO):
+def _money(
+    ctx: _Context,
+    qty: int,
+    price: Decimal,
+    row_total: Decimal,
+    discount: Decimal = ZERO,
+    tax: Decimal = ZERO,
+    compensation: Decimal = ZERO,
+) -> dict[str, Decimal]:
     """Money fields of a row in both currencies; incl-tax amounts are sums so they add up."""
     fields = {}
     for prefix, convert in (("", lambda amount: amount), ("base_", ctx.base)):

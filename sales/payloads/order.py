@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_datetime
 from inventory.quantity import as_number, qty_fits
 from payments.models import Payment
 from sales.errors import ErrorCode, InputError
-from sales.models import Order, OrderAddress, OrderItem, ProductType, Store
+from sales.models import Order, OrderAddress, OrderItem, ProductType, Store, concrete_field
 
 COMPOSITE_TYPES = {ProductType.CONFIGURABLE, ProductType.BUNDLE}
 VIRTUAL_TYPES = {ProductType.VIRTUAL, ProductType.DOWNLOADABLE}
@@ -121,7 +121,7 @@ _ITEM_MONEY_TWINS = [
 _ITEM_NOT_NEGATIVE = ("price", "base_price", "row_total", "base_row_total", "qty_shipped")
 
 
-def _writable_fields(model, read_only: set[str]) -> dict[str, models.Field]:
+def _writable_fields(model: type[models.Model], read_only: set[str]) -> dict[str, models.Field]:
     return {
         field.name: field
         for field in model._meta.concrete_fields
@@ -132,7 +132,7 @@ def _writable_fields(model, read_only: set[str]) -> dict[str, models.Field]:
 ORDER_FIELDS = _writable_fields(Order, _ORDER_READ_ONLY)
 ITEM_FIELDS = _writable_fields(OrderItem, _ITEM_READ_ONLY)
 ADDRESS_FIELDS = _writable_fields(OrderAddress, _ADDRESS_READ_ONLY)
-PAYMENT_FIELDS = {name: Payment._meta.get_field(name) for name in ("method", "po_number", "additional_information")}
+PAYMENT_FIELDS = {name: concrete_field(Payment, name) for name in ("method", "po_number", "additional_information")}
 
 
 # --- the draft ------------------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class OrderDraft:
 class _Problems(list):
     """Every problem found, in order; a field refused for its value is not also reported missing."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.refused: set[str] = set()
 
@@ -192,7 +192,7 @@ class _Problems(list):
         if name not in self.refused:
             self.append(InputError.required(name))
 
-    def invalid(self, name: str, value) -> None:
+    def invalid(self, name: str, value: object) -> None:
         self.refused.add(name)
         self.append(InputError.invalid_value(name, value))
 
@@ -279,7 +279,7 @@ _PAYMENT_COLUMNS = _columns(PAYMENT_FIELDS)
 _STORE_ID_COLUMN = _column(models.PositiveIntegerField())
 
 
-def _coerce(column: tuple[models.Field, Reader], value: Any, name: str, problems: _Problems):
+def _coerce(column: tuple[models.Field, Reader], value: Any, name: str, problems: _Problems) -> Any:
     """A JSON value as the column's Python value; None when null or refused (and reported)."""
     if value is None:
         return None
@@ -300,7 +300,9 @@ def _fields(data: dict, columns: dict[str, tuple[models.Field, Reader]], path: s
     return values
 
 
-def _fill_base_twins(values: dict, twins, *, same_currency: bool, path: str, problems: _Problems) -> None:
+def _fill_base_twins(
+    values: dict, twins: list[tuple[str, str]], *, same_currency: bool, path: str, problems: _Problems
+) -> None:
     for amount_field, base_field in twins:
         if values.get(base_field) is None and values.get(amount_field) is not None:
             if same_currency:
@@ -316,7 +318,7 @@ def _without_nulls(values: dict) -> MappingProxyType:
 # --- the parts of an order ------------------------------------------------------------------------------
 
 
-def _check_item_count(raw_items) -> None:
+def _check_item_count(raw_items: Any) -> None:
     """At most ``ORDER_MAX_ITEMS`` items (Magento has no limit), checked before any item is read."""
     limit = settings.ORDER_MAX_ITEMS
     if isinstance(raw_items, list) and len(raw_items) > limit:
@@ -327,7 +329,7 @@ def _check_item_count(raw_items) -> None:
         )
 
 
-def _store_id(sent, route_store_id: int, problems: _Problems) -> int | None:
+def _store_id(sent: Any, route_store_id: int, problems: _Problems) -> int | None:
     """The entity's store_id, else the route's; a store that does not exist is refused."""
     store_id = route_store_id if sent is None else _coerce(_STORE_ID_COLUMN, sent, "store_id", problems)
     if store_id is not None and not Store.objects.filter(pk=store_id).exists():
@@ -335,7 +337,7 @@ def _store_id(sent, route_store_id: int, problems: _Problems) -> int | None:
     return store_id
 
 
-def _address(data, path: str, problems: _Problems) -> AddressDraft | None:
+def _address(data: Any, path: str, problems: _Problems) -> AddressDraft | None:
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -352,7 +354,7 @@ def _address(data, path: str, problems: _Problems) -> AddressDraft | None:
     return AddressDraft(MappingProxyType(values))
 
 
-def _payment(data, problems: _Problems) -> PaymentDraft | None:
+def _payment(data: Any, problems: _Problems) -> PaymentDraft | None:
     """The payment's method, purchase order number and additional information, each held to its column."""
     if not isinstance(data, dict) or not data.get("method") or not isinstance(data["method"], str):
         problems.required("payment.method")
@@ -362,7 +364,7 @@ def _payment(data, problems: _Problems) -> PaymentDraft | None:
     return PaymentDraft(values["method"], values["additional_information"], values.get("po_number"))
 
 
-def _shipping_address(extension, header: dict, problems: _Problems) -> AddressDraft | None:
+def _shipping_address(extension: Any, header: dict, problems: _Problems) -> AddressDraft | None:
     """The first shipping assignment's address; its method fills the header's shipping_method if unset."""
     extension = extension or {}
     if not isinstance(extension, dict):
@@ -385,7 +387,7 @@ def _shipping_address(extension, header: dict, problems: _Problems) -> AddressDr
 # --- the rows -------------------------------------------------------------------------------------------
 
 
-def _is_row_reference(value) -> bool:
+def _is_row_reference(value: object) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
@@ -448,7 +450,7 @@ def _check_composites(rows: dict[int, dict], parents: dict[int, int], problems: 
             problems.invalid(f"items[{position}].product_type", "configurable with more than one child item")
 
 
-def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[OrderItemDraft]:
+def _items(raw_items: Any, problems: _Problems, *, same_currency: bool) -> list[OrderItemDraft]:
     """The rows; each names itself by its item_id (else its position) for its children's parent_item_id."""
     if not isinstance(raw_items, list) or not raw_items:
         problems.required("items")
@@ -473,7 +475,7 @@ def _items(raw_items, problems: _Problems, *, same_currency: bool) -> list[Order
 # --- the order ------------------------------------------------------------------------------------------
 
 
-def parse_order(entity, *, store_id: int) -> OrderDraft:
+def parse_order(entity: Any, *, store_id: int) -> OrderDraft:
     """Read ``entity`` (the dict inside ``{"entity": ...}``) for the route's ``store_id`` (the entity's own
     store_id wins). Raises ``InputError``: the item limit alone, or every problem found, collected."""
     if not isinstance(entity, dict):
@@ -481,7 +483,7 @@ def parse_order(entity, *, store_id: int) -> OrderDraft:
     _check_item_count(entity.get("items"))
     problems = _Problems()
     header = _fields(entity, _ORDER_COLUMNS, "", problems)
-    store_id = _store_id(entity.get("store_id"), store_id, problems)
+    order_store_id = _store_id(entity.get("store_id"), store_id, problems)
     if not header.get("customer_email"):
         problems.required("customer_email")
 
@@ -503,8 +505,10 @@ def parse_order(entity, *, store_id: int) -> OrderDraft:
 
     if problems:
         raise InputError.collect(list(problems))
+    # Each of these is None only after a problem was reported: none was.
+    assert order_store_id is not None and billing is not None and payment is not None
     return OrderDraft(
-        store_id=store_id,
+        store_id=order_store_id,
         header=_without_nulls(header),
         items=tuple(items),
         billing_address=billing,

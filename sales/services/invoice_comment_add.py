@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from sales.errors import ErrorCode, InputError, NoSuchEntityError
@@ -10,8 +12,8 @@ from sales.services.invoice_email import invoice_comment_email_queue
 
 @retry_transient()
 def invoice_comment_add(
-    *, invoice_id, comment, is_customer_notified: bool = False, is_visible_on_front: bool = False
-) -> InvoiceComment:
+    *, invoice_id: Any, comment: Any, is_customer_notified: bool = False, is_visible_on_front: bool = False
+) -> InvoiceComment:  # invoice_id and comment as the client sent them: checked here
     """Magento's invoice comment repository save, with its validator's messages.
 
     ``"Parent Invoice Id" is required...`` when the key is missing, ``... can not be empty``

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -33,11 +35,11 @@ SUBJECTS = {
 def invoice_email_context(invoice: Invoice, order: Order, rows: list[InvoiceItem], *, comment: str = "") -> dict:
     """Plain data for the templates; amounts already formatted in the order's currency."""
     currency = order.order_currency_code
-    store = Store.objects.filter(pk=order.store_id).values("name", "frontend_name").first() or {}
-    store_name = store.get("frontend_name") or store.get("name") or ""
+    store = Store.objects.filter(pk=order.store_id).values("name", "frontend_name").first()
+    store_name = (store["frontend_name"] or store["name"] or "") if store else ""
     payment = getattr(order, "payment", None)
 
-    def price(amount) -> str:
+    def price(amount: Decimal | None) -> str:
         return "" if amount is None else format_price(amount, currency)
 
     lines = [
@@ -77,9 +79,10 @@ def invoice_email_queue(
     kind: str = INVOICE_NEW,
     comment: str = "",
     key: str | None = None,
-):
+) -> EmailOutbox:
     """Queue the invoice e-mail in the caller's transaction; it is sent after commit."""
     context = invoice_email_context(invoice, order, rows, comment=comment)
+    assert order.customer_email is not None  # a stored order has one: parse_order requires it
     return email_queue(
         key=key,
         kind=kind,
@@ -126,7 +129,7 @@ def invoice_comment_email_queue(*, comment: InvoiceComment) -> None:
     invoice_email_queue_safely(invoice=invoice, order=order, rows=rows, kind=INVOICE_UPDATE, comment=comment.comment)
 
 
-def invoice_email_queue_safely(**kwargs) -> None:
+def invoice_email_queue_safely(**kwargs: Any) -> None:
     """Queue without ever failing the caller: a failure to e-mail never fails the invoice."""
     try:
         with transaction.atomic():  # a savepoint: a failure here leaves the invoice's transaction usable

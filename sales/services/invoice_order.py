@@ -8,7 +8,7 @@ pay, resolve the order's state, and write everything. A failure anywhere writes 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -127,7 +127,9 @@ def _collected_draft(order: Order, tree: ItemTree, items: Sequence[InvoiceLineRe
     return draft
 
 
-def _comment(invoice: Invoice, order: Order, comment: InvoiceCommentRequest, *, notified: bool, in_history: bool):
+def _comment(
+    invoice: Invoice, order: Order, comment: InvoiceCommentRequest, *, notified: bool, in_history: bool
+) -> None:
     """The invoice's comment; ``in_history`` also keeps it in the order's history."""
     InvoiceComment.objects.create(
         parent=invoice,
@@ -166,7 +168,7 @@ def _save(draft: InvoiceDraft, order: Order, comments: list[str], *, notify: boo
 
 
 @contextmanager
-def could_not_invoice_on_failure(order: Order):
+def could_not_invoice_on_failure(order: Order) -> Iterator[None]:
     """Magento's step 7: a failure while paying or saving is logged and answered as
     ``Could not save an invoice, see error log for details`` (400), never as a crash.
 
@@ -189,7 +191,7 @@ def could_not_invoice_on_failure(order: Order):
         raise CouldNotInvoiceError() from error
 
 
-def _resolve_line(tree: ItemTree, line: InvoiceLineRequest):
+def _resolve_line(tree: ItemTree, line: InvoiceLineRequest) -> int | tuple[str, str | None]:
     """A line named by SKU is the order's row with that SKU that still has quantity to invoice."""
     if line.order_item_id is not None:
         return line.order_item_id
@@ -271,7 +273,7 @@ def _validate(draft: InvoiceDraft, tree: ItemTree, *, has_unknown_items: bool) -
     reasons: list[ErrorCode] = []
     messages: list[str] = []
 
-    def fail(reason: ErrorCode, *parameters) -> None:
+    def fail(reason: ErrorCode, *parameters: object) -> None:
         reasons.append(reason)
         messages.append(DomainError(INVOICE_REFUSALS[reason], list(parameters)).message)
 

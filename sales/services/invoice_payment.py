@@ -63,7 +63,7 @@ def with_transaction(message: str, transaction_id: str | None) -> str:
     return f'{message} Transaction ID: "{transaction_id}"' if transaction_id else message
 
 
-def settle_invoice_payment(*, invoice: Invoice, order: Order, capture_case: CaptureCase) -> list[OrderStatusHistory]:
+def settle_invoice_payment(*, invoice: Invoice, order: Order, capture_case: CaptureCase) -> list[str]:
     """Pay (or not) an invoice whose totals are known; returns the history comments to save."""
     if capture_case == CaptureCase.NOT_CAPTURE:
         invoice.state = InvoiceState.OPEN

@@ -56,10 +56,13 @@ def _lock(invoice_id: int) -> tuple[Invoice, Order]:
         raise NoSuchEntityError(entity="invoice")
     order = lock_order(order_id)
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
+    assert order is not None  # its invoice is there, so it is (the foreign key)
     return invoice, order
 
 
-def _save(invoice: Invoice, order: Order, histories: list[OrderStatusHistory], rows=None) -> None:
+def _save(
+    invoice: Invoice, order: Order, histories: list[OrderStatusHistory], rows: list[InvoiceItem] | None = None
+) -> None:
     invoice.save(update_fields=INVOICE_SETTLED_FIELDS)
     if rows is not None:
         registered_items_save([row.order_item for row in rows])  # one UPDATE, as registering writes them

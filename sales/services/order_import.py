@@ -83,7 +83,7 @@ def _totals_problems(header: Mapping, tree: ItemTree) -> list[InputError]:
     priced = [item for item in tree.items if not tree.is_dummy(item)]
     for prefix, compensation in _SHIPPING_COMPENSATION.items():
 
-        def total(name: str, prefix=prefix) -> Decimal:
+        def total(name: str, prefix: str = prefix) -> Decimal:
             return as_decimal(header.get(f"{prefix}{name}"))
 
         rows_subtotal = sum((as_decimal(getattr(item, f"{prefix}row_total")) for item in priced), ZERO)
@@ -181,8 +181,8 @@ def _rows_save(order: Order, items: list[OrderItem]) -> None:
     OrderItem.objects.bulk_create(items)
     children = []
     for position, item in by_position.items():
-        if parent_position[position]:
-            item.parent_item = by_position[parent_position[position]]
+        if parent := parent_position[position]:
+            item.parent_item = by_position[parent]
             children.append(item)
     if children:
         OrderItem.objects.bulk_update(children, ["parent_item"])

@@ -1,5 +1,7 @@
 """``manage.py inventory_cleanup_reservations``: Magento's cron job by hand, saying what it deleted."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from inventory.services import reservations_cleanup
@@ -8,7 +10,7 @@ from inventory.services import reservations_cleanup
 class Command(BaseCommand):
     help = "Delete reservation groups (one order's reservations on one stock's SKU) that add up to zero."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         settled = reservations_cleanup()
         for group in settled:
             self.stdout.write(

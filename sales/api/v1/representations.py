@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import functools
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, models
 from simplejson import RawJSON
@@ -23,6 +24,7 @@ from sales.models import (
     OrderAddress,
     OrderItem,
     OrderStatusHistory,
+    column_of,
 )
 from sales.selectors import InvoiceFields, InvoiceRows
 
@@ -208,7 +210,7 @@ class Shape:
             for key, field in self._fields_by_key:
                 if field is None or not key.isidentifier():
                     raise ValueError(f"{key} is not a column the database can write")
-                value = _sql_written_as(field, f"{alias}.{quote(field.column)}")
+                value = _sql_written_as(field, f"{alias}.{quote(column_of(field))}")
                 members.append(f"'\"{key}\":' || to_json({value})::text")  # to_json(NULL) is NULL: left out
             self._sql_members[alias] = tuple(members)
         return self._sql_members[alias]
@@ -292,14 +294,14 @@ def invoice_documents(invoice_ids, *, order_number_key: str | None = None) -> li
     of invoices costs no Python per value; elsewhere (SQLite) they are written here as dicts. Both by ``Shape``.
     """
     if connection.vendor == "postgresql":
-        documents = selectors.invoice_documents(
+        texts = selectors.invoice_documents(
             invoice_ids=invoice_ids,
             invoice_members=INVOICE.sql_members("i"),
             item_members=INVOICE_ITEM.sql_members("r"),
             comment_members=INVOICE_COMMENT.sql_members("c"),
             order_number_key=order_number_key,
         )
-        return [RawJSON(text) for text in documents]
+        return [RawJSON(text) for text in texts]
     found = selectors.invoices_with_rows(
         invoice_ids=invoice_ids, fields=INVOICE_READ_FIELDS, order_number=order_number_key is not None
     )
@@ -325,14 +327,14 @@ def status_history_dict(history: OrderStatusHistory) -> dict:
 
 
 def address_dict(address: OrderAddress) -> dict:
-    data = {"entity_id": address.pk, "parent_id": address.order_id}
+    data: dict[str, Any] = {"entity_id": address.pk, "parent_id": address.order_id}
     data.update(_model_dict(address, skip=frozenset({"order_id"})))
     data["street"] = address.street_lines
     return data
 
 
 def order_item_dict(item: OrderItem, parents: dict[int, dict] | None = None) -> dict:
-    data = {"item_id": item.pk, "order_id": item.order_id}
+    data: dict[str, Any] = {"item_id": item.pk, "order_id": item.order_id}
     data.update(_model_dict(item, skip=frozenset({"order_id"})))
     if parents and item.parent_item_id in parents:
         data["parent_item"] = parents[item.parent_item_id]
@@ -340,13 +342,13 @@ def order_item_dict(item: OrderItem, parents: dict[int, dict] | None = None) -> 
 
 
 def payment_dict(payment) -> dict:
-    data = {"entity_id": payment.pk, "parent_id": payment.order_id}
+    data: dict[str, Any] = {"entity_id": payment.pk, "parent_id": payment.order_id}
     data.update(_model_dict(payment, skip=frozenset({"order_id"})))
     return data
 
 
 def order_dict(order: Order) -> dict:
-    data = {"entity_id": order.pk}
+    data: dict[str, Any] = {"entity_id": order.pk}
     data.update(_model_dict(order))
     data["total_due"] = order.total_due
     data["base_total_due"] = order.base_total_due
@@ -359,7 +361,7 @@ def order_dict(order: Order) -> dict:
     if payment is not None:
         data["payment"] = payment_dict(payment)
     data["status_histories"] = [status_history_dict(history) for history in order.status_histories.all()]
-    shipping = {"method": order.shipping_method} if order.shipping_method else {}
+    shipping: dict[str, Any] = {"method": order.shipping_method} if order.shipping_method else {}
     if order.shipping_address is not None:
         shipping["address"] = address_dict(order.shipping_address)
     total = ORDER_SHIPPING_TOTAL.from_instance(order)

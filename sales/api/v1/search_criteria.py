@@ -327,6 +327,7 @@ def _resolve(model, path: str) -> tuple[Field, bool]:
         field = opts.pk if name == "pk" else opts.get_field(name)
         if field.is_relation:
             to_many = to_many or bool(field.one_to_many or field.many_to_many)
+    assert field is not None  # a path has one name at least
     if field.many_to_many or (field.is_relation and not field.concrete):
         # Reverse relations and m2m compare by the related row's pk; a ForeignKey coerces via its target.
         field = field.related_model._meta.pk
@@ -369,15 +370,17 @@ def _condition(path: str, field: Field, flt: Filter) -> Q:
         return Q(**{f"{path}__isnull": True})
     if condition == "notnull":
         return Q(**{f"{path}__isnull": False})
+    value = flt.value
+    assert value is not None  # only null and notnull come without one (_filter refuses the rest)
     if condition == "like":
         if not isinstance(field, CharField | TextField):
             raise _BadValue(None)
-        return Q(**{f"{path}__magento_like": flt.value})
+        return Q(**{f"{path}__magento_like": value})
     if condition in ("in", "nin"):
-        values = [_coerce(field, item) for item in flt.value.split(",")]
+        values = [_coerce(field, item) for item in value.split(",")]
         matched = Q(**{f"{path}__in": values})
     else:
-        matched = Q(**{f"{path}__{_SIMPLE_LOOKUPS.get(condition, 'exact')}": _coerce(field, flt.value)})
+        matched = Q(**{f"{path}__{_SIMPLE_LOOKUPS.get(condition, 'exact')}": _coerce(field, value)})
     if condition in ("neq", "nin"):
         # SQL's <> and NOT IN never match NULL; Django's exclude() would.
         return Q(**{f"{path}__isnull": False}) & ~matched

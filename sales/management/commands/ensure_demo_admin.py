@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
     help = "Create the local demo admin (DJANGO_SUPERUSER_USERNAME/PASSWORD/EMAIL, default admin/admin123)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="allow outside DEBUG (never in production)")
 
-    def handle(self, *args, force: bool, **options):
+    def handle(self, *args: Any, force: bool, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("The demo admin has a well-known password: only with DEBUG on (or --force).")
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME") or "admin"

@@ -11,8 +11,9 @@ import json
 import random
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
 from django.utils import timezone
 
 from inventory.models import DEFAULT_SOURCE_CODE, SourceItemStatus
@@ -28,7 +29,7 @@ MARKER_INCREMENT_ID = "000000003"  # seed 000's order
 DEMO_STOCK = Decimal(1000)
 
 
-def progress(stream, done: int, total: int, label: str) -> None:
+def progress(stream: OutputWrapper, done: int, total: int, label: str) -> None:
     """A bar redrawn in place on a terminal; a line every tenth of the way in a log."""
     width = 30
     filled = width * done // max(total, 1)
@@ -42,11 +43,11 @@ def progress(stream, done: int, total: int, label: str) -> None:
 class Command(BaseCommand):
     help = "Load the tutorial orders of seeds 000 and 001 and a few hundred generated orders (idempotent)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--orders", type=int, default=300, help="generated orders (default 300)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed, for repeatable data")
 
-    def handle(self, *args, orders: int, seed: int, **options):
+    def handle(self, *args: Any, orders: int, seed: int, **options: Any) -> None:
         if Order.objects.filter(store_id=Store.DEFAULT_ID, increment_id=MARKER_INCREMENT_ID).exists():
             self.stdout.write("Demo data already loaded.")
             return

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from sales.demo.bulk import Console, demo_fill
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         "(re-runnable; refuses DEBUG=False without --force)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--invoices",
             type=int,
@@ -49,7 +50,9 @@ class Command(BaseCommand):
             "--force", action="store_true", help="run even though DEBUG is False (a production-like configuration)"
         )
 
-    def handle(self, *args, invoices: int, orders: int, batch: int, seed: int, force: bool, **options):
+    def handle(
+        self, *args: Any, invoices: int, orders: int, batch: int, seed: int, force: bool, **options: Any
+    ) -> None:
         database = connection.settings_dict
         server = ":".join(str(part) for part in (database.get("HOST"), database.get("PORT")) if part)
         where = f", {server}" if server else ""
