@@ -17,6 +17,7 @@ from payments.gateways.sandbox import LEDGER
 from payments.models import Payment, Transaction
 from sales.models import Invoice, Order, OrderItem, OrderState, OrderStatusHistory
 from tests.conftest import load_seed_order
+from tests.factories import UserFactory
 from tests.helpers import answer, post_json
 
 pytestmark = pytest.mark.django_db
@@ -141,10 +142,10 @@ def test_expired_token_is_401(v1, method, url):
     assert answer(call(v1, method, url)) == (401, UNAUTHORIZED)
 
 
-def test_token_of_a_non_staff_user_without_integration_is_401(api_client, default_store, django_user_model):
+def test_token_of_a_non_staff_user_without_integration_is_401(api_client, default_store):
     from integrations.models import token_hash_of
 
-    user = django_user_model.objects.create_user("shopper", password="x")
+    user = UserFactory(username="shopper")
     AccessToken.objects.create(user=user, kind=AccessToken.Kind.ADMIN, token_hash=token_hash_of("raw-shopper"))
     api_client.credentials(HTTP_AUTHORIZATION="Bearer raw-shopper")
 
