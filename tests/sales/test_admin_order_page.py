@@ -123,8 +123,8 @@ def order(import_order):
 
 
 @pytest.fixture
-def sandbox_order(import_order):
-    return import_order(load_seed_order("001"), payment={"method": "sandbox"})
+def sandbox_order(db):
+    return OrderFactory(seed_001=True, gateway_paid=True)
 
 
 # -- the order page -------------------------------------------------------------------------------------
