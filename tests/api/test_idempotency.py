@@ -33,7 +33,7 @@ from sales.api.json import dumps
 from sales.models import Invoice, InvoiceComment, InvoiceState, OrderItem, OrderStatusHistory
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
-from tests.factories import StaffUserFactory, UserFactory
+from tests.factories import OrderFactory, StaffUserFactory, UserFactory
 from tests.helpers import PASSWORD, V1, parse, post_json
 
 REPLAYED = "Idempotent-Replayed"
@@ -90,9 +90,8 @@ def order(import_order):
 
 
 @pytest.fixture
-def sandbox_order(import_order):
-    payment = {"method": "sandbox", "additional_information": {"sandbox_outcome": "approve"}}
-    return import_order(load_seed_order("001"), increment_id=None, payment=payment)
+def sandbox_order(default_store):
+    return OrderFactory(seed_001=True, gateway_paid=True, sandbox_outcome="approve")
 
 
 @pytest.fixture
@@ -456,9 +455,8 @@ def test_api2_without_a_key_two_creates_make_two_invoices_as_before(v1, order):
 
 
 @pytest.mark.django_db
-def test_api2_after_a_payment_gateway_error_the_retry_runs(v1, import_order):
-    payment = {"method": "sandbox", "additional_information": {"sandbox_outcome": "decline"}}
-    order = import_order(load_seed_order("001"), increment_id=None, payment=payment)
+def test_api2_after_a_payment_gateway_error_the_retry_runs(v1):
+    order = OrderFactory(seed_001=True, gateway_paid=True, sandbox_outcome="decline")
     body = {"order_id": order.pk, "capture": "online"}
 
     failed = post_json(v1, "/api2/invoice/create", body, key="k")
