@@ -66,11 +66,9 @@ def default_store(db):
 def staff_user(db):
     """The admin behind the ``v1`` fixture's token: a superuser (Magento's "All" role), so every route's
     ACL resource is allowed without a permission query; tests of refusals make their own users."""
-    from django.contrib.auth import get_user_model
+    from tests.factories import StaffUserFactory
 
-    return get_user_model().objects.create_user(
-        "integration-admin", email="ops@example.com", password="s3cret-Passw0rd", is_staff=True, is_superuser=True
-    )
+    return StaffUserFactory(username="integration-admin", email="ops@example.com", superuser=True)
 
 
 @pytest.fixture

@@ -12,7 +12,10 @@ that needs a broken order builds the entity and breaks it.
     OrderFactory(gateway_paid=True)                  the sandbox gateway, which records an authorization
     OrderFactory(invoiced=True)                      then invoiced offline (``invoiced__capture_case=...``)
     InvoiceFactory(order__discounted=True)           an invoice of such an order
+    OrderFactory(seed_001=True)                      seed 001's rows and amounts (1,917.60), as a factory order
+    OrderFactory(lines=numbered_lines(40))           an order of 40 rows (the query budgets' sizes)
     StaffUserFactory(groups=["Sales viewer"])        staff (``permissions=["sales.view_invoice"]`` also works)
+    UserFactory(password=None)                       an account that is not staff, here one with no password
 """
 
 from __future__ import annotations
@@ -105,7 +108,33 @@ def virtual_lines() -> list[dict]:
     return [line("240-LV06", 1, "22.00", product_type="downloadable")]
 
 
-SHAPES = {"simple": simple_lines, "bundle": bundle_lines, "configurable": configurable_lines, "virtual": virtual_lines}
+def seed_001_lines() -> list[dict]:
+    """Seed 001's rows (Magento's REST tutorial order #000000004): 20 backpacks at 36.00, 40 at 32.00 and a
+    downloadable at 22.00; with the ``seed_001`` trait's 300.00 shipping and 20 % discount the order's grand total
+    is 1,917.60, as the seed's."""
+    return [
+        line("24-WB03", 20, "36.00"),
+        line("24-WB01", 40, "32.00"),
+        line("240-LV06", 1, "22.00", product_type="downloadable"),
+    ]
+
+
+def numbered_lines(count: int, qty=1) -> list[dict]:
+    """``count`` simple rows ``LINE-1`` ... of ``qty`` units each, row n priced n.25 (the query budget tests' orders,
+    whose size is what they vary)."""
+    return [
+        line(f"LINE-{number}", qty, D(number) + D("0.25"), name=f"Line {number}", product_id=1000 + number)
+        for number in range(1, count + 1)
+    ]
+
+
+SHAPES = {
+    "simple": simple_lines,
+    "bundle": bundle_lines,
+    "configurable": configurable_lines,
+    "virtual": virtual_lines,
+    "seed_001": seed_001_lines,
+}
 
 
 def _priced_rows(lines: list[dict], tax_rate: Decimal, discount_rate: Decimal) -> list[dict]:
@@ -200,6 +229,7 @@ class OrderEntityFactory(factory.DictFactory):
         discounted = factory.Trait(discount_rate=D(20))
         taxed = factory.Trait(tax_rate=D("8.25"))
         gateway_paid = factory.Trait(payment_method="sandbox")
+        seed_001 = factory.Trait(shape="seed_001", shipping=D("300.00"), discount_rate=D(20))
 
     @classmethod
     def _adjust_kwargs(cls, **kwargs):
@@ -288,21 +318,23 @@ class InvoiceFactory(factory.Factory):
         return Invoice.objects.get(pk=created.pk)
 
 
-class StaffUserFactory(factory.django.DjangoModelFactory):
-    """A staff user signing in with ``tests.helpers.PASSWORD``; ``groups`` by name, ``permissions`` as
-    ``"app_label.codename"``; ``superuser=True`` for Magento's "All" role."""
+class UserFactory(factory.django.DjangoModelFactory):
+    """An account that is not staff (a shopper, an integration's user) signing in with ``tests.helpers.PASSWORD``;
+    ``password=None`` gives it none that works; ``inactive=True`` a deactivated one; ``groups`` by name,
+    ``permissions`` as ``"app_label.codename"``; ``superuser=True`` for Magento's "All" role."""
 
     class Meta:
         model = "auth.User"
         skip_postgeneration_save = True
 
-    username = factory.Sequence(lambda n: f"staff-{n}")
+    username = factory.Sequence(lambda n: f"user-{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
     password = factory.django.Password(PASSWORD)
-    is_staff = True
+    is_staff = False
 
     class Params:
         superuser = factory.Trait(is_superuser=True)
+        inactive = factory.Trait(is_active=False)
 
     @factory.post_generation
     def groups(user, create, extracted, **kwargs):  # noqa: N805 - factory-boy passes the object first
@@ -315,6 +347,13 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     def permissions(user, create, extracted, **kwargs):  # noqa: N805 - factory-boy passes the object first
         if create and extracted:
             add_permissions(user, *extracted)
+
+
+class StaffUserFactory(UserFactory):
+    """A staff user, who may sign in to the admin and ask for an admin token (``UserFactory``'s parameters)."""
+
+    username = factory.Sequence(lambda n: f"staff-{n}")
+    is_staff = True
 
 
 def add_permissions(user, *names: str) -> None:

@@ -8,7 +8,15 @@ import pytest
 from payments.models import Transaction
 from sales.models import InvoiceState, OrderState
 from sales.services import CaptureCase
-from tests.factories import InvoiceFactory, OrderEntityFactory, OrderFactory, StaffUserFactory, line
+from tests.factories import (
+    InvoiceFactory,
+    OrderEntityFactory,
+    OrderFactory,
+    StaffUserFactory,
+    UserFactory,
+    line,
+    numbered_lines,
+)
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +36,7 @@ PAIRS = [pair for pair in itertools.combinations(TRAITS, 2) if not set(pair) <= 
         ({"discounted": True}, "59.40"),  # 68.00 - 20 % (13.60) + 5.00
         ({"taxed": True}, "79.02"),  # 68.00 + 8.25 % (5.61) + 5.00 + 8.25 % of the shipping (0.41)
         ({"discounted": True, "taxed": True}, "64.30"),  # 54.40 + 4.49 tax + 5.00 + 0.41
+        ({"seed_001": True}, "1917.60"),  # seed 001's: 2,022.00 - 20 % (404.40) + 300.00 shipping
     ],
 )
 def test_an_order_stored_through_the_import_service_has_the_traits_totals(traits, grand_total):
@@ -112,3 +121,21 @@ def test_a_staff_user_gets_its_groups_and_permissions_and_signs_in_with_the_shar
     assert {"sales.view_invoice", "sales.email_invoice"} <= viewer.get_all_permissions()
     assert not viewer.has_perm("sales.void_invoice")
     assert root.is_superuser and root.has_perm("sales.void_invoice")
+
+
+def test_numbered_lines_make_orders_of_that_many_rows_whose_header_adds_up():
+    for count in (1, 5, 40):
+        order = OrderFactory(lines=numbered_lines(count, qty=2), discount_rate=10, tax_rate=8)
+
+        assert [row.sku for row in order.items.order_by("id")] == [f"LINE-{n}" for n in range(1, count + 1)]
+        assert order.grand_total == order.subtotal + order.shipping_amount + order.discount_amount + order.tax_amount
+
+
+def test_a_user_that_is_not_staff_inactive_or_without_a_password_is_what_it_says():
+    shopper = UserFactory()
+    former = StaffUserFactory(inactive=True)
+    integration = UserFactory(password=None)
+
+    assert not shopper.is_staff and shopper.check_password(PASSWORD)
+    assert former.is_staff and not former.is_active
+    assert not integration.has_usable_password()

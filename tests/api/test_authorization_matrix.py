@@ -27,6 +27,7 @@ from django.urls.resolvers import RoutePattern
 
 from integrations.acl import ANONYMOUS, acl_permission_of, acl_resource_table, view_acl_resources
 from integrations.services import admin_token_create, integration_token_create
+from tests.factories import StaffUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,13 +156,13 @@ def every_permission() -> set[str]:
 
 
 def admin_bearer(django_user_model, granted) -> str:
-    user = django_user_model.objects.create_user("matrix-admin", password=PASSWORD, is_staff=True)
+    user = StaffUserFactory(username="matrix-admin", password=PASSWORD)
     user.user_permissions.set(permissions(granted))
     return admin_token_create(username="matrix-admin", password=PASSWORD)
 
 
 def integration_bearer(django_user_model, *, scope, granted=(), superuser=False) -> str:
-    user = django_user_model.objects.create_user("matrix-integration", password=PASSWORD, is_superuser=superuser)
+    user = UserFactory(username="matrix-integration", password=PASSWORD, is_superuser=superuser)
     user.user_permissions.set(permissions(granted))
     return integration_token_create(user=user, name="matrix", acl_resources=scope)
 

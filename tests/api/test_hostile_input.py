@@ -26,7 +26,7 @@ from sales.api.api2.filters import Cursor
 from sales.api.json import MAX_NESTING, DecimalJSONParser, RequestBodyTooLarge, dumps
 from sales.models import Invoice, InvoiceComment, Order, OrderItem, OrderStatusHistory
 from sales.services import invoice_order
-from tests.conftest import load_seed_order
+from tests.factories import OrderEntityFactory, OrderFactory
 from tests.helpers import V1, answer
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +54,9 @@ def lone_surrogate_in(document) -> str:
 
 
 @pytest.fixture
-def order(import_order) -> Order:
-    """Seed 001, nothing invoiced yet."""
-    return import_order(load_seed_order("001"), increment_id="100000123")
+def order(default_store) -> Order:
+    """Seed 001's order, nothing invoiced yet."""
+    return OrderFactory(seed_001=True, increment_id="100000123")
 
 
 def written() -> dict:
@@ -78,7 +78,8 @@ def written() -> dict:
 
 
 def import_entity(**fields) -> dict:
-    return {"entity": {**load_seed_order("000")["entity"], "increment_id": None, **fields}}
+    """A ``POST /V1/orders`` body: the factories' valid entity with ``fields`` set."""
+    return {"entity": OrderEntityFactory(**fields)}
 
 
 # Writing routes of each door, as (url, a body they would take) for the order fixture.

@@ -33,6 +33,7 @@ from sales.api.json import dumps
 from sales.models import Invoice, InvoiceComment, InvoiceState, OrderItem, OrderStatusHistory
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import OrderFactory, StaffUserFactory, UserFactory
 from tests.helpers import PASSWORD, V1, parse, post_json
 
 REPLAYED = "Idempotent-Replayed"
@@ -89,9 +90,8 @@ def order(import_order):
 
 
 @pytest.fixture
-def sandbox_order(import_order):
-    payment = {"method": "sandbox", "additional_information": {"sandbox_outcome": "approve"}}
-    return import_order(load_seed_order("001"), increment_id=None, payment=payment)
+def sandbox_order(default_store):
+    return OrderFactory(seed_001=True, gateway_paid=True, sandbox_outcome="approve")
 
 
 @pytest.fixture
@@ -236,7 +236,7 @@ def test_v1_a_4xx_answer_is_stored_and_replayed(v1, order):
 
 @pytest.mark.django_db
 def test_keys_belong_to_their_caller(v1, order, django_user_model):
-    django_user_model.objects.create_user("second-admin", password=PASSWORD, is_staff=True, is_superuser=True)
+    StaffUserFactory(username="second-admin", superuser=True)
     other = client_with(admin_token_create(username="second-admin", password=PASSWORD))
     url, body = f"{V1}/order/{order.pk}/invoice", {"capture": True, "items": one_backpack(order)}
 
@@ -455,9 +455,8 @@ def test_api2_without_a_key_two_creates_make_two_invoices_as_before(v1, order):
 
 
 @pytest.mark.django_db
-def test_api2_after_a_payment_gateway_error_the_retry_runs(v1, import_order):
-    payment = {"method": "sandbox", "additional_information": {"sandbox_outcome": "decline"}}
-    order = import_order(load_seed_order("001"), increment_id=None, payment=payment)
+def test_api2_after_a_payment_gateway_error_the_retry_runs(v1):
+    order = OrderFactory(seed_001=True, gateway_paid=True, sandbox_outcome="decline")
     body = {"order_id": order.pk, "capture": "online"}
 
     failed = post_json(v1, "/api2/invoice/create", body, key="k")
@@ -489,7 +488,7 @@ def test_api2_a_repeated_e_mail_replays_202_and_queues_one_mail(v1, order):
 def test_api2_an_integration_tokens_keys_are_its_own(order, django_user_model):
     from integrations.services import integration_token_create
 
-    erp = django_user_model.objects.create_user("erp", is_superuser=True)
+    erp = UserFactory(username="erp", password=None, superuser=True)
     erp_client = client_with(integration_token_create(user=erp, name="ERP", acl_resources=["Magento_Sales::invoice"]))
     body = {"order_id": order.pk, "items": [{"sku": "24-WB03", "qty": 1}]}
 
@@ -671,7 +670,7 @@ def assert_one_ran_and_the_others_replayed_or_waited(results, success: int, in_p
 
 @pytest.fixture
 def live_token(default_store, django_user_model) -> str:
-    django_user_model.objects.create_user("idempotency-admin", password=PASSWORD, is_staff=True, is_superuser=True)
+    StaffUserFactory(username="idempotency-admin", superuser=True)
     return admin_token_create(username="idempotency-admin", password=PASSWORD)
 
 

@@ -31,7 +31,6 @@ from hypothesis import strategies as st
 from schemathesis.core import NOT_SET
 from schemathesis.engine import Status, events
 
-from integrations.services import admin_token_create
 from inventory.models import Source, Stock, StockSourceLink
 from inventory.services import SourceItemData, source_items_save
 from payments.models import Transaction
@@ -39,6 +38,7 @@ from sales.api.json import dumps
 from sales.models import Invoice, Order, OrderItem, Store
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import OrderFactory, StaffUserFactory, line, superuser_token
 from tests.notifications.realworker import database_url
 from tests.reliability.gunicorn import PROXY_HEADERS, GunicornServer, server_env
 
@@ -46,7 +46,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 MAX_EXAMPLES = 25  # per operation and phase: ~60 operations, a few minutes on 2 cores
 SEED = 20260131
-PASSWORD = "s3cret-Passw0rd"
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -78,26 +77,8 @@ def gunicorn(transactional_db, tmp_path):
     assert not server.running
 
 
-def _virtual_order_entity() -> dict:
-    entity = load_seed_order("000")["entity"]
-    entity["items"] = [entity["items"][1]]  # the downloadable alone
-    for name in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax"):
-        entity[name] = Decimal(18)
-    for name in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax"):
-        entity[name] = Decimal(0)
-    entity["grand_total"] = entity["base_grand_total"] = Decimal(18)
-    del entity["extension_attributes"]
-    return entity
-
-
-def _sandbox_entity(outcome: str = "approve") -> dict:
-    entity = load_seed_order("001")["entity"]
-    entity.update(payment={"method": "sandbox", "additional_information": {"sandbox_outcome": outcome}})
-    return entity
-
-
 @pytest.fixture
-def seeded(default_store, import_order, django_user_model) -> dict[str, list]:
+def seeded(default_store, import_order) -> dict[str, list]:
     """Stores, stock, orders and invoices, committed through the services; the ids the generator draws from."""
     Store.objects.get_or_create(id=Store.ADMIN_ID, defaults={"code": "admin", "name": "Admin"})
     source, _ = Source.objects.get_or_create(source_code="default", defaults={"name": "Default Source"})
@@ -124,14 +105,14 @@ def seeded(default_store, import_order, django_user_model) -> dict[str, list]:
     )
     pending = import_order(entity("001"))
     invoice_order(order_id=pending.pk, capture_case=CaptureCase.NOT_CAPTURE)  # a Pending invoice
-    captured = import_order({**_sandbox_entity(), "increment_id": None})  # paid through the sandbox gateway
+    captured = OrderFactory(seed_001=True, gateway_paid=True)  # paid through the sandbox gateway
     invoice_order(order_id=captured.pk, capture_case=CaptureCase.ONLINE)
-    sandbox_pending = import_order({**_sandbox_entity(), "increment_id": None})
+    sandbox_pending = OrderFactory(seed_001=True, gateway_paid=True)
     invoice_order(order_id=sandbox_pending.pk, capture_case=CaptureCase.NOT_CAPTURE)
-    import_order({**_virtual_order_entity(), "increment_id": None})  # virtual, not invoiced
+    OrderFactory(virtual=True, lines=[line("240-LV08", 1, "18.00", product_type="downloadable")])  # not invoiced
     import_order(entity("000"))  # not invoiced
 
-    django_user_model.objects.create_user("admin", password="admin123", is_staff=True, is_superuser=True)
+    StaffUserFactory(username="admin", password="admin123", superuser=True)  # the schema's example admin
     return {
         "orders": list(Order.objects.values_list("pk", flat=True)),
         "order_increment_ids": list(Order.objects.values_list("increment_id", flat=True)),
@@ -144,10 +125,9 @@ def seeded(default_store, import_order, django_user_model) -> dict[str, list]:
 
 
 @pytest.fixture
-def schemathesis_token(django_user_model) -> str:
+def schemathesis_token(transactional_db) -> str:
     """A superuser's admin token (every ACL resource), not the schema example's ``admin``."""
-    django_user_model.objects.create_user("schemathesis", password=PASSWORD, is_staff=True, is_superuser=True)
-    return admin_token_create(username="schemathesis", password=PASSWORD)
+    return superuser_token()
 
 
 def run_config(server: GunicornServer, token: str, seeded: dict) -> schemathesis.Config:

@@ -39,6 +39,7 @@ from sales.api.v1.base import MagentoView
 from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
 from sales.api.v1.errors import exception_handler as v1_exception_handler
 from sales.api.v1.views import AdminTokenView
+from tests.factories import StaffUserFactory
 from tests.helpers import bearer
 
 PASSWORD = "s3cret-Passw0rd"
@@ -103,7 +104,7 @@ def own_cache_and_clock(settings, monkeypatch):
 
 
 def staff_token(django_user_model, username: str) -> str:
-    django_user_model.objects.create_user(username, password=PASSWORD, is_staff=True, is_superuser=True)
+    StaffUserFactory(username=username, password=PASSWORD, superuser=True)
     return admin_token_create(username=username, password=PASSWORD)
 
 
@@ -182,7 +183,7 @@ def test_the_token_request_has_its_own_stricter_limit_per_client_address(
     client, django_user_model, default_store, settings
 ):
     settings.API_THROTTLE_RATE_TOKEN = "2/min"
-    django_user_model.objects.create_user("token-admin", password=PASSWORD, is_staff=True)
+    StaffUserFactory(username="token-admin", password=PASSWORD)
     body = {"username": "token-admin", "password": PASSWORD}
     url = "/rest/default/V1/integration/admin/token"
 

@@ -13,7 +13,8 @@ from sales.api.throttling import WindowRateThrottle
 from sales.api.v1.errors import TOO_MANY_REQUESTS as V1_TOO_MANY_REQUESTS
 from sales.api.v1.errors import UNAUTHORIZED
 from tests.api.test_throttling import NOW, own_cache_and_clock  # noqa: F401 - the autouse fixture, shared
-from tests.helpers import bearer
+from tests.factories import StaffUserFactory
+from tests.helpers import PASSWORD, bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +88,8 @@ def test_a_caller_refused_for_the_route_spends_its_own_budget(
     # given an admin without Magento_Sales::sales_invoice (no Django permission at all) and a low budget per caller
     settings.API_THROTTLE_RATE_USER = "2/min"
     settings.API_THROTTLE_RATE_ANON = "1/min"
-    django_user_model.objects.create_user("clerk", password="s3cret-Passw0rd", is_staff=True)
-    token = admin_token_create(username="clerk", password="s3cret-Passw0rd")
+    clerk = StaffUserFactory()
+    token = admin_token_create(username=clerk.username, password=PASSWORD)
 
     answers = [api_client.get(url, REMOTE_ADDR=ATTACKER, **bearer(token)) for _ in range(3)]
 

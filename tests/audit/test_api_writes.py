@@ -13,8 +13,9 @@ from sales.api.throttling import spent_budgets
 from sales.models import Invoice, InvoiceState, Order
 from sales.services import CaptureCase, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import OrderEntityFactory, OrderFactory
 from tests.helpers import V1, parse, post_json
-from tests.payments.conftest import sandbox_ledger, seed_entity  # noqa: F401 - fresh sandbox
+from tests.payments.conftest import sandbox_ledger  # noqa: F401 - a fresh sandbox per test
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +88,8 @@ def test_v1_a_refused_void_is_recorded_as_refused_with_its_status_and_message(v1
 
 
 @pytest.mark.django_db(transaction=True)
-def test_v1_a_declined_capture_is_recorded_as_failed_and_outlives_the_rollback(v1, import_order):
-    order = import_order(seed_entity(method="sandbox", outcome="decline"))
+def test_v1_a_declined_capture_is_recorded_as_failed_and_outlives_the_rollback(v1):
+    order = OrderFactory(seed_001=True, gateway_paid=True, sandbox_outcome="decline")
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
 
     assert post_json(v1, f"{V1}/invoices/{invoice.pk}/capture").status_code == 400
@@ -100,9 +101,9 @@ def test_v1_a_declined_capture_is_recorded_as_failed_and_outlives_the_rollback(v
 
 
 @pytest.mark.django_db(transaction=True)
-def test_v1_an_unexpected_gateway_error_answered_500_is_recorded_as_failed(v1, import_order, monkeypatch):
+def test_v1_an_unexpected_gateway_error_answered_500_is_recorded_as_failed(v1, monkeypatch):
     # the gateway adapter breaks in a way nobody planned for (the edge: a third party's client library)
-    order = import_order(seed_entity(method="sandbox"))
+    order = OrderFactory(seed_001=True, gateway_paid=True)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
     monkeypatch.setattr(SandboxGateway, "capture", lambda self, request: 1 / 0)
     v1.raise_request_exception = False
@@ -126,9 +127,7 @@ def test_v1_comments_on_an_order_and_an_invoice_are_recorded(v1, order):
 
 
 def test_v1_order_import_records_the_order_it_stored(v1, default_store):
-    entity = {**load_seed_order("000")["entity"], "increment_id": None}
-
-    response = post_json(v1, f"{V1}/orders", {"entity": entity})
+    response = post_json(v1, f"{V1}/orders", {"entity": OrderEntityFactory()})
 
     entry = the_entry()
     stored = parse(response)

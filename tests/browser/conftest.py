@@ -101,13 +101,13 @@ def sales_groups(db):
 @pytest.fixture
 def log_in(page, live_server, django_user_model, sales_groups):
     """``log_in(group)``: a staff user in that group signs in through the admin's login form."""
-    from django.contrib.auth.models import Group
     from playwright.sync_api import expect
+
+    from tests.factories import StaffUserFactory
 
     def _log_in(group: str):
         username = group.lower().replace(" ", "-")
-        user = django_user_model.objects.create_user(username, password=PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
+        user = StaffUserFactory(username=username, password=PASSWORD, groups=[group])
         page.goto(f"{live_server.url}/admin/login/?next=/admin/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)

@@ -18,6 +18,7 @@ from django.test import Client
 
 from integrations import admin as integrations_admin
 from integrations.models import AccessToken, token_hash_of
+from tests.factories import StaffUserFactory, UserFactory
 from tests.integrations.test_admin_token_shown_once import shown_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -38,7 +39,7 @@ def issue(client: Client, integration_user) -> tuple[str, int]:
 
 
 def staff_client(django_user_model, username: str) -> tuple[Client, object]:
-    staff = django_user_model.objects.create_superuser(username, password="race-Passw0rd!")
+    staff = StaffUserFactory(username=username, superuser=True)
     client = Client()
     client.force_login(staff)
     return client, staff
@@ -47,7 +48,7 @@ def staff_client(django_user_model, username: str) -> tuple[Client, object]:
 def test_each_of_two_staff_issuing_at_once_is_taken_to_the_token_they_were_shown(django_user_model, monkeypatch):
     # given two staff members about to issue a token for the same integration user, the first one's
     # admin transaction held open (after its token is written) until the second one's has committed
-    erp = django_user_model.objects.create_user("erp")
+    erp = UserFactory(username="erp", password=None)
     (alice_client, alice), (bob_client, bob) = (
         staff_client(django_user_model, "alice"),
         staff_client(django_user_model, "bob"),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from integrations.exceptions import InvalidCredentials, SignInLocked
 from integrations.models import AccessToken, SignInFailureLog
 from integrations.services import admin_token_create
+from tests.factories import StaffUserFactory
 from tests.helpers import post_json
 
 USERNAME, PASSWORD = "integration-admin", "s3cret-Passw0rd"  # the staff_user fixture's credentials
@@ -103,7 +104,7 @@ def test_a_success_resets_the_count(api_client, staff_user):
 
 @pytest.mark.django_db
 def test_a_locked_username_does_not_lock_other_usernames(api_client, staff_user, django_user_model):
-    django_user_model.objects.create_user("second-admin", password=PASSWORD, is_staff=True)
+    StaffUserFactory(username="second-admin", password=PASSWORD)
     fail(api_client, 6)
 
     assert is_token(request_token(api_client, "second-admin", PASSWORD))
@@ -177,7 +178,7 @@ def test_the_successful_sign_in_of_a_user_without_failures_writes_no_log(staff_u
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_failures_are_all_counted(django_user_model):
-    django_user_model.objects.create_user(USERNAME, password=PASSWORD, is_staff=True)
+    StaffUserFactory(username=USERNAME, password=PASSWORD)
     attempts = 5  # below the limit: every one of them reaches the password check and must be counted
     barrier = threading.Barrier(attempts)
     outcomes: list[object] = []
@@ -210,7 +211,7 @@ def test_parallel_failures_are_all_counted(django_user_model):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_parallel_burst_past_the_limit_counts_every_failure_and_locks(django_user_model):
-    django_user_model.objects.create_user(USERNAME, password=PASSWORD, is_staff=True)
+    StaffUserFactory(username=USERNAME, password=PASSWORD)
     attempts = 10
     barrier = threading.Barrier(attempts)
     outcomes: list[object] = []

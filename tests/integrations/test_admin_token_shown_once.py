@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 
 from integrations.models import AccessToken, token_hash_of
+from tests.factories import StaffUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,26 +24,21 @@ def shown_token(response) -> str:
     return SHOWN_TOKEN.search(response.content.decode()).group(1)
 
 
-def grant(user, *names: str):
-    for name in names:
-        app_label, codename = name.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-
-
 @pytest.fixture
 def clerk(client, django_user_model):
     """A staff member who may issue tokens for invoice reading, and nothing more."""
-    staff = django_user_model.objects.create_user("clerk", password=PASSWORD, is_staff=True)
-    grant(staff, "integrations.add_accesstoken", "integrations.view_accesstoken", "sales.view_invoice")
+    StaffUserFactory(
+        username="clerk",
+        password=PASSWORD,
+        permissions=["integrations.add_accesstoken", "integrations.view_accesstoken", "sales.view_invoice"],
+    )
     client.login(username="clerk", password=PASSWORD)
     return client
 
 
 @pytest.fixture
 def erp(django_user_model):
-    user = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
-    grant(user, "sales.view_invoice")
-    return user
+    return UserFactory(username="erp-xyz", password=None, permissions=["sales.view_invoice"])
 
 
 def issue(client, user):

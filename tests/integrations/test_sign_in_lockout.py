@@ -17,6 +17,7 @@ from integrations.exceptions import InvalidCredentials
 from integrations.models import AccessToken, SignInFailureLog
 from sales.admin.login import TOO_MANY_ATTEMPTS
 from sales.api.throttling import WindowRateThrottle, quota_leases, spent_budgets
+from tests.factories import StaffUserFactory, UserFactory
 from tests.helpers import post_json
 
 USERNAME, PASSWORD = "integration-admin", "s3cret-Passw0rd"  # the staff_user fixture's credentials
@@ -166,8 +167,8 @@ def test_staff_unlocking_a_username_lets_it_into_the_admin_again(client, admin_c
 
 @pytest.mark.django_db
 def test_accounts_that_may_not_use_the_admin_are_refused_with_the_same_text_and_counted(client, django_user_model):
-    django_user_model.objects.create_user("clerk", password=PASSWORD, is_staff=False)
-    django_user_model.objects.create_user("left", password=PASSWORD, is_staff=True, is_active=False)
+    UserFactory(username="clerk", password=PASSWORD)
+    StaffUserFactory(username="left", password=PASSWORD, inactive=True)
 
     for username in ("clerk", "left"):
         assert refusal_of(admin_login(client, PASSWORD, username=username)) == [SIGN_IN_REFUSED]

@@ -20,6 +20,7 @@ from integrations.services import (
     admin_token_create,
     integration_token_create,
 )
+from tests.factories import StaffUserFactory
 
 PASSWORD = "correct horse battery staple"
 INVOICES = ("Magento_Sales::sales_invoice",)
@@ -35,9 +36,7 @@ def cache_on(settings):
 @pytest.fixture
 def clerk(django_user_model):
     """A staff user who is not a superuser, allowed to view invoices."""
-    user = django_user_model.objects.create_user(username="clerk", password=PASSWORD, is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_invoice"))
-    return user
+    return StaffUserFactory(username="clerk", password=PASSWORD, permissions=["sales.view_invoice"])
 
 
 @pytest.fixture

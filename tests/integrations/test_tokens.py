@@ -26,6 +26,7 @@ from integrations.services import (
     admin_token_create,
     integration_token_create,
 )
+from tests.factories import StaffUserFactory, UserFactory
 from tests.integrations.test_admin_token_shown_once import shown_token
 
 PASSWORD = "correct horse battery staple"
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def magento_admin(django_user_model):
-    return django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True)
+    return StaffUserFactory(username="admin", password=PASSWORD)
 
 
 @pytest.fixture
@@ -150,7 +151,7 @@ def test_unknown_username_is_refused_as_invalid_credentials(magento_admin):
 
 
 def test_non_staff_user_gets_no_admin_token(django_user_model):
-    django_user_model.objects.create_user(username="shopper", password=PASSWORD, is_staff=False)
+    UserFactory(username="shopper", password=PASSWORD)
 
     with pytest.raises(InvalidCredentials):
         admin_token_create(username="shopper", password=PASSWORD)
@@ -159,7 +160,7 @@ def test_non_staff_user_gets_no_admin_token(django_user_model):
 
 
 def test_inactive_staff_user_gets_no_admin_token(django_user_model):
-    django_user_model.objects.create_user(username="former", password=PASSWORD, is_staff=True, is_active=False)
+    StaffUserFactory(username="former", password=PASSWORD, inactive=True)
 
     with pytest.raises(InvalidCredentials):
         admin_token_create(username="former", password=PASSWORD)
@@ -325,7 +326,7 @@ def test_admin_never_shows_nor_edits_the_token_hash():
 
 @pytest.mark.django_db
 def test_staff_issue_an_integration_token_in_the_admin_and_see_it_once(admin_client, django_user_model):
-    erp = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
+    erp = UserFactory(username="erp-xyz", password=None)
 
     response = admin_client.post(
         "/admin/integrations/accesstoken/add/",
@@ -343,7 +344,7 @@ def test_staff_issue_an_integration_token_in_the_admin_and_see_it_once(admin_cli
 
 @pytest.mark.django_db
 def test_a_revoked_integration_token_no_longer_opens_api2(admin_client, api_client, django_user_model):
-    erp = django_user_model.objects.create_user("erp-xyz", password="unused-Passw0rd")
+    erp = UserFactory(username="erp-xyz", password=None)
     erp.user_permissions.add(Permission.objects.get(content_type__app_label="sales", codename="view_invoice"))
     raw = integration_token_create(user=erp, name="ERP-XYZ", acl_resources=["Magento_Sales::sales_invoice"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
-from tests.conftest import load_seed_order
-from tests.factories import OrderEntityFactory
+from tests.factories import OrderEntityFactory, seed_001_lines
 from tests.factories import line as factory_line
 from tests.helpers import V1, parse, post_json
 
@@ -45,27 +44,13 @@ def order_entity(*lines: dict, **header) -> dict:
     return OrderEntityFactory(lines=list(lines), shipping=0, **header)
 
 
-def seed_001_with_vp1() -> dict:
+def seed_001_with_vp1(qty=2, price="11.00") -> dict:
     """Seed 001's order (20 backpacks 24-WB03, 40 yoga bags 24-WB01, one downloadable) with the downloadable
-    row replaced by the tutorial's virtual product ``vp1``: 2 units at 11.00, so every total stays the seed's."""
-    entity = dict(load_seed_order("001")["entity"])
-    entity.pop("increment_id")
-    items = [dict(item) for item in entity["items"]]
-    virtual = items[2]
-    virtual.update(
-        sku="vp1",
-        name="Virtual Product 1",
-        product_type="virtual",
-        qty_ordered=2,
-        price=Decimal(11),
-        base_price=Decimal(11),
-        original_price=Decimal(11),
-        base_original_price=Decimal(11),
-        price_incl_tax=Decimal(11),
-        base_price_incl_tax=Decimal(11),
-    )
-    entity["items"] = items
-    return entity
+    row replaced by the tutorial's virtual product ``vp1``: by default 2 units at 11.00, so every total stays the
+    seed's (any ``qty`` x ``price`` of 22.00 keeps them too)."""
+    backpacks, bags, _downloadable = seed_001_lines()
+    vp1 = factory_line("vp1", qty, price, product_type="virtual", name="Virtual Product 1")
+    return OrderEntityFactory(seed_001=True, lines=[backpacks, bags, vp1])
 
 
 # -- /V1 ----------------------------------------------------------------------------------------------------

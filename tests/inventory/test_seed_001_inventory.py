@@ -107,9 +107,7 @@ def test_with_two_sources_the_deduction_follows_their_priority(v1, default_stock
     # then the first takes both from the warehouse, which comes first
     assert quantity_per_source(v1, "vp1") == {"default": Decimal(1), "east_warehouse": Decimal(3)}
 
-    second_entity = seed_001_with_vp1()
-    second_entity["items"][2].update(qty_ordered=4, price=Decimal("5.5"), base_price=Decimal("5.5"))
-    second = import_order_v1(v1, second_entity)
+    second = import_order_v1(v1, seed_001_with_vp1(qty=4, price="5.50"))
     assert salable_qty(v1, "vp1") == Decimal(0)
     assert invoice_v1(v1, second["entity_id"]).status_code == 200
 

@@ -10,11 +10,12 @@ from django.forms.models import model_to_dict
 from payments.gateways.sandbox import LEDGER
 from payments.models import Payment, Transaction
 from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem, OrderStatusHistory
-from tests.conftest import load_seed_order
+from tests.factories import OrderFactory
 
 COULD_NOT_SAVE = "Could not save an invoice, see error log for details"
 
-# Seed 001 (Magento's REST tutorial order #000000004): three rows, 300.00 shipping, 20 % discount.
+# Seed 001 (Magento's REST tutorial order #000000004), as the factories' seed_001 trait builds it: three rows,
+# 300.00 shipping, 20 % discount.
 GRAND_TOTAL = Decimal("1917.60")
 SHIPPING = Decimal("300.00")
 SUBTOTAL = Decimal("2022.00")
@@ -33,22 +34,13 @@ def D(value) -> Decimal:  # noqa: N802 - reads as a literal
     return Decimal(str(value))
 
 
-def seed_entity(*, method: str = "sandbox", outcome: str | None = None, **overrides) -> dict:
-    """Seed 001 paid with ``method``; ``outcome`` is the sandbox's answer to captures."""
-    entity = dict(load_seed_order("001")["entity"])
-    payment: dict = {"method": method}
-    if outcome is not None:
-        payment["additional_information"] = {"sandbox_outcome": outcome}
-    entity.update(payment=payment, increment_id=None, **overrides)
-    return entity
-
-
 @pytest.fixture
-def seed_order(import_order):
-    """``seed_order(method="sandbox", outcome=None)``: seed 001 imported with that payment, a new number each time."""
+def seed_order(db):
+    """``seed_order(method="sandbox", outcome=None)``: seed 001's order stored by ``OrderFactory`` with that
+    payment, a new number each time."""
 
     def _make(*, method: str = "sandbox", outcome: str | None = None, **overrides) -> Order:
-        return import_order(seed_entity(method=method, outcome=outcome, **overrides))
+        return OrderFactory(seed_001=True, payment_method=method, sandbox_outcome=outcome, **overrides)
 
     return _make
 

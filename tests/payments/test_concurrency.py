@@ -15,9 +15,9 @@ from payments.models import Payment, Transaction
 from sales.models import Invoice, InvoiceState, Order, OrderStatusHistory
 from sales.money import as_decimal
 from sales.services import CaptureCase, invoice_order
-from tests.factories import superuser_token
+from tests.factories import OrderFactory, superuser_token
 from tests.helpers import live_answer
-from tests.payments.conftest import GRAND_TOTAL, order_items, seed_entity, transactions
+from tests.payments.conftest import GRAND_TOTAL, order_items, transactions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -65,12 +65,10 @@ def comments_starting(order: Order, text: str) -> int:
     return OrderStatusHistory.objects.filter(order=order, comment__startswith=text).count()
 
 
-def test_eight_parallel_captures_of_one_pending_invoice_capture_it_once(
-    live_server, default_store, import_order, sandbox_ledger
-):
+def test_eight_parallel_captures_of_one_pending_invoice_capture_it_once(live_server, default_store, sandbox_ledger):
     token = admin_bearer()
     # given a Pending invoice of a whole sandbox order
-    order = import_order(seed_entity())
+    order = OrderFactory(seed_001=True, gateway_paid=True)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
 
     # when 8 clients capture it at the same moment
@@ -93,12 +91,10 @@ def test_eight_parallel_captures_of_one_pending_invoice_capture_it_once(
     assert comments_starting(order, "Captured amount") == 1
 
 
-def test_eight_parallel_voids_of_one_paid_online_invoice_void_it_once(
-    live_server, default_store, import_order, sandbox_ledger
-):
+def test_eight_parallel_voids_of_one_paid_online_invoice_void_it_once(live_server, default_store, sandbox_ledger):
     token = admin_bearer()
     # given a sandbox order captured online in full
-    order = import_order(seed_entity())
+    order = OrderFactory(seed_001=True, gateway_paid=True)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
 
     # when 8 clients void it at the same moment
@@ -126,11 +122,11 @@ def test_eight_parallel_voids_of_one_paid_online_invoice_void_it_once(
 
 
 def test_parallel_captures_and_cancels_of_one_pending_invoice_let_exactly_one_win(
-    live_server, default_store, import_order, sandbox_ledger
+    live_server, default_store, sandbox_ledger
 ):
     token = admin_bearer()
     # given a Pending invoice of a whole sandbox order
-    order = import_order(seed_entity())
+    order = OrderFactory(seed_001=True, gateway_paid=True)
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.NOT_CAPTURE)
 
     # when 4 clients capture it and 4 cancel it, all at the same moment

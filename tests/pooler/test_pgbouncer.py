@@ -32,6 +32,7 @@ from django.test import Client
 from integrations.services import admin_token_create
 from sales.demo.generator import demo_order_entity
 from sales.services import invoice_order, order_import
+from tests.factories import StaffUserFactory
 from tests.notifications.realworker import wait_until
 from tests.pooler.pgbouncer import PgBouncer
 from tests.reliability.gunicorn import PROXY_HEADERS, START_TIMEOUT, GunicornServer, server_env
@@ -55,7 +56,7 @@ def invoices(default_store) -> list:
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user("pooled-admin", password=PASSWORD, is_staff=True, is_superuser=True)
+    return StaffUserFactory(username="pooled-admin", password=PASSWORD, superuser=True)
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from payments.gateways import GatewayRequest, Outcome
 from payments.gateways.sandbox import DEFAULT_STALL_SECONDS, LEDGER, SandboxGateway, stall_seconds
 from payments.models import Transaction
 from sales.errors import PaymentGatewayFailed
-from sales.models import Invoice
+from sales.models import Invoice, Order
 from sales.services import CaptureCase, invoice_order
-from tests.conftest import load_seed_order
+from tests.factories import OrderFactory
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +40,10 @@ def capture_request(key: str, **information) -> GatewayRequest:
     )
 
 
-def stalling_entity(*, seconds: float) -> dict:
-    """Seed 001 paid with the sandbox, whose captures stall ``seconds``."""
-    entity = dict(load_seed_order("001")["entity"])
+def stalling_order(*, seconds: float) -> Order:
+    """Seed 001's order paid with the sandbox, whose captures stall ``seconds``."""
     information = {"sandbox_outcome": "stall", "sandbox_stall_seconds": seconds}
-    entity.update(increment_id=None, payment={"method": "sandbox", "additional_information": information})
-    return entity
+    return OrderFactory(seed_001=True, payment={"method": "sandbox", "additional_information": information})
 
 
 def test_a_stalled_capture_waits_then_approves():
@@ -102,9 +100,9 @@ def test_a_stalled_capture_holds_up_no_other_capture():
 
 
 @pytest.mark.django_db
-def test_an_invoice_whose_capture_stalls_past_the_timeout_writes_nothing(import_order, settings):
+def test_an_invoice_whose_capture_stalls_past_the_timeout_writes_nothing(default_store, settings):
     settings.PAYMENT_GATEWAY_TIMEOUT_SECONDS = 0.2
-    order = import_order(stalling_entity(seconds=9))
+    order = stalling_order(seconds=9)
 
     with pytest.raises(PaymentGatewayFailed):
         invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
@@ -114,8 +112,8 @@ def test_an_invoice_whose_capture_stalls_past_the_timeout_writes_nothing(import_
 
 
 @pytest.mark.django_db
-def test_an_invoice_whose_capture_stalls_briefly_is_captured(import_order):
-    order = import_order(stalling_entity(seconds=0.1))
+def test_an_invoice_whose_capture_stalls_briefly_is_captured(default_store):
+    order = stalling_order(seconds=0.1)
 
     invoice = invoice_order(order_id=order.pk, capture_case=CaptureCase.ONLINE)
 

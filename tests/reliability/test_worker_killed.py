@@ -38,8 +38,7 @@ from payments.gateways import idempotency_key
 from payments.models import Payment, Transaction
 from sales.api.json import dumps
 from sales.models import Invoice, InvoiceGrid, InvoiceItem, Order, OrderItem
-from tests.conftest import load_seed_order
-from tests.factories import superuser_token
+from tests.factories import OrderFactory, superuser_token
 from tests.notifications.realworker import database_url, wait_until
 from tests.reliability.gunicorn import PROXY_HEADERS, GunicornServer, server_env
 
@@ -93,11 +92,10 @@ def bearer_token(default_store) -> str:
     return superuser_token()
 
 
-def sandbox_order(import_order, information: dict) -> Order:
-    """Seed 001 paid with the sandbox gateway, imported through the services and committed."""
-    entity = dict(load_seed_order("001")["entity"])
-    entity.update(increment_id=None, payment={"method": "sandbox", "additional_information": information})
-    return import_order(entity)
+def sandbox_order(information: dict) -> Order:
+    """Seed 001's order paid with the sandbox gateway, stored by ``OrderFactory`` through the services and
+    committed."""
+    return OrderFactory(seed_001=True, payment={"method": "sandbox", "additional_information": information})
 
 
 def post_invoice(server: GunicornServer, order_id: int, token: str) -> tuple[int, bytes]:
@@ -233,10 +231,10 @@ def kill_with_the_invoice_rows_written(server: GunicornServer, worker: int, orde
     ],
 )
 def test_a_worker_killed_mid_invoice_leaves_nothing_and_the_retry_invoices_once(
-    gunicorn, bearer_token, import_order, payment_information, kill
+    gunicorn, bearer_token, default_store, payment_information, kill
 ):
     # given a sandbox-paid order, and a gunicorn worker ready to serve
-    order = sandbox_order(import_order, payment_information)
+    order = sandbox_order(payment_information)
     counts_before, order_before = row_counts(), order_snapshot(order)
     worker = gunicorn.wait_worker()
     assert gunicorn.workers() == [worker]

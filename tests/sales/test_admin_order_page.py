@@ -15,7 +15,7 @@ from sales.models import Invoice, InvoiceComment, InvoiceItem, Order, OrderItem,
 from sales.money import format_price
 from sales.services import InvoiceLineRequest, invoice_order, order_comment_add
 from tests.conftest import load_seed_order
-from tests.factories import staff_client
+from tests.factories import OrderFactory, line, staff_client
 from tests.sales.test_admin_permissions import read_pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -100,18 +100,9 @@ def invoice_number_queries(queries) -> list[str]:
     ]
 
 
-def order_of_simple_lines(import_order, count: int) -> Order:
-    """An order of ``count`` tees at $22 plus $5 shipping: totals that add up however many rows."""
-    entity = load_seed_order("000")["entity"]
-    tee = entity["items"][0]
-    items = [{**tee, "item_id": 100 + n, "sku": f"WS12-{n}", "name": f"Radiant Tee {n}"} for n in range(count)]
-    subtotal = tee["row_total"] * count
-    totals = {
-        f"{prefix}{field}": amount
-        for prefix in ("", "base_")
-        for field, amount in (("subtotal", subtotal), ("subtotal_incl_tax", subtotal), ("grand_total", subtotal + 5))
-    }
-    return import_order(entity, items=items, increment_id=None, **totals)
+def order_of_simple_lines(count: int) -> Order:
+    """An order of ``count`` tees at $22 plus $5 shipping, from the factory: totals that add up however many rows."""
+    return OrderFactory(lines=[line(f"WS12-{n}", 1, "22.00", name=f"Radiant Tee {n}") for n in range(count)])
 
 
 def nothing_written(order) -> bool:
@@ -132,8 +123,8 @@ def order(import_order):
 
 
 @pytest.fixture
-def sandbox_order(import_order):
-    return import_order(load_seed_order("001"), payment={"method": "sandbox"})
+def sandbox_order(db):
+    return OrderFactory(seed_001=True, gateway_paid=True)
 
 
 # -- the order page -------------------------------------------------------------------------------------
@@ -529,10 +520,10 @@ def count_queries(client, url: str) -> int:
     return len(queries)
 
 
-def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comments_and_invoices(client, import_order):
+def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comments_and_invoices(client):
     manager = staff_client(client, "Sales manager")
-    small = order_of_simple_lines(import_order, 1)
-    large = order_of_simple_lines(import_order, 12)
+    small = order_of_simple_lines(1)
+    large = order_of_simple_lines(12)
     for item in OrderItem.objects.filter(order=large)[:3]:
         invoice_order(order_id=large.pk, items=[InvoiceLineRequest(order_item_id=item.pk, qty=Decimal("1"))])
     for text in ("Called the customer", "Address confirmed"):
@@ -545,9 +536,9 @@ def test_the_order_page_runs_the_same_queries_for_one_row_and_for_many_rows_comm
     assert counts[0] == counts[1] <= 8
 
 
-def test_the_create_page_runs_the_same_queries_for_one_row_and_for_many_rows(client, import_order):
+def test_the_create_page_runs_the_same_queries_for_one_row_and_for_many_rows(client):
     manager = staff_client(client, "Sales manager")
-    orders = (order_of_simple_lines(import_order, 1), order_of_simple_lines(import_order, 12))
+    orders = (order_of_simple_lines(1), order_of_simple_lines(12))
 
     counts = [count_queries(manager, create_url(order)) for order in orders]
 

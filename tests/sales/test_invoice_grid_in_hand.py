@@ -51,11 +51,11 @@ def test_a_partial_invoice_writes_the_refreshed_row(import_order):
     assert (row["subtotal"], row["shipping_and_handling"], row["grand_total"]) == (D("10"), D("5"), D("15"))
     assert row["state"] == InvoiceState.PAID and row["payment_method"] == "checkmo"
     assert row["billing_name"] == "Ada Lovelace" and row["customer_name"] == "Ada Lovelace"
-    assert row["billing_address"] == row["shipping_address"] == "12 Analytical Row, London"
+    assert row["billing_address"] == row["shipping_address"] == "12 Analytical Row, London, EC1A 1AA"
     assert row["order_increment_id"] == order.increment_id and row["increment_id"] == created.increment_id
     assert row["keywords"] == (
-        f"{created.increment_id} {order.increment_id} ada lovelace 12 analytical row, london"
-        " 12 analytical row, london ada lovelace ada@example.com"
+        f"{created.increment_id} {order.increment_id} ada lovelace 12 analytical row, london, ec1a 1aa"
+        f" 12 analytical row, london, ec1a 1aa ada lovelace {order.customer_email}"
     )
 
 
@@ -101,7 +101,7 @@ def test_an_order_without_a_shipping_address_writes_the_refreshed_row(import_ord
 
     row = assert_written_row_is_the_refreshed_row(created.pk)
 
-    assert row["shipping_address"] is None and row["billing_address"] == "12 Analytical Row, London"
+    assert row["shipping_address"] is None and row["billing_address"] == "12 Analytical Row, London, EC1A 1AA"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from sales.items import ItemTree
 from sales.models import Invoice, InvoiceItem, Order, OrderItem
 from sales.money import CENT, ZERO, as_decimal
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order, order_import
+from tests.factories import OrderFactory
+from tests.factories import line as order_line
 
 BOTH = ("", "base_")
 # Invoice header totals that must add up to the order's, per currency.
@@ -236,62 +238,23 @@ def test_any_split_into_invoices_adds_up_to_the_order(default_store, rng, data):
 # -- a failing example the property found, kept (fixed by sales.totals._within_billed_row) -------------------
 
 
-def _virtual_row(
-    item_id: int,
-    sku: str,
-    qty: int,
-    price: str,
-    base_price: str,
-    row: str,
-    base_row: str,
-    discount: str = "0.00",
-    base_discount: str = "0.00",
-) -> dict:
-    return {
-        "item_id": item_id,
-        "sku": sku,
-        "name": sku,
-        "product_type": "virtual",
-        "qty_ordered": Decimal(qty),
-        "price": Decimal(price),
-        "base_price": Decimal(base_price),
-        "row_total": Decimal(row),
-        "base_row_total": Decimal(base_row),
-        "discount_amount": Decimal(discount),
-        "base_discount_amount": Decimal(base_discount),
-        "tax_amount": ZERO,
-        "base_tax_amount": ZERO,
-    }
-
-
 @pytest.mark.django_db
-def test_a_fully_discounted_row_never_leaves_a_negative_invoice(default_store):
+def test_a_fully_discounted_row_never_leaves_a_negative_invoice():
     # Given a EUR order of a USD store (rate 0.9137): 2 x 1.00 at 100% off, and 3 x 19.99
-    entity = {
-        "customer_email": "roni_cost@example.com",
-        "order_currency_code": "EUR",
-        "base_currency_code": "USD",
-        "base_to_order_rate": Decimal("0.9137"),
-        "subtotal": Decimal("61.97"),
-        "base_subtotal": Decimal("67.82"),
-        "discount_amount": Decimal("-2.00"),
-        "base_discount_amount": Decimal("-2.19"),
-        "grand_total": Decimal("59.97"),
-        "base_grand_total": Decimal("65.63"),
-        "items": [
-            _virtual_row(1, "FREE-GIFT", 2, "1.00", "1.09", "2.00", "2.19", "2.00", "2.19"),
-            _virtual_row(2, "WARR-2Y", 3, "19.99", "21.88", "59.97", "65.63"),
+    # (every base amount is the order's at 1 / 0.9137, rounded to cents on its own: 1.09, 2.19, 21.88, 65.63)
+    order = OrderFactory(
+        virtual=True,
+        lines=[
+            order_line("FREE-GIFT", 2, "1.00", product_type="virtual", discount="2.00"),
+            order_line("WARR-2Y", 3, "19.99", product_type="virtual"),
         ],
-        "billing_address": {
-            "firstname": "Veronica",
-            "lastname": "Costello",
-            "street": ["6146 Honey Bluff Parkway"],
-            "city": "Calder",
-            "country_id": "US",
-        },
-        "payment": {"method": "checkmo"},
-    }
-    order = order_import(entity=entity, store_id=default_store.id)
+        base_factor=1 / Decimal("0.9137"),
+    )
+    assert (order.base_to_order_rate, order.base_subtotal, order.base_grand_total) == (
+        Decimal("0.9137"),
+        Decimal("67.82"),
+        Decimal("65.63"),
+    )
     gift, warranty = OrderItem.objects.filter(order=order).order_by("pk")
 
     # When one of each is invoiced, then the rest of the warranty, then the rest (the gift)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -16,20 +16,13 @@ from django.db import connection
 from sales.errors import DocumentValidationError, DomainError
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, Store
 from sales.services import CaptureCase, InvoiceLineRequest, invoice_order, invoice_preview
+from tests.factories import OrderEntityFactory
+from tests.factories import line as factory_line
 from tests.helpers import V1 as BASE
 from tests.helpers import parse, post_json
 
 pytestmark = pytest.mark.django_db
 
-CENT = Decimal("0.01")
-ADDRESS = {
-    "firstname": "Ada",
-    "lastname": "Lovelace",
-    "street": ["12 Analytical Row"],
-    "city": "London",
-    "country_id": "GB",
-}
-MONEY = ("price", "row_total", "tax_amount", "discount_amount")
 INVALID_QTY = 'We found an invalid quantity to invoice item "%1".'
 
 
@@ -40,84 +33,23 @@ def D(value) -> Decimal:  # noqa: N802 - reads as a literal
 # -- building orders -------------------------------------------------------------------------------
 
 
-def line(sku, qty, price, *, tax=0, discount=0, row_total=None, dummy=False, parent=None, **fields) -> dict:
-    """One order row; ``dummy`` rows carry no money in the header totals; ``parent`` is a parent's sku."""
-    row = {
-        "sku": sku,
-        "name": f"Product {sku}",
-        "product_type": "simple",
-        "qty_ordered": D(qty),
-        "price": D(price),
-        "row_total": D(row_total) if row_total is not None else D(price) * D(qty),
-        "tax_amount": D(tax),
-        "discount_amount": D(discount),
-        "_dummy": dummy,
-        "_parent": parent,
-    }
-    row.update(fields)
-    return row
+def line(sku, qty, price, *, tax=0, discount=0, **fields) -> dict:
+    """The factories' order row with its tax and discount written out (none unless given), never from a rate:
+    each rule's amounts are worked out by hand."""
+    return factory_line(sku, qty, price, tax=tax, discount=discount, **fields)
 
 
 def entity(lines, *, shipping=0, shipping_tax=0, shipping_discount=0, method="checkmo", base_factor=None) -> dict:
-    """A valid order entity whose header totals add up from its priced rows.
-
-    ``base_factor`` turns the order into a EUR order on a USD base: every base amount is the store
-    amount times the factor, rounded to cents on its own (so base remainders differ from store ones).
-    """
-
-    def base(amount: Decimal) -> Decimal:
-        return amount if base_factor is None else (amount * D(base_factor)).quantize(CENT, ROUND_HALF_UP)
-
-    items, ids = [], {}
-    for position, raw in enumerate(lines, start=1):
-        item = {key: value for key, value in raw.items() if not key.startswith("_")}
-        item["item_id"] = ids[raw["sku"]] = position
-        if raw["_parent"] is not None:
-            item["parent_item_id"] = ids[raw["_parent"]]
-        for name in MONEY:
-            item[f"base_{name}"] = base(item[name])
-        items.append(item)
-    totals = {}
-    for prefix in ("", "base_"):
-        priced = [item for item, raw in zip(items, lines, strict=True) if not raw["_dummy"]]
-        subtotal = sum((item[f"{prefix}row_total"] for item in priced), Decimal(0))
-        ship = D(shipping) if not prefix else base(D(shipping))
-        ship_tax = D(shipping_tax) if not prefix else base(D(shipping_tax))
-        ship_discount = D(shipping_discount) if not prefix else base(D(shipping_discount))
-        discount = -(sum((item[f"{prefix}discount_amount"] for item in priced), Decimal(0)) + ship_discount)
-        tax = sum((item[f"{prefix}tax_amount"] for item in priced), Decimal(0)) + ship_tax
-        totals |= {
-            f"{prefix}subtotal": subtotal,
-            f"{prefix}shipping_amount": ship,
-            f"{prefix}shipping_tax_amount": ship_tax,
-            f"{prefix}shipping_incl_tax": ship + ship_tax,
-            f"{prefix}shipping_discount_amount": ship_discount,
-            f"{prefix}discount_amount": discount,
-            f"{prefix}tax_amount": tax,
-            f"{prefix}grand_total": subtotal + ship + discount + tax,
-        }
-    result = {
-        "customer_email": "ada@example.com",
-        "customer_firstname": "Ada",
-        "customer_lastname": "Lovelace",
-        "base_currency_code": "USD",
-        "global_currency_code": "USD",
-        "store_currency_code": "USD",
-        "order_currency_code": "USD" if base_factor is None else "EUR",
-        "base_to_global_rate": Decimal(1),
-        "base_to_order_rate": Decimal(1) if base_factor is None else (1 / D(base_factor)).quantize(D("0.0001")),
-        "store_to_base_rate": Decimal(0),
-        "store_to_order_rate": Decimal(0),
-        **totals,
-        "items": items,
-        "billing_address": ADDRESS,
-        "payment": {"method": method},
-    }
-    if not all(item.get("is_virtual") for item in items):
-        result["extension_attributes"] = {
-            "shipping_assignments": [{"shipping": {"address": ADDRESS, "method": "flatrate_flatrate"}}]
-        }
-    return result
+    """``OrderEntityFactory``'s valid entity of these rows, its header totals summed from the priced rows; no
+    shipping unless given. ``base_factor`` makes a EUR order on a USD base (each base amount rounded on its own)."""
+    return OrderEntityFactory(
+        lines=list(lines),
+        shipping=shipping,
+        shipping_tax=shipping_tax,
+        shipping_discount=shipping_discount,
+        payment_method=method,
+        base_factor=base_factor,
+    )
 
 
 def item(order: Order, sku: str) -> OrderItem:

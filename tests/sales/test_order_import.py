@@ -4,6 +4,7 @@ import pytest
 
 from sales.models import OrderItem
 from tests.conftest import load_seed_order
+from tests.factories import OrderEntityFactory, line
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +34,9 @@ def test_order_rows_keep_the_payload_order_with_children_after_their_parent(impo
 
 
 def test_an_order_of_only_virtual_items_is_virtual_and_needs_no_shipping_address(import_order):
-    entity = load_seed_order("000")["entity"]
-    entity["items"] = [entity["items"][1]]  # the downloadable alone
-    for name in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax"):
-        entity[name] = Decimal(18)
-    for name in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax"):
-        entity[name] = Decimal(0)
-    entity["grand_total"] = entity["base_grand_total"] = Decimal(18)
-    del entity["extension_attributes"]
+    # seed 000's downloadable alone, 18.00, no shipping: the entity carries no shipping assignment at all
+    entity = OrderEntityFactory(virtual=True, lines=[line("240-LV08", 1, "18.00", product_type="downloadable")])
+    assert "extension_attributes" not in entity and entity["grand_total"] == Decimal(18)
     order = import_order({"entity": entity})
     assert order.is_virtual
     assert order.shipping_address is None

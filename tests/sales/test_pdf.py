@@ -8,11 +8,9 @@ which sees what a viewer shows.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import io
 import re
-from decimal import Decimal
 
 import pypdfium2
 import pytest
@@ -24,6 +22,7 @@ from sales.models import Invoice
 from sales.pdf import COLUMN_WIDTHS, MARGIN, invoices_pdf, pdf_filename
 from sales.services import invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import ADDRESS, InvoiceFactory, line
 
 pytestmark = pytest.mark.django_db
 
@@ -95,57 +94,9 @@ def seed(name: str) -> dict:
     return load_seed_order(name)
 
 
-def order_with_lines(count: int) -> dict:
-    """Seed 000's customer with ``count`` simple lines of 1.00 each, and 5.00 shipping."""
-    payload = copy.deepcopy(seed("000"))
-    entity = payload["entity"]
-    template = entity["items"][0]
-    items = []
-    for number in range(1, count + 1):
-        row = {key: value for key, value in template.items() if key != "item_id"}
-        row |= {"sku": f"LINE-{number:03d}", "name": f"Line product {number}", "product_id": 10_000 + number}
-        for field in (
-            "price",
-            "base_price",
-            "original_price",
-            "base_original_price",
-            "row_total",
-            "base_row_total",
-            "price_incl_tax",
-            "base_price_incl_tax",
-            "row_total_incl_tax",
-            "base_row_total_incl_tax",
-        ):
-            row[field] = Decimal("1")
-        items.append(row)
-    subtotal = Decimal(count)
-    entity |= {"items": items, "increment_id": "000000120"}
-    for field in ("subtotal", "base_subtotal", "subtotal_incl_tax", "base_subtotal_incl_tax"):
-        entity[field] = subtotal
-    entity["grand_total"] = entity["base_grand_total"] = subtotal + entity["shipping_amount"]
-    return payload
-
-
-def virtual_order() -> dict:
-    """Seed 000's downloadable line alone: a virtual order, no shipping address, no shipping."""
-    payload = copy.deepcopy(seed("000"))
-    entity = payload["entity"]
-    entity["items"] = [row for row in entity["items"] if row["sku"] == "240-LV08"]
-    entity.pop("extension_attributes")
-    entity.pop("shipping_description")
-    for field in (
-        "subtotal",
-        "base_subtotal",
-        "subtotal_incl_tax",
-        "base_subtotal_incl_tax",
-        "grand_total",
-        "base_grand_total",
-    ):
-        entity[field] = Decimal("18")
-    for field in ("shipping_amount", "base_shipping_amount", "shipping_incl_tax", "base_shipping_incl_tax"):
-        entity[field] = Decimal("0")
-    entity["increment_id"] = "000000018"
-    return payload
+def lines_of_one_dollar(count: int) -> list[dict]:
+    """``count`` simple rows LINE-001 ... of one unit at 1.00 each."""
+    return [line(f"LINE-{number:03d}", 1, "1.00") for number in range(1, count + 1)]
 
 
 # -- one invoice -------------------------------------------------------------------------------------
@@ -201,9 +152,9 @@ def test_child_rows_are_drawn_under_their_parent_and_indented(import_order):
     assert names["Chaz Kangeroo Hoodie-S-Gray"] > names["Chaz Kangeroo Hoodie"] + 3
 
 
-def test_a_discount_is_printed_between_subtotal_and_tax(import_order):
-    # Given seed 001 (a 20% discount and 300.00 shipping) invoiced whole
-    invoice = invoiced(import_order, seed("001"))
+def test_a_discount_is_printed_between_subtotal_and_tax():
+    # Given seed 001's order (a 20% discount and 300.00 shipping) paid by bank transfer, invoiced whole
+    invoice = InvoiceFactory(order__seed_001=True, order__payment_method="banktransfer")
     # When its PDF is read
     text = text_of(invoices_pdf([invoice]))
     # Then the totals are Subtotal, Discount, Tax, Shipping & Handling, Grand Total
@@ -219,9 +170,11 @@ def test_a_discount_is_printed_between_subtotal_and_tax(import_order):
     assert "Bank Transfer Payment" in text
 
 
-def test_a_virtual_order_has_no_ship_to_nor_shipping_method(import_order):
-    # Given a virtual order's invoice
-    invoice = invoiced(import_order, virtual_order())
+def test_a_virtual_order_has_no_ship_to_nor_shipping_method():
+    # Given a virtual order's invoice: one downloadable at 18.00, no shipping address, no shipping
+    invoice = InvoiceFactory(
+        order__virtual=True, order__lines=[line("240-LV08", 1, "18.00", product_type="downloadable")]
+    )
     # When its PDF is read
     text = text_of(invoices_pdf([invoice]))
     # Then it has the billing address and payment method only
@@ -244,11 +197,9 @@ def test_a_virtual_order_has_no_ship_to_nor_shipping_method(import_order):
     ],
     ids=["cyrillic", "arabic", "cjk"],
 )
-def test_names_in_any_script_print_and_extract(import_order, firstname, lastname, font):
-    # Given an order billed to a name in Cyrillic, Arabic or CJK letters
-    payload = copy.deepcopy(seed("000"))
-    payload["entity"]["billing_address"] |= {"firstname": firstname, "lastname": lastname}
-    invoice = invoiced(import_order, payload)
+def test_names_in_any_script_print_and_extract(firstname, lastname, font):
+    # Given an order billed to a name in Cyrillic, Arabic or CJK letters (at the factories' London address)
+    invoice = InvoiceFactory(order__billing_address=ADDRESS | {"firstname": firstname, "lastname": lastname})
     # When its PDF is made
     pdf = invoices_pdf([invoice])
     # Then the name's glyphs come from an embedded font that has them
@@ -261,17 +212,17 @@ def test_names_in_any_script_print_and_extract(import_order, firstname, lastname
     # And a viewer shows the name, then the address lines in the main font (fpdf2 drew the text
     # after a name that starts with a fallback glyph in the wrong font: see _InvoiceDocument)
     shown = viewer_text(pdf)
-    assert f"Sold to:\n{firstname} {lastname}\n6146 Honey Bluff Parkway\nCalder, Michigan, 49628-7978\nUS\n" in shown
-    assert "Ship to:\nRoni Cost\n6146 Honey Bluff Parkway\n" in shown
+    assert f"Sold to:\n{firstname} {lastname}\n12 Analytical Row\nLondon, EC1A 1AA\nGB\n" in shown
+    assert "Ship to:\nAda Lovelace\n12 Analytical Row\n" in shown
 
 
 # -- several invoices, several pages -----------------------------------------------------------------
 
 
-def test_each_invoice_starts_a_new_page_in_the_order_given(import_order):
+def test_each_invoice_starts_a_new_page_in_the_order_given():
     # Given two invoices of two orders
-    first = invoiced(import_order, seed("000"))
-    second = invoiced(import_order, seed("001"))
+    first = InvoiceFactory(order__bundle=True)
+    second = InvoiceFactory(order__seed_001=True)
     # When one PDF is made of both, the second first
     pages = page_texts(invoices_pdf([second, first]))
     # Then each invoice has its own first page, in that order
@@ -280,20 +231,21 @@ def test_each_invoice_starts_a_new_page_in_the_order_given(import_order):
     assert len(starts) == 2
     assert f"Invoice # {second.increment_id}" in pages[starts[0]]
     assert f"Invoice # {first.increment_id}" in pages[starts[1]]
-    assert "Order # 000000004" in pages[starts[0]] and "Order # 000000003" in pages[starts[1]]
+    assert f"Order # {second.order.increment_id}" in pages[starts[0]]
+    assert f"Order # {first.order.increment_id}" in pages[starts[1]]
     assert f"Invoice # {first.increment_id}" not in pages[starts[0]]
 
 
-def test_a_queryset_prints_like_a_list(import_order):
-    first = invoiced(import_order, seed("000"))
-    second = invoiced(import_order, seed("001"))
+def test_a_queryset_prints_like_a_list():
+    first = InvoiceFactory(order__bundle=True)
+    second = InvoiceFactory(order__seed_001=True)
     queryset = Invoice.objects.filter(pk__in=[first.pk, second.pk]).order_by("pk")
     assert page_texts(invoices_pdf(queryset)) == page_texts(invoices_pdf([first, second]))
 
 
-def test_120_rows_flow_onto_new_pages_with_the_table_heading_repeated(import_order):
-    # Given an invoice of 120 lines
-    invoice = invoiced(import_order, order_with_lines(120))
+def test_120_rows_flow_onto_new_pages_with_the_table_heading_repeated():
+    # Given an invoice of 120 lines of 1.00, with 5.00 shipping
+    invoice = InvoiceFactory(order__lines=lines_of_one_dollar(120), order__increment_id="000000120")
     # When its PDF is made
     pdf = invoices_pdf([invoice])
     pages = page_texts(pdf)
@@ -318,9 +270,9 @@ def test_no_invoices_give_an_empty_but_valid_pdf():
 # -- queries -----------------------------------------------------------------------------------------
 
 
-def test_the_query_count_does_not_grow_with_the_number_of_invoices(import_order):
-    # Given ten invoices of ten orders
-    invoices = [invoiced(import_order, seed("000"), increment_id=f"10000{number:04d}") for number in range(10)]
+def test_the_query_count_does_not_grow_with_the_number_of_invoices():
+    # Given ten invoices of ten orders, each a bundle with its children
+    invoices = [InvoiceFactory(order__bundle=True) for _ in range(10)]
     ids = [invoice.pk for invoice in invoices]
 
     def queries(argument) -> int:

@@ -36,7 +36,7 @@ from sales.locking import (
 from sales.models import Invoice, Order, OrderStatusHistory, Store
 from sales.services import CaptureCase, invoice_order, order_comment_add, order_import
 from tests.conftest import load_seed_order
-from tests.factories import superuser_token
+from tests.factories import OrderEntityFactory, OrderFactory, superuser_token
 from tests.helpers import bearer as bearer_headers
 
 # The modules, not the services of the same name that ``sales.services`` re-exports.
@@ -260,9 +260,9 @@ def bearer(default_store):
 
 
 @pytest.fixture
-def sandbox_order(import_order):
+def sandbox_order(default_store):
     LEDGER.reset()
-    yield lambda: import_order(load_seed_order("001"), increment_id=None, payment={"method": "sandbox"})
+    yield lambda: OrderFactory(seed_001=True, gateway_paid=True)
     LEDGER.reset()
 
 
@@ -342,7 +342,7 @@ def test_an_import_losing_a_race_after_the_authorization_is_not_re_run(no_pause,
         return original(**kwargs)  # pragma: no cover
 
     monkeypatch.setattr(order_import_module.OrderStatusHistory.objects, "create", history_create)
-    entity = dict(load_seed_order("001")["entity"], increment_id=None, payment={"method": "sandbox"})
+    entity = OrderEntityFactory(seed_001=True, gateway_paid=True)
 
     with pytest.raises(ConflictError):
         order_import(entity=entity, store_id=default_store.id)

@@ -13,7 +13,7 @@ from sales import selectors
 from sales.models import Invoice, InvoiceItem, OrderItem
 from sales.selectors import InvoiceFields, invoice_page_get, invoices_with_rows
 from sales.services import InvoiceCommentRequest, invoice_order
-from tests.api.api2.test_query_budget import order_entity
+from tests.factories import OrderFactory, numbered_lines
 from tests.helpers import V1, parse
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +31,8 @@ TWENTY_DIGITS = "1234567890123456.1234"
 
 
 @pytest.fixture
-def order(import_order):
-    return import_order(order_entity(1))
+def order(db):
+    return OrderFactory(lines=numbered_lines(1))
 
 
 def invoice_with_amounts(order, amounts: dict[str, str]) -> Invoice:

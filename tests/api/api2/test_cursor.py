@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sales.api.api2.filters import SORT_FIELDS, Cursor
 from sales.models import Invoice
-from tests.api.api2.test_query_budget import order_entity
+from tests.factories import OrderFactory, numbered_lines
 from tests.helpers import parse
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +50,8 @@ def make_invoices(order, count: int, *, first: int = 0, state_of=lambda n: 1 + n
 
 
 @pytest.fixture
-def order(import_order):
-    return import_order(order_entity(1))
+def order(db):
+    return OrderFactory(lines=numbered_lines(1))
 
 
 def expected_order(sort: str, direction: str, queryset=None) -> list[int]:

@@ -17,6 +17,7 @@ from payments.gateways.sandbox import LEDGER
 from payments.models import Payment, Transaction
 from sales.models import Invoice, Order, OrderItem, OrderState, OrderStatusHistory
 from tests.conftest import load_seed_order
+from tests.factories import OrderFactory, UserFactory
 from tests.helpers import answer, post_json
 
 pytestmark = pytest.mark.django_db
@@ -141,10 +142,10 @@ def test_expired_token_is_401(v1, method, url):
     assert answer(call(v1, method, url)) == (401, UNAUTHORIZED)
 
 
-def test_token_of_a_non_staff_user_without_integration_is_401(api_client, default_store, django_user_model):
+def test_token_of_a_non_staff_user_without_integration_is_401(api_client, default_store):
     from integrations.models import token_hash_of
 
-    user = django_user_model.objects.create_user("shopper", password="x")
+    user = UserFactory(username="shopper")
     AccessToken.objects.create(user=user, kind=AccessToken.Kind.ADMIN, token_hash=token_hash_of("raw-shopper"))
     api_client.credentials(HTTP_AUTHORIZATION="Bearer raw-shopper")
 
@@ -186,9 +187,8 @@ def test_an_unknown_path_is_404_in_api2s_shape_with_or_without_a_token(api_clien
 
 
 @pytest.mark.parametrize("outcome", ["decline", "timeout"])
-def test_gateway_failure_on_online_capture_is_500_and_writes_nothing(v1, import_order, outcome):
-    payment = {"method": "sandbox", "additional_information": {"sandbox_outcome": outcome}}
-    order = import_order(load_seed_order("001"), increment_id=None, payment=payment)
+def test_gateway_failure_on_online_capture_is_500_and_writes_nothing(v1, outcome):
+    order = OrderFactory(seed_001=True, gateway_paid=True, sandbox_outcome=outcome)
     before = snapshot(order)
 
     response = post_json(v1, CREATE, {"order_id": order.pk, "capture": "online", "comment": "never kept"})

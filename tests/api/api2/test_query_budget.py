@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from sales.api.json import dumps
 from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order
-from tests.factories import OrderEntityFactory, line
+from tests.factories import OrderFactory, numbered_lines
 from tests.helpers import parse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited_content_types_cached")]
@@ -52,15 +52,6 @@ def create_budget() -> int:
     return CREATE_BUDGET_SQLITE + (connection.vendor == "postgresql")
 
 
-def order_entity(lines: int, qty: int = 1) -> dict:
-    """An order of ``lines`` simple lines of ``qty`` units each, no tax or discount, 5.00 shipping."""
-    rows = [
-        line(f"LINE-{number}", qty, Decimal(number) + Decimal("0.25"), name=f"Line {number}", product_id=1000 + number)
-        for number in range(1, lines + 1)
-    ]
-    return OrderEntityFactory(lines=rows, shipping=Decimal(5))
-
-
 def measured(call, budget: int, django_assert_max_num_queries):
     with django_assert_max_num_queries(budget), CaptureQueriesContext(connection) as queries:
         response = call()
@@ -69,10 +60,10 @@ def measured(call, budget: int, django_assert_max_num_queries):
 
 
 @pytest.fixture
-def sixty_invoices(import_order):
+def sixty_invoices(db):
     """60 invoices of 3 rows and a comment each: 3 orders of 3 lines x 20 units, one unit of each line a time."""
     for _ in range(3):
-        order = import_order(order_entity(3, qty=20))
+        order = OrderFactory(lines=numbered_lines(3, qty=20))
         lines = [InvoiceLineRequest(order_item_id=item.pk, qty=Decimal(1)) for item in order.items.all()]
         for number in range(20):
             invoice_order(order_id=order.pk, items=lines, comment=InvoiceCommentRequest(comment=f"#{number}"))
@@ -96,10 +87,10 @@ def test_list_runs_the_same_queries_for_limit_5_and_50(
 @pytest.mark.parametrize(
     ("by", "budget"), [("id", LOOKUP_BY_ID_BUDGET), ("increment_id", LOOKUP_BY_INCREMENT_ID_BUDGET)]
 )
-def test_lookup_runs_the_same_queries_for_1_and_20_rows(v1, import_order, django_assert_max_num_queries, by, budget):
+def test_lookup_runs_the_same_queries_for_1_and_20_rows(v1, django_assert_max_num_queries, by, budget):
     counts = {}
     for lines in (1, 20):
-        order = import_order(order_entity(lines))
+        order = OrderFactory(lines=numbered_lines(lines))
         made = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="noted"))
         key = made.pk if by == "id" else made.increment_id
         body, counts[lines] = measured(
@@ -110,10 +101,10 @@ def test_lookup_runs_the_same_queries_for_1_and_20_rows(v1, import_order, django
 
 
 @pytest.mark.parametrize("partial", [False, True], ids=["full", "items"])
-def test_create_runs_the_same_queries_for_1_and_20_lines(v1, import_order, django_assert_max_num_queries, partial):
+def test_create_runs_the_same_queries_for_1_and_20_lines(v1, django_assert_max_num_queries, partial):
     counts = {}
     for lines in (1, 20):
-        order = import_order(order_entity(lines, qty=2))
+        order = OrderFactory(lines=numbered_lines(lines, qty=2))
         body = {"order_id": order.pk, "capture": "offline", "send_email": True, "comment": "budget"}
         if partial:  # every line named, half by id and half by SKU
             body["items"] = [
@@ -147,10 +138,10 @@ FROM generate_series(1::bigint, %(count)s) AS n
 
 
 @pytest.fixture
-def hundred_thousand_invoices(import_order):
+def hundred_thousand_invoices(db):
     """100,000 invoices in fresh table files: TRUNCATE (rolled back with the test, like the rows) keeps the
     rows earlier tests inserted and rolled back from bloating the table and skewing the planner's costs."""
-    order = import_order(order_entity(1))
+    order = OrderFactory(lines=numbered_lines(1))
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE sales_invoice, sales_invoiceitem, sales_invoicecomment, sales_invoice_grid,"

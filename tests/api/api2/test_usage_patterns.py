@@ -16,6 +16,7 @@ from payments.models import Transaction
 from sales.models import Invoice, InvoiceState, OrderItem
 from sales.services import CaptureCase, InvoiceCommentRequest, InvoiceLineRequest, invoice_order
 from tests.conftest import load_seed_order
+from tests.factories import OrderFactory
 from tests.helpers import V1, parse, post_json
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +44,9 @@ def invoice(order, capture=CaptureCase.OFFLINE, **lines: int) -> Invoice:
 
 
 @pytest.fixture
-def seed_001(import_order):
-    """Seed 001 (24-WB03 x 20, 24-WB01 x 40, 240-LV06 x 1) under a new number each call."""
-    return lambda **overrides: import_order(load_seed_order("001"), **{"increment_id": None, **overrides})
+def seed_001(default_store):
+    """Seed 001's order (24-WB03 x 20, 24-WB01 x 40, 240-LV06 x 1) from ``OrderFactory``, a new number each call."""
+    return lambda **overrides: OrderFactory(seed_001=True, **overrides)
 
 
 def one_unit_invoices(order, count: int, capture=CaptureCase.OFFLINE) -> list[Invoice]:
@@ -358,7 +359,7 @@ def test_unknown_sort_field_is_400(v1):
 
 
 def test_capture_online_with_a_gateway_method_pays_with_a_capture_transaction(v1, seed_001):
-    order = seed_001(payment={"method": "sandbox", "additional_information": {"sandbox_outcome": "approve"}})
+    order = seed_001(gateway_paid=True, sandbox_outcome="approve")
 
     response = post_json(v1, "/api2/invoice/create", {"order_id": order.pk, "capture": "online"})
 

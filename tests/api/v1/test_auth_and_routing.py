@@ -12,6 +12,7 @@ from integrations.models import AccessToken
 from integrations.services import access_token_revoke, integration_token_create
 from sales.models import Invoice
 from tests.conftest import load_seed_order
+from tests.factories import UserFactory
 from tests.helpers import parse, post_json
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +116,8 @@ def test_admin_token_without_both_fields_reports_both(api_client, staff_user):
     }
 
 
-def test_admin_token_for_a_user_who_is_not_staff_is_401(api_client, django_user_model):
-    django_user_model.objects.create_user("shopper", password=PASSWORD, is_staff=False)
+def test_admin_token_for_a_user_who_is_not_staff_is_401(api_client):
+    UserFactory(username="shopper", password=PASSWORD)
 
     response = post_json(api_client, TOKEN_URL, {"username": "shopper", "password": PASSWORD})
 
@@ -228,8 +229,8 @@ def test_a_token_of_a_deactivated_user_is_401(v1, staff_user, order):
     assert parse(response) == unauthorized("Magento_Sales::actions_view")
 
 
-def test_a_token_of_a_user_who_is_not_staff_is_401(api_client, django_user_model, order):
-    shopper = django_user_model.objects.create_user("shopper", password=PASSWORD, is_staff=False)
+def test_a_token_of_a_user_who_is_not_staff_is_401(api_client, order):
+    shopper = UserFactory(username="shopper", password=PASSWORD)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token_create(user=shopper, name='shop')}")
 
     response = api_client.get(f"/rest/V1/orders/{order.pk}")

@@ -16,7 +16,7 @@ import pytest
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, OrderState
 from sales.money import ZERO
 from tests.conftest import load_seed_order
-from tests.factories import superuser_token
+from tests.factories import OrderFactory, line, superuser_token
 from tests.helpers import live_post_json, parse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -58,45 +58,12 @@ def invoice_url(live_server, order_id: int) -> str:
     return f"{live_server.url}/rest/default/V1/order/{order_id}/invoice"
 
 
-def qty_eight_entity() -> dict:
-    """One simple line of 8 units with a discount that does not split evenly into units, plus shipping."""
-    seed = load_seed_order("000")["entity"]
-    item = dict(seed["items"][0])
-    for key in ("item_id", "parent_item_id", "product_options"):
-        item.pop(key, None)
-    item.update(
-        sku="EIGHT-UNITS",
-        name="Eight Units",
-        qty_ordered=8,
-        price=Decimal("12.34"),
-        base_price=Decimal("12.34"),
-        original_price=Decimal("12.34"),
-        base_original_price=Decimal("12.34"),
-        price_incl_tax=Decimal("12.34"),
-        base_price_incl_tax=Decimal("12.34"),
-        row_total=Decimal("98.72"),
-        base_row_total=Decimal("98.72"),
-        row_total_incl_tax=Decimal("98.72"),
-        base_row_total_incl_tax=Decimal("98.72"),
-        discount_percent=10,
-        discount_amount=Decimal("9.87"),
-        base_discount_amount=Decimal("9.87"),
+def qty_eight_order():
+    """One simple line of 8 units at 12.34 (98.72) with a 10 % discount (9.87) that does not split evenly into
+    units, plus 5.00 shipping: 93.85."""
+    return OrderFactory(
+        lines=[line("EIGHT-UNITS", 8, "12.34", discount="9.87", name="Eight Units", discount_percent=10)]
     )
-    entity = {key: value for key, value in seed.items() if key != "increment_id"}
-    money = {
-        "subtotal": Decimal("98.72"),
-        "subtotal_incl_tax": Decimal("98.72"),
-        "discount_amount": Decimal("-9.87"),
-        "shipping_amount": Decimal("5"),
-        "shipping_incl_tax": Decimal("5"),
-        "tax_amount": ZERO,
-        "grand_total": Decimal("93.85"),  # 98.72 + 5 - 9.87
-    }
-    for name, amount in money.items():
-        entity[name] = amount
-        entity[f"base_{name}"] = amount
-    entity["items"] = [item]
-    return entity
 
 
 def test_sixteen_parallel_full_invoices_of_one_order_create_exactly_one(live_server, bearer_token, import_order):
@@ -127,11 +94,9 @@ def test_sixteen_parallel_full_invoices_of_one_order_create_exactly_one(live_ser
     assert order.state == OrderState.PROCESSING
 
 
-def test_eight_parallel_one_unit_invoices_of_one_line_all_succeed_without_lost_updates(
-    live_server, bearer_token, import_order
-):
+def test_eight_parallel_one_unit_invoices_of_one_line_all_succeed_without_lost_updates(live_server, bearer_token):
     # given an order whose only line is 8 units
-    order = import_order(qty_eight_entity())
+    order = qty_eight_order()
     line = OrderItem.objects.get(order_id=order.pk)
 
     # when 8 clients each invoice one unit of it at the same moment

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sales.models import Invoice
 from sales.selectors import IDS_PER_QUERY
-from tests.api.api2.test_query_budget import order_entity
+from tests.factories import OrderFactory, numbered_lines
 from tests.helpers import parse
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +33,8 @@ SELECT %s, 1, 'S' || substr('0000000' || n, -8), 1, 10.5, 10.5, 1, datetime('now
 
 
 @pytest.fixture
-def many_invoices(import_order) -> int:
-    order = import_order(order_entity(1))
+def many_invoices(db) -> int:
+    order = OrderFactory(lines=numbered_lines(1))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(POSTGRES_INSERT, [order.pk, MATCHES])

@@ -7,15 +7,13 @@ it still fits the budget).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sales.models import Invoice, OrderItem
 from sales.services import InvoiceCommentRequest, InvoiceLineRequest, invoice_order, order_comment_add
-from tests.conftest import load_seed_order
+from tests.factories import ADDRESS, OrderFactory, numbered_lines
 from tests.helpers import V1, parse, post_json
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("audited_content_types_cached")]
@@ -46,57 +44,9 @@ def uncached_tokens(settings):
     settings.API_TOKEN_CACHE_SECONDS = 0
 
 
-def order_entity(lines: int) -> dict:
-    """A valid order of ``lines`` simple lines; its header adds up: grand = subtotal + shipping + discount + tax."""
-    seed = load_seed_order("000")["entity"]
-    template = seed["items"][0]
-    items = []
-    for number in range(1, lines + 1):
-        price = Decimal(number) + Decimal("0.25")
-        qty = 1 + number % 3
-        row_total = price * qty
-        discount = (row_total / 10).quantize(Decimal("0.01"))
-        tax = (row_total * Decimal("0.08")).quantize(Decimal("0.01"))
-        item = {key: value for key, value in template.items() if key != "item_id"}
-        item.update(
-            sku=f"LINE-{number}",
-            name=f"Line {number}",
-            product_id=1000 + number,
-            qty_ordered=qty,
-            price=price,
-            base_price=price,
-            original_price=price,
-            base_original_price=price,
-            price_incl_tax=price,
-            base_price_incl_tax=price,
-            row_total=row_total,
-            base_row_total=row_total,
-            row_total_incl_tax=row_total + tax,
-            base_row_total_incl_tax=row_total + tax,
-            discount_amount=discount,
-            base_discount_amount=discount,
-            tax_amount=tax,
-            base_tax_amount=tax,
-        )
-        items.append(item)
-    subtotal = sum((item["row_total"] for item in items), Decimal(0))
-    discount = -sum((item["discount_amount"] for item in items), Decimal(0))
-    tax = sum((item["tax_amount"] for item in items), Decimal(0))
-    shipping = Decimal("5") * lines
-    entity = {key: value for key, value in seed.items() if key not in ("increment_id", "items")}
-    for name, amount in {
-        "subtotal": subtotal,
-        "subtotal_incl_tax": subtotal + tax,
-        "discount_amount": discount,
-        "tax_amount": tax,
-        "shipping_amount": shipping,
-        "shipping_incl_tax": shipping,
-        "grand_total": subtotal + shipping + discount + tax,
-    }.items():
-        entity[name] = amount
-        entity[f"base_{name}"] = amount
-    entity["items"] = items
-    return entity
+def order_of(lines: int):
+    """An order of ``lines`` simple rows with a discount, tax on every row and shipping that grows with its size."""
+    return OrderFactory(lines=numbered_lines(lines, qty=2), discount_rate=10, tax_rate=8, shipping=5 * lines)
 
 
 def measured(call, budget: int, django_assert_max_num_queries):
@@ -110,19 +60,10 @@ def post_invoice(v1, order_id: int, body: dict):
     return post_json(v1, f"{V1}/order/{order_id}/invoice", body)
 
 
-def test_the_order_entity_helper_builds_orders_that_import(import_order):
-    for lines in LINE_COUNTS:
-        order = import_order(order_entity(lines))
-        assert order.items.count() == lines
-        assert order.grand_total == order.subtotal + order.shipping_amount + order.discount_amount + order.tax_amount
-
-
-def test_creating_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(
-    v1, import_order, django_assert_max_num_queries
-):
+def test_creating_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, django_assert_max_num_queries):
     counts = {}
     for lines in LINE_COUNTS:
-        order = import_order(order_entity(lines))
+        order = order_of(lines)
         body = {"capture": True, "comment": {"comment": "Invoiced by the budget test", "is_visible_on_front": 1}}
 
         response, counts[lines] = measured(
@@ -136,12 +77,10 @@ def test_creating_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(
     assert len(set(counts.values())) == 1, counts
 
 
-def test_creating_a_partial_invoice_runs_the_same_queries_for_1_5_and_40_lines(
-    v1, import_order, django_assert_max_num_queries
-):
+def test_creating_a_partial_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, django_assert_max_num_queries):
     counts = {}
     for lines in LINE_COUNTS:
-        order = import_order(order_entity(lines))
+        order = order_of(lines)
         rows = list(OrderItem.objects.filter(order=order).order_by("id"))
         body = {"capture": True, "items": [{"order_item_id": row.pk, "qty": 1} for row in rows]}
 
@@ -155,10 +94,10 @@ def test_creating_a_partial_invoice_runs_the_same_queries_for_1_5_and_40_lines(
     assert len(set(counts.values())) == 1, counts
 
 
-def test_reading_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, import_order, django_assert_max_num_queries):
+def test_reading_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, django_assert_max_num_queries):
     counts = {}
     for lines in LINE_COUNTS:
-        order = import_order(order_entity(lines))
+        order = order_of(lines)
         invoice = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="first"))
 
         response, counts[lines] = measured(
@@ -174,8 +113,8 @@ def test_reading_an_invoice_runs_the_same_queries_for_1_5_and_40_lines(v1, impor
     assert len(set(counts.values())) == 1, counts
 
 
-def test_listing_invoices_runs_the_same_queries_for_1_and_30_invoices(v1, import_order, django_assert_max_num_queries):
-    order = import_order(order_entity(30))
+def test_listing_invoices_runs_the_same_queries_for_1_and_30_invoices(v1, django_assert_max_num_queries):
+    order = order_of(30)
     rows = list(OrderItem.objects.filter(order=order).order_by("id"))
     url = "/rest/default/V1/invoices?searchCriteria[pageSize]=50"
 
@@ -198,10 +137,10 @@ def test_listing_invoices_runs_the_same_queries_for_1_and_30_invoices(v1, import
     assert count_for_one == count_for_thirty
 
 
-def test_reading_an_order_runs_the_same_queries_for_1_and_40_lines(v1, import_order, django_assert_max_num_queries):
+def test_reading_an_order_runs_the_same_queries_for_1_and_40_lines(v1, django_assert_max_num_queries):
     counts = {}
     for lines in (1, 40):
-        order = import_order(order_entity(lines))
+        order = order_of(lines)
         order_comment_add(order_id=order.pk, comment="first note")
         order_comment_add(order_id=order.pk, comment="second note")
 
@@ -215,17 +154,17 @@ def test_reading_an_order_runs_the_same_queries_for_1_and_40_lines(v1, import_or
         data = parse(response)
         assert len(data["items"]) == lines
         assert len(data["status_histories"]) == 2
-        assert data["billing_address"]["city"] == "Calder"
+        assert data["billing_address"]["city"] == ADDRESS["city"]
         assert data["payment"]["method"] == "checkmo"
     assert counts[1] == counts[40], counts
 
 
-def test_listing_orders_runs_the_same_queries_for_1_and_20_orders(v1, import_order, django_assert_max_num_queries):
+def test_listing_orders_runs_the_same_queries_for_1_and_20_orders(v1, django_assert_max_num_queries):
     url = "/rest/default/V1/orders?searchCriteria[pageSize]=50"
-    import_order(order_entity(3))
+    order_of(3)
     one, count_for_one = measured(lambda: v1.get(url), ORDER_LIST_BUDGET, django_assert_max_num_queries)
     for _ in range(19):
-        order = import_order(order_entity(3))
+        order = order_of(3)
         order_comment_add(order_id=order.pk, comment="a note")
     twenty, count_for_twenty = measured(lambda: v1.get(url), ORDER_LIST_BUDGET, django_assert_max_num_queries)
 

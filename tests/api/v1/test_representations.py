@@ -10,13 +10,13 @@ from sales.api.json import dumps
 from sales.api.v1.representations import INVOICE, INVOICE_COMMENT, INVOICE_ITEM, INVOICE_READ_FIELDS, invoice_dict
 from sales.models import Invoice
 from sales.services import InvoiceCommentRequest, invoice_order
-from tests.api.api2.test_query_budget import order_entity
+from tests.factories import OrderFactory, numbered_lines
 
 pytestmark = pytest.mark.django_db
 
 
-def test_an_invoice_read_as_rows_or_as_instances_is_written_alike(import_order):
-    order = import_order(order_entity(2))
+def test_an_invoice_read_as_rows_or_as_instances_is_written_alike(db):
+    order = OrderFactory(lines=numbered_lines(2))
     made = invoice_order(order_id=order.pk, comment=InvoiceCommentRequest(comment="noted", is_visible_on_front=True))
     invoice = Invoice.objects.get(pk=made.pk)
 
