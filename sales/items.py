@@ -80,12 +80,13 @@ class ItemTree:
         return not self.is_dummy(item) and qty == item.qty_ordered - item.qty_invoiced
 
     def takes_every_rest(self, quantities: dict[int, Decimal]) -> bool:
-        """The order's last invoice: it takes the rest of every priced row with money left (rows it leaves out
-        take 0), so the order's remainders are billed whole. A row with canceled units left never is."""
+        """The order's last invoice, which bills the order's remainders whole: it takes the rest of every priced
+        row (a row it leaves out takes 0, the rest only of a row already invoiced in full), so never while a
+        row has canceled units left."""
         return all(
             self.takes_the_rest(item, quantities.get(item.pk, ZERO))
             for item in self.items
-            if not self.is_dummy(item) and not item.locked_do_invoice and item.qty_ordered > item.qty_invoiced
+            if not self.is_dummy(item) and not item.locked_do_invoice
         )
 
     def ratio(self, child: OrderItem) -> Decimal:
