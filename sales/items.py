@@ -68,6 +68,27 @@ class ItemTree:
     def can_invoice_any(self) -> bool:
         return any(self.qty_to_invoice(item) > 0 and not item.locked_do_invoice for item in self.items)
 
+    def takes_the_rest(self, item: OrderItem, qty: Decimal) -> bool:
+        """An invoice of ``qty`` takes all the money left on this priced row, each remainder whole.
+
+        The money left (``row_total - row_invoiced``, tax and discount alike) is that of every unit not
+        invoiced, canceled ones included, and a share of it is prorated over ``qty_ordered - qty_invoiced``.
+        Magento's Invoice Item ``isLast`` compares ``qty`` with ``qty_to_invoice``, which leaves canceled
+        units out, and so bills them with the row's last units; here only an invoice of every unit whose
+        money is left takes the rest, and canceled units are never billed.
+        """
+        return not self.is_dummy(item) and qty == item.qty_ordered - item.qty_invoiced
+
+    def takes_every_rest(self, quantities: dict[int, Decimal]) -> bool:
+        """The order's last invoice, which bills the order's remainders whole: it takes the rest of every priced
+        row (a row it leaves out takes 0, the rest only of a row already invoiced in full), so never while a
+        row has canceled units left."""
+        return all(
+            self.takes_the_rest(item, quantities.get(item.pk, ZERO))
+            for item in self.items
+            if not self.is_dummy(item) and not item.locked_do_invoice
+        )
+
     def ratio(self, child: OrderItem) -> Decimal:
         """Units of the child in one unit of its parent (a bundle selection's qty, 1 for a configurable)."""
         parent = self.parent(child)

@@ -32,7 +32,7 @@ class InvoiceItemDraft:
     row: InvoiceItem
     is_dummy: bool  # its money sits on its line's other side: it bills no amount of its own
     has_children: bool  # a composite parent: its cost is its children's
-    is_last: bool  # it takes all its order row has left to invoice: each remainder whole, no rounded share
+    is_last: bool  # it takes every uninvoiced unit of its order row (none canceled): remainders whole, no share
 
 
 @dataclass
@@ -42,7 +42,7 @@ class InvoiceDraft:
     invoice: Invoice
     items: list[InvoiceItemDraft]
     order: Order
-    is_last: bool  # the order's last invoice: every priced row still to invoice is taken whole
+    is_last: bool  # the order's last invoice: every priced row with money left is taken whole
     rounder: DeltaRounder = field(default_factory=DeltaRounder)
 
     @property

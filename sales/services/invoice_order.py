@@ -254,17 +254,11 @@ def _draft(order: Order, tree: ItemTree, quantities: dict[int, Decimal]) -> Invo
                 row=row,
                 is_dummy=is_dummy,
                 has_children=tree.has_children(item),
-                is_last=not is_dummy and qty == tree.qty_to_invoice(item),
+                is_last=tree.takes_the_rest(item, qty),
             )
         )
     invoice.total_qty = sum((drafted.row.qty for drafted in drafted_rows), ZERO)
-    # Last invoice: every priced row still to invoice is taken whole (rows left out count as 0).
-    is_last = all(
-        quantities.get(item.pk, ZERO) == tree.qty_to_invoice(item)
-        for item in tree.items
-        if not tree.is_dummy(item) and not item.locked_do_invoice and tree.qty_to_invoice(item) > 0
-    )
-    return InvoiceDraft(invoice=invoice, items=drafted_rows, order=order, is_last=is_last)
+    return InvoiceDraft(invoice=invoice, items=drafted_rows, order=order, is_last=tree.takes_every_rest(quantities))
 
 
 def _validate(draft: InvoiceDraft, tree: ItemTree, *, has_unknown_items: bool) -> None:
