@@ -92,6 +92,7 @@ class ItemTree:
     def ratio(self, child: OrderItem) -> Decimal:
         """Units of the child in one unit of its parent (a bundle selection's qty, 1 for a configurable)."""
         parent = self.parent(child)
+        assert parent is not None  # asked of a child row only
         return child.qty_ordered / parent.qty_ordered
 
     # -- shipping (for the order state after invoicing) ------------------------------------------
