@@ -37,9 +37,10 @@ bench: install
 	done; \
 	exit $$failed
 
-# Mutation testing of the money core (mutmut 3, configured in pyproject's [tool.mutmut]) on SQLite, two workers:
-# MUTANTS='sales.money* sales.order_state*' narrows it to some modules. Results stay in mutants/, so a plain re-run
-# tests only mutants not tested yet. Then the per-module score; equivalent mutants: tests/mutation/equivalent.md.
+# Mutation testing of the money core and sales/documents.py (mutmut 3, configured in pyproject's [tool.mutmut]) on
+# SQLite, two workers: MUTANTS='sales.money* sales.order_state*' narrows it to some modules. Results stay in
+# mutants/, so a plain re-run tests only mutants not tested yet. Then the per-module score; equivalent mutants:
+# tests/mutation/equivalent.md.
 # MUTATE_DATABASE_URL=postgres://... JOBS=1 runs them on PostgreSQL (one worker: the workers share one test database).
 mutate: export DJANGO_SETTINGS_MODULE = config.settings.test
 mutate: install
