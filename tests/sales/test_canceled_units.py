@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from sales.models import Invoice, OrderItem
-from tests.factories import ZERO, D, InvoiceFactory, OrderFactory, line
+from tests.factories import ZERO, D, InvoiceFactory, OrderEntityFactory, OrderFactory, line
 
 pytestmark = pytest.mark.django_db
 
@@ -107,16 +107,19 @@ def test_a_row_with_nothing_canceled_still_takes_its_remainders_whole():
 # -- the other side of the rule: with nothing canceled, the last invoice still takes the order's remainders --------
 
 
-def test_the_last_invoice_takes_the_orders_remainders_after_an_earlier_one_took_a_whole_row():
+def with_header_tax_carry(lines, import_order):
+    """An order whose header tax is its rows' tax plus a rounding carry (Magento rounds the header on its own), so
+    the order's last invoice has a remainder of its own to take."""
+    entity = OrderEntityFactory(lines=lines, shipping=ZERO)
+    for prefix in ("", "base_"):
+        entity[f"{prefix}tax_amount"] += D("0.01")
+        entity[f"{prefix}grand_total"] += D("0.01")
+    return import_order(entity)
+
+
+def test_the_last_invoice_takes_the_orders_remainders_after_an_earlier_one_took_a_whole_row(import_order):
     # Given A and B, 10.00 each taxed 1.00, and a header tax of 2.01
-    order = OrderFactory(
-        lines=[line("A", 1, "10.00", tax="1.00"), line("B", 1, "10.00", tax="1.00")],
-        shipping=ZERO,
-        tax_amount=D("2.01"),
-        base_tax_amount=D("2.01"),
-        grand_total=D("22.01"),
-        base_grand_total=D("22.01"),
-    )
+    order = with_header_tax_carry([line("A", 1, "10.00", tax="1.00"), line("B", 1, "10.00", tax="1.00")], import_order)
     # When A is invoiced whole, that invoice is not the last: it bills its row's tax
     assert invoiced(order, ("A", 1)).tax_amount == D("1.00")
     # Then B's invoice is the last (A, invoiced in full, has nothing left): it bills the tax left, 1.01
@@ -124,18 +127,14 @@ def test_the_last_invoice_takes_the_orders_remainders_after_an_earlier_one_took_
     assert (last.tax_amount, last.base_tax_amount, last.grand_total) == (D("1.01"), D("1.01"), D("11.01"))
 
 
-def test_the_dummy_row_of_a_composite_line_does_not_keep_an_invoice_from_being_the_last():
+def test_the_dummy_row_of_a_composite_line_does_not_keep_an_invoice_from_being_the_last(import_order):
     # Given a configurable of 2 at 20.00 taxed 3.30 (its simple child is a dummy row) and a header tax of 3.31
-    order = OrderFactory(
-        lines=[
+    order = with_header_tax_carry(
+        [
             line("CONF", 2, "20.00", product_type="configurable", tax="3.30"),
             line("CONF-S", 2, 0, dummy=True, parent="CONF"),
         ],
-        shipping=ZERO,
-        tax_amount=D("3.31"),
-        base_tax_amount=D("3.31"),
-        grand_total=D("43.31"),
-        base_grand_total=D("43.31"),
+        import_order,
     )
     # When everything is invoiced, it is the last invoice and bills the order's tax whole
     everything = invoiced(order)
