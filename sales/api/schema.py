@@ -617,17 +617,6 @@ StockSourceLinkSearchResultSerializer = search_result("StockSourceLinkSearchResu
 SourceItemSearchResultSerializer = search_result("SourceItemSearchResult", SourceItemSerializer)
 
 
-class SourceItemInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    source_code = serializers.CharField()
-    quantity = serializers.DecimalField(12, 4, coerce_to_string=False, min_value=0)
-    status = serializers.ChoiceField(choices=[0, 1])
-
-
-class SourceItemsSaveSerializer(serializers.Serializer):
-    sourceItems = SourceItemInputSerializer(many=True)  # noqa: N815 - Magento's name
-
-
 # -- /api2 ----------------------------------------------------------------------------------------------------
 
 Api2InvoiceSerializer = columns_serializer(

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from inventory.services import SourceItemData
 from sales.api import schema
 from sales.api.api2 import errors as api2_errors
 from sales.api.api2 import inputs as api2
@@ -369,6 +370,61 @@ def test_an_increment_id_is_resolved_to_its_id_and_an_unknown_one_is_not_found()
     assert refused.value.entity == "order"
 
 
+# -- /V1 inventory: source items and the {stockId} of a path -------------------------------------------------
+
+
+def test_source_items_are_handed_to_the_service_as_sent():
+    body = {"sourceItems": [{"sku": "vp1", "source_code": "default", "quantity": "4.5", "status": 1}, {"sku": " "}]}
+
+    assert validated(v1.SourceItemsSaveInput, body) == {
+        "items": [
+            SourceItemData(sku="vp1", source_code="default", quantity="4.5", status=1),
+            SourceItemData(sku=" ", source_code=None, quantity=None, status=None),  # the service's to refuse
+        ]
+    }
+    assert validated(v1.SourceItemsSaveInput, {"sourceItems": []}) == {"items": []}  # "Input data is empty" too
+
+
+@pytest.mark.parametrize("body", [{}, {"sourceItems": None}])
+def test_source_items_are_required(body):
+    assert magento_answer(v1.SourceItemsSaveInput, body) == {
+        "message": REQUIRED,
+        "parameters": {"fieldName": "sourceItems"},
+    }
+
+
+def test_source_items_that_are_not_a_list_are_named_by_their_type():
+    assert magento_answer(v1.SourceItemsSaveInput, {"sourceItems": {"sku": "vp1"}}) == {
+        "message": INVALID,
+        "parameters": {"value": "dict", "fieldName": "sourceItems"},
+    }
+
+
+def test_every_source_item_that_is_not_an_object_is_reported_in_magentos_aggregate():
+    body = {"sourceItems": ["vp1", {"sku": "vp2"}, 5]}
+
+    assert magento_answer(v1.SourceItemsSaveInput, body) == {
+        "message": AGGREGATE,
+        "errors": [
+            {"message": INVALID, "parameters": {"value": "str", "fieldName": "sourceItems[0]"}},
+            {"message": INVALID, "parameters": {"value": "int", "fieldName": "sourceItems[2]"}},
+        ],
+    }
+
+
+@pytest.mark.parametrize(("sent", "read"), [("1", 1), ("42", 42), (7, 7)])
+def test_a_paths_stock_id_is_a_positive_integer(sent, read):
+    assert validated(v1.StockPathInput, {"stockId": sent}) == read
+
+
+@pytest.mark.parametrize("sent", ["one", "0", "-1", "1.5", ""])
+def test_any_other_stock_id_is_magentos_invalid_value_naming_it(sent):
+    assert magento_answer(v1.StockPathInput, {"stockId": sent}) == {
+        "message": INVALID,
+        "parameters": {"value": sent, "fieldName": "stockId"},
+    }
+
+
 # -- the OpenAPI document ------------------------------------------------------------------------------------
 
 WRITE_ROUTES = {
@@ -378,6 +434,7 @@ WRITE_ROUTES = {
     ("/rest/V1/orders/{order_id}/comments", "post"): v1.OrderCommentAddInput,
     ("/rest/V1/order/{order_id}/invoice", "post"): v1.InvoiceOrderInput,
     ("/rest/V1/invoices/comments", "post"): v1.InvoiceCommentAddInput,
+    ("/rest/V1/inventory/source-items", "post"): v1.SourceItemsSaveInput,
     ("/api2/invoice/create", "post"): api2.Api2InvoiceCreateInput,
     ("/api2/invoice/email", "post"): api2.Api2InvoiceEmailInput,
 }
@@ -409,10 +466,19 @@ def test_the_input_serializers_document_the_fields_they_parse(document):
     capture = schemas[component(api2.Api2InvoiceCreateInput)]["properties"]["capture"]
     assert capture["allOf"] == [{"$ref": "#/components/schemas/CaptureEnum"}]
     assert schemas["CaptureEnum"]["enum"] == ["online", "offline", "no_capture"]
+    source_item = schemas[component(v1.SourceItemsSaveInput)]["properties"]["sourceItems"]["items"]
+    assert source_item == {"$ref": "#/components/schemas/SourceItemInputRequest"}  # "SourceItem" is the answer's row
+    assert schemas["SourceItemInputRequest"]["properties"]["sku"]["maxLength"] == 64
     entity = schemas[component(v1.OrderImportInput)]["properties"]["entity"]
     assert entity == {"$ref": "#/components/schemas/ImportOrderRequest"}
 
 
 def test_the_describe_only_request_serializers_are_gone():
-    for name in ("InvoiceOrderSerializer", "Api2InvoiceCreateSerializer", "AdminCredentialsSerializer"):
+    for name in (
+        "InvoiceOrderSerializer",
+        "Api2InvoiceCreateSerializer",
+        "AdminCredentialsSerializer",
+        "SourceItemsSaveSerializer",
+        "SourceItemInputSerializer",
+    ):
         assert not hasattr(schema, name)
