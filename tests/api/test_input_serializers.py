@@ -10,12 +10,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
 from drf_spectacular.generators import SchemaGenerator
 
 from inventory.services import SourceItemData
 from sales.api import schema
 from sales.api.api2 import errors as api2_errors
 from sales.api.api2 import inputs as api2
+from sales.api.api2.filters import SORT_FIELDS, InvoiceFilter
 from sales.api.inputs import InputInvalid, Kind, Problem
 from sales.api.v1 import errors as v1_errors
 from sales.api.v1 import inputs as v1
@@ -425,6 +427,77 @@ def test_any_other_stock_id_is_magentos_invalid_value_naming_it(sent):
     }
 
 
+# -- /api2's list query string ---------------------------------------------------------------------------------
+
+
+def query(text: str) -> QueryDict:
+    return QueryDict(text)
+
+
+def test_an_empty_list_query_takes_every_default():
+    assert validated(api2.Api2InvoiceListQuery, query("")) == api2.InvoiceListQuery(
+        page=1, limit=50, sort="entity_id", direction="desc", include_pagination=False, cursor=None
+    )
+
+
+def test_a_list_query_yields_its_page_order_and_cursor():
+    read = validated(api2.Api2InvoiceListQuery, query("page=%2007%20&limit=200&sort=grand_total&direction=ASC"))
+
+    assert (read.page, read.limit, read.sort, read.direction, read.descending) == (7, 200, "grand_total", "asc", False)
+    assert validated(api2.Api2InvoiceListQuery, query("include_pagination=true")).include_pagination
+    assert not validated(api2.Api2InvoiceListQuery, query("include_pagination=0")).include_pagination
+    assert validated(api2.Api2InvoiceListQuery, query("cursor=&state=2")).cursor == ""  # Cursor.decode refuses it
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("zz=1&aa=1&page=0", "Unknown parameter: aa"),
+        ("page=1&cursor=abc", "Invalid cursor"),
+        ("page=0", "Invalid page: expected a whole number from 1 to 1000000000"),
+        ("page=1000000001", "Invalid page: expected a whole number from 1 to 1000000000"),
+        ("page=%C2%B2", "Invalid page: expected a whole number from 1 to 1000000000"),  # "²" is no ASCII digit
+        ("page=1.0", "Invalid page: expected a whole number from 1 to 1000000000"),
+        ("limit=201&sort=x", "Invalid limit: expected a whole number from 1 to 200"),
+        ("sort=Grand_total&direction=up", "Invalid sort: expected one of " + ", ".join(SORT_FIELDS)),
+        ("direction=up&include_pagination=yes", "Invalid direction: expected asc or desc"),
+        ("include_pagination=TRUE", "Invalid include_pagination: expected 0 or 1"),
+    ],
+)
+def test_list_query_refusals_have_seed_004s_texts_in_the_doors_order(text, error):
+    assert api2_answer(api2.Api2InvoiceListQuery, query(text)) == error
+
+
+def test_the_last_of_a_repeated_parameter_counts():
+    assert validated(api2.Api2InvoiceListQuery, query("limit=500&limit=5")).limit == 5
+
+
+def test_a_lookup_query_yields_the_invoice_id():
+    assert validated(api2.Api2InvoiceLookupQuery, query("id=42&page=0&sort=x")) == 42  # the list's are not read
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("id=1&nope=1", "Unknown parameter: nope"),
+        ("id=1&increment_id=1", "Use either id or increment_id, not both"),
+        ("id=0", "Invalid id: expected a whole number of at least 1"),
+        ("id=abc", "Invalid id: expected a whole number of at least 1"),
+    ],
+)
+def test_lookup_query_refusals_have_seed_004s_texts(text, error):
+    assert api2_answer(api2.Api2InvoiceLookupQuery, query(text)) == error
+
+
+@pytest.mark.django_db
+def test_a_lookup_by_number_resolves_the_id_and_an_unknown_number_is_not_found():
+    invoice = Invoice.objects.get(order=OrderFactory(invoiced=True))
+
+    assert validated(api2.Api2InvoiceLookupQuery, query(f"increment_id={invoice.increment_id}")) == invoice.pk
+    with pytest.raises(NoSuchEntityError):
+        validated(api2.Api2InvoiceLookupQuery, query("increment_id=nobody"))
+
+
 # -- the OpenAPI document ------------------------------------------------------------------------------------
 
 WRITE_ROUTES = {
@@ -471,6 +544,26 @@ def test_the_input_serializers_document_the_fields_they_parse(document):
     assert schemas["SourceItemInputRequest"]["properties"]["sku"]["maxLength"] == 64
     entity = schemas[component(v1.OrderImportInput)]["properties"]["entity"]
     assert entity == {"$ref": "#/components/schemas/ImportOrderRequest"}
+
+
+def test_the_list_query_parameters_are_documented_by_their_input_serializers(document):
+    operation = document["paths"]["/api2/invoice"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    filters = set(InvoiceFilter.base_filters)
+
+    assert set(parameters) == set(api2.INVOICE_PARAMETERS)
+    assert set(parameters) - filters == {*api2.Api2InvoiceLookupQuery().fields, *api2.Api2InvoiceListQuery().fields}
+    assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["id"]["schema"] == {"type": "integer", "minimum": 1}
+    assert parameters["sort"]["schema"] == {"type": "string", "enum": list(SORT_FIELDS)}
+    assert parameters["direction"] == {
+        "in": "query",
+        "name": "direction",
+        "schema": {"type": "string", "enum": ["asc", "desc"]},
+        "description": "Default desc.",
+    }
+    assert parameters["increment_id"]["schema"] == {"type": "string"}  # a blank number is looked up (404)
 
 
 def test_the_describe_only_request_serializers_are_gone():
