@@ -472,6 +472,21 @@ def test_the_last_of_a_repeated_parameter_counts():
     assert validated(api2.Api2InvoiceListQuery, query("limit=500&limit=5")).limit == 5
 
 
+@pytest.mark.parametrize("text", ["", "page=2&limit=10&direction=ASC&state=1", "cursor=x&sort=created_at", "limit=0"])
+def test_the_class_level_parse_the_view_uses_answers_as_is_valid_does(text):
+    serializer = api2.Api2InvoiceListQuery(data=query(text))
+    try:
+        expected = (serializer.validated_data if serializer.is_valid(raise_exception=True) else None), None
+    except InputInvalid as refused:
+        expected = None, refused.problems
+    try:
+        got = api2.Api2InvoiceListQuery.parse(query(text)), None
+    except InputInvalid as refused:
+        got = None, refused.problems
+
+    assert got == expected
+
+
 def test_a_lookup_query_yields_the_invoice_id():
     assert validated(api2.Api2InvoiceLookupQuery, query("id=42&page=0&sort=x")) == 42  # the list's are not read
 
