@@ -123,6 +123,13 @@ class InputSerializer(serializers.Serializer):
             cls._bound_fields = bound
         return bound
 
+    @classmethod
+    def parse(cls, data: Any) -> Any:
+        """What ``is_valid(raise_exception=True)`` then ``validated_data`` give, without building a serializer:
+        DRF's serializer and field constructors cost ~15 µs, three times a whole query string's parsing. For a hot
+        read route (``GET /api2/invoice``) whose input reads no ``context`` (the class's prototype has none)."""
+        return cls.bound_fields()[0].serializer.run_validation(data)
+
     def takes(self, name: str) -> bool:
         """Whether a field of this object has this name."""
         return name in self.bound_fields()[0]

@@ -24,7 +24,6 @@ from rest_framework import serializers
 
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
 from payments.models import Payment, Transaction
-from sales.api.api2.filters import MAX_PAGE
 from sales.api.inputs import InputSerializer
 from sales.api.v1.representations import (
     INVOICE_COMMENT_FIELDS,
@@ -617,17 +616,6 @@ StockSourceLinkSearchResultSerializer = search_result("StockSourceLinkSearchResu
 SourceItemSearchResultSerializer = search_result("SourceItemSearchResult", SourceItemSerializer)
 
 
-class SourceItemInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    source_code = serializers.CharField()
-    quantity = serializers.DecimalField(12, 4, coerce_to_string=False, min_value=0)
-    status = serializers.ChoiceField(choices=[0, 1])
-
-
-class SourceItemsSaveSerializer(serializers.Serializer):
-    sourceItems = SourceItemInputSerializer(many=True)  # noqa: N815 - Magento's name
-
-
 # -- /api2 ----------------------------------------------------------------------------------------------------
 
 Api2InvoiceSerializer = columns_serializer(
@@ -676,7 +664,9 @@ API2_LIST_RESPONSE = {
 }
 
 
-def api2_list_parameters(filter_names) -> list[OpenApiParameter]:
+def api2_filter_parameters(filter_names) -> list[OpenApiParameter]:
+    """The list's filters (``sales.api.api2.filters.InvoiceFilter`` parses them); its lookup, paging and sort are
+    documented by their input serializers (``sales.api.api2.inputs``)."""
     date = {"type": "string", "format": "date"}
     by_name = {
         "state": OpenApiParameter(
@@ -689,36 +679,7 @@ def api2_list_parameters(filter_names) -> list[OpenApiParameter]:
         "updated_from": OpenApiParameter("updated_from", date),
         "updated_to": OpenApiParameter("updated_to", date),
     }
-    return [
-        OpenApiParameter("id", {"type": "integer", "minimum": 1}, description="Look one invoice up by its id."),
-        OpenApiParameter("increment_id", str, description="Look one invoice up by its number."),
-        OpenApiParameter(
-            "page",
-            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-            description="Default 1. Counts past (page - 1) x limit rows: slow deep in a large list, "
-            "where `cursor` is the way to page.",
-        ),
-        OpenApiParameter(
-            "cursor",
-            str,
-            description="The `next_cursor` of the previous page: the page after it, read straight "
-            "from an index however deep. Only with the sort and direction it was made "
-            "for; not with `page`. Anything else is 400 `Invalid cursor`.",
-        ),
-        OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Default 50."),
-        OpenApiParameter(
-            "include_pagination",
-            {"type": "string", "enum": ["0", "1", "true", "false"]},
-            description="1 adds `pagination`.",
-        ),
-        OpenApiParameter(
-            "sort",
-            {"type": "string", "enum": ["entity_id", "created_at", "updated_at", "increment_id", "grand_total"]},
-            description="Default entity_id.",
-        ),
-        OpenApiParameter("direction", {"type": "string", "enum": ["asc", "desc"]}, description="Default desc."),
-        *(by_name[name] for name in filter_names),
-    ]
+    return [by_name[name] for name in filter_names]
 
 
 class Api2InvoiceCreatedSerializer(serializers.Serializer):

@@ -10,11 +10,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
 from drf_spectacular.generators import SchemaGenerator
 
+from inventory.services import SourceItemData
 from sales.api import schema
 from sales.api.api2 import errors as api2_errors
 from sales.api.api2 import inputs as api2
+from sales.api.api2.filters import SORT_FIELDS, InvoiceFilter
 from sales.api.inputs import InputInvalid, Kind, Problem
 from sales.api.v1 import errors as v1_errors
 from sales.api.v1 import inputs as v1
@@ -369,6 +372,147 @@ def test_an_increment_id_is_resolved_to_its_id_and_an_unknown_one_is_not_found()
     assert refused.value.entity == "order"
 
 
+# -- /V1 inventory: source items and the {stockId} of a path -------------------------------------------------
+
+
+def test_source_items_are_handed_to_the_service_as_sent():
+    body = {"sourceItems": [{"sku": "vp1", "source_code": "default", "quantity": "4.5", "status": 1}, {"sku": " "}]}
+
+    assert validated(v1.SourceItemsSaveInput, body) == {
+        "items": [
+            SourceItemData(sku="vp1", source_code="default", quantity="4.5", status=1),
+            SourceItemData(sku=" ", source_code=None, quantity=None, status=None),  # the service's to refuse
+        ]
+    }
+    assert validated(v1.SourceItemsSaveInput, {"sourceItems": []}) == {"items": []}  # "Input data is empty" too
+
+
+@pytest.mark.parametrize("body", [{}, {"sourceItems": None}])
+def test_source_items_are_required(body):
+    assert magento_answer(v1.SourceItemsSaveInput, body) == {
+        "message": REQUIRED,
+        "parameters": {"fieldName": "sourceItems"},
+    }
+
+
+def test_source_items_that_are_not_a_list_are_named_by_their_type():
+    assert magento_answer(v1.SourceItemsSaveInput, {"sourceItems": {"sku": "vp1"}}) == {
+        "message": INVALID,
+        "parameters": {"value": "dict", "fieldName": "sourceItems"},
+    }
+
+
+def test_every_source_item_that_is_not_an_object_is_reported_in_magentos_aggregate():
+    body = {"sourceItems": ["vp1", {"sku": "vp2"}, 5]}
+
+    assert magento_answer(v1.SourceItemsSaveInput, body) == {
+        "message": AGGREGATE,
+        "errors": [
+            {"message": INVALID, "parameters": {"value": "str", "fieldName": "sourceItems[0]"}},
+            {"message": INVALID, "parameters": {"value": "int", "fieldName": "sourceItems[2]"}},
+        ],
+    }
+
+
+@pytest.mark.parametrize(("sent", "read"), [("1", 1), ("42", 42), (7, 7)])
+def test_a_paths_stock_id_is_a_positive_integer(sent, read):
+    assert validated(v1.StockPathInput, {"stockId": sent}) == read
+
+
+@pytest.mark.parametrize("sent", ["one", "0", "-1", "1.5", ""])
+def test_any_other_stock_id_is_magentos_invalid_value_naming_it(sent):
+    assert magento_answer(v1.StockPathInput, {"stockId": sent}) == {
+        "message": INVALID,
+        "parameters": {"value": sent, "fieldName": "stockId"},
+    }
+
+
+# -- /api2's list query string ---------------------------------------------------------------------------------
+
+
+def query(text: str) -> QueryDict:
+    return QueryDict(text)
+
+
+def test_an_empty_list_query_takes_every_default():
+    assert validated(api2.Api2InvoiceListQuery, query("")) == api2.InvoiceListQuery(
+        page=1, limit=50, sort="entity_id", direction="desc", include_pagination=False, cursor=None
+    )
+
+
+def test_a_list_query_yields_its_page_order_and_cursor():
+    read = validated(api2.Api2InvoiceListQuery, query("page=%2007%20&limit=200&sort=grand_total&direction=ASC"))
+
+    assert (read.page, read.limit, read.sort, read.direction, read.descending) == (7, 200, "grand_total", "asc", False)
+    assert validated(api2.Api2InvoiceListQuery, query("include_pagination=true")).include_pagination
+    assert not validated(api2.Api2InvoiceListQuery, query("include_pagination=0")).include_pagination
+    assert validated(api2.Api2InvoiceListQuery, query("cursor=&state=2")).cursor == ""  # Cursor.decode refuses it
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("zz=1&aa=1&page=0", "Unknown parameter: aa"),
+        ("page=1&cursor=abc", "Invalid cursor"),
+        ("page=0", "Invalid page: expected a whole number from 1 to 1000000000"),
+        ("page=1000000001", "Invalid page: expected a whole number from 1 to 1000000000"),
+        ("page=%C2%B2", "Invalid page: expected a whole number from 1 to 1000000000"),  # "²" is no ASCII digit
+        ("page=1.0", "Invalid page: expected a whole number from 1 to 1000000000"),
+        ("limit=201&sort=x", "Invalid limit: expected a whole number from 1 to 200"),
+        ("sort=Grand_total&direction=up", "Invalid sort: expected one of " + ", ".join(SORT_FIELDS)),
+        ("direction=up&include_pagination=yes", "Invalid direction: expected asc or desc"),
+        ("include_pagination=TRUE", "Invalid include_pagination: expected 0 or 1"),
+    ],
+)
+def test_list_query_refusals_have_seed_004s_texts_in_the_doors_order(text, error):
+    assert api2_answer(api2.Api2InvoiceListQuery, query(text)) == error
+
+
+def test_the_last_of_a_repeated_parameter_counts():
+    assert validated(api2.Api2InvoiceListQuery, query("limit=500&limit=5")).limit == 5
+
+
+@pytest.mark.parametrize("text", ["", "page=2&limit=10&direction=ASC&state=1", "cursor=x&sort=created_at", "limit=0"])
+def test_the_class_level_parse_the_view_uses_answers_as_is_valid_does(text):
+    serializer = api2.Api2InvoiceListQuery(data=query(text))
+    try:
+        expected = (serializer.validated_data if serializer.is_valid(raise_exception=True) else None), None
+    except InputInvalid as refused:
+        expected = None, refused.problems
+    try:
+        got = api2.Api2InvoiceListQuery.parse(query(text)), None
+    except InputInvalid as refused:
+        got = None, refused.problems
+
+    assert got == expected
+
+
+def test_a_lookup_query_yields_the_invoice_id():
+    assert validated(api2.Api2InvoiceLookupQuery, query("id=42&page=0&sort=x")) == 42  # the list's are not read
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("id=1&nope=1", "Unknown parameter: nope"),
+        ("id=1&increment_id=1", "Use either id or increment_id, not both"),
+        ("id=0", "Invalid id: expected a whole number of at least 1"),
+        ("id=abc", "Invalid id: expected a whole number of at least 1"),
+    ],
+)
+def test_lookup_query_refusals_have_seed_004s_texts(text, error):
+    assert api2_answer(api2.Api2InvoiceLookupQuery, query(text)) == error
+
+
+@pytest.mark.django_db
+def test_a_lookup_by_number_resolves_the_id_and_an_unknown_number_is_not_found():
+    invoice = Invoice.objects.get(order=OrderFactory(invoiced=True))
+
+    assert validated(api2.Api2InvoiceLookupQuery, query(f"increment_id={invoice.increment_id}")) == invoice.pk
+    with pytest.raises(NoSuchEntityError):
+        validated(api2.Api2InvoiceLookupQuery, query("increment_id=nobody"))
+
+
 # -- the OpenAPI document ------------------------------------------------------------------------------------
 
 WRITE_ROUTES = {
@@ -378,6 +522,7 @@ WRITE_ROUTES = {
     ("/rest/V1/orders/{order_id}/comments", "post"): v1.OrderCommentAddInput,
     ("/rest/V1/order/{order_id}/invoice", "post"): v1.InvoiceOrderInput,
     ("/rest/V1/invoices/comments", "post"): v1.InvoiceCommentAddInput,
+    ("/rest/V1/inventory/source-items", "post"): v1.SourceItemsSaveInput,
     ("/api2/invoice/create", "post"): api2.Api2InvoiceCreateInput,
     ("/api2/invoice/email", "post"): api2.Api2InvoiceEmailInput,
 }
@@ -409,10 +554,39 @@ def test_the_input_serializers_document_the_fields_they_parse(document):
     capture = schemas[component(api2.Api2InvoiceCreateInput)]["properties"]["capture"]
     assert capture["allOf"] == [{"$ref": "#/components/schemas/CaptureEnum"}]
     assert schemas["CaptureEnum"]["enum"] == ["online", "offline", "no_capture"]
+    source_item = schemas[component(v1.SourceItemsSaveInput)]["properties"]["sourceItems"]["items"]
+    assert source_item == {"$ref": "#/components/schemas/SourceItemInputRequest"}  # "SourceItem" is the answer's row
+    assert schemas["SourceItemInputRequest"]["properties"]["sku"]["maxLength"] == 64
     entity = schemas[component(v1.OrderImportInput)]["properties"]["entity"]
     assert entity == {"$ref": "#/components/schemas/ImportOrderRequest"}
 
 
+def test_the_list_query_parameters_are_documented_by_their_input_serializers(document):
+    operation = document["paths"]["/api2/invoice"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    filters = set(InvoiceFilter.base_filters)
+
+    assert set(parameters) == set(api2.INVOICE_PARAMETERS)
+    assert set(parameters) - filters == {*api2.Api2InvoiceLookupQuery().fields, *api2.Api2InvoiceListQuery().fields}
+    assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["id"]["schema"] == {"type": "integer", "minimum": 1}
+    assert parameters["sort"]["schema"] == {"type": "string", "enum": list(SORT_FIELDS)}
+    assert parameters["direction"] == {
+        "in": "query",
+        "name": "direction",
+        "schema": {"type": "string", "enum": ["asc", "desc"]},
+        "description": "Default desc.",
+    }
+    assert parameters["increment_id"]["schema"] == {"type": "string"}  # a blank number is looked up (404)
+
+
 def test_the_describe_only_request_serializers_are_gone():
-    for name in ("InvoiceOrderSerializer", "Api2InvoiceCreateSerializer", "AdminCredentialsSerializer"):
+    for name in (
+        "InvoiceOrderSerializer",
+        "Api2InvoiceCreateSerializer",
+        "AdminCredentialsSerializer",
+        "SourceItemsSaveSerializer",
+        "SourceItemInputSerializer",
+    ):
         assert not hasattr(schema, name)

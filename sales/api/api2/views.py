@@ -1,14 +1,14 @@
 """``/api2/invoice``: list, look up, create and resend the e-mail of invoices (seed 004).
 
-The same services and selectors as /V1; this door only speaks its own parameters and errors. A body is parsed
-only by the route's input serializer (``sales.api.api2.inputs``): ``is_valid`` raises, the service takes
-``validated_data``.
+The same services and selectors as /V1; this door only speaks its own parameters and errors. A body, and the
+list's query string, are parsed only by the route's input serializers (``sales.api.api2.inputs``): they refuse
+(``InputInvalid``) or yield what the service or selector takes; django-filter's ``InvoiceFilter`` reads the
+list's filters.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,7 +23,7 @@ from sales.api import schema as doc
 from sales.api import throttling
 from sales.api.api2 import errors, inputs
 from sales.api.api2.errors import Api2Error
-from sales.api.api2.filters import MAX_PAGE, SORT_FIELDS, Cursor, InvoiceFilter, invalid_cursor
+from sales.api.api2.filters import Cursor, InvoiceFilter
 from sales.api.audit import AuditedWrites
 from sales.api.auth import IsApiConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
@@ -32,11 +32,6 @@ from sales.api.validation import request_nul_character_path
 from sales.errors import NoSuchEntityError
 from sales.models import Invoice
 from sales.services import invoice_email_send, invoice_order
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-LIST_PARAMETERS = {"page", "cursor", "limit", "include_pagination", "sort", "direction", *InvoiceFilter.base_filters}
-LOOKUP_PARAMETERS = {"id", "increment_id"}
 
 
 def api2_invoices(invoice_ids) -> list:
@@ -75,16 +70,6 @@ class Api2View(AuditedWrites, APIView):
             raise nul_character_error(nul_in)
 
 
-def _positive_int(value, name: str, *, maximum: int | None = None) -> int:
-    text = str(value).strip()
-    # ASCII digits only ("²" is a digit to str.isdigit, not to int); through Decimal, as int() refuses past 4300 digits.
-    number = int(Decimal(text)) if text.isascii() and text.isdigit() else 0
-    if number < 1 or (maximum is not None and number > maximum):
-        bound = f" from 1 to {maximum}" if maximum else " of at least 1"
-        raise Api2Error(f"Invalid {name}: expected a whole number{bound}")
-    return number
-
-
 class InvoiceListView(Api2View):
     """``GET /api2/invoice`` and ``/api2/invoices``: a lookup by id or increment_id, else a list."""
 
@@ -94,56 +79,36 @@ class InvoiceListView(Api2View):
         summary="List invoices, or look one up",
         description='With `id` or `increment_id`: `{"invoice": {...}}`; otherwise a page of `invoices` '
         "filtered, sorted and paged by the other parameters. Any other parameter is 400.",
-        parameters=doc.api2_list_parameters(InvoiceFilter.base_filters),
+        parameters=[
+            inputs.Api2InvoiceLookupQuery,
+            inputs.Api2InvoiceListQuery,
+            *doc.api2_filter_parameters(InvoiceFilter.base_filters),
+        ],
         responses={200: OpenApiResponse(doc.API2_LIST_RESPONSE), **doc.api2_errors(400, 401, 404, 429)},
     )
     def get(self, request):
         params = request.query_params
-        unknown = sorted(set(params) - LIST_PARAMETERS - LOOKUP_PARAMETERS)
-        if unknown:
-            raise Api2Error(f"Unknown parameter: {unknown[0]}")
-        if LOOKUP_PARAMETERS & set(params):
-            return self.lookup(params)
-        return self.list(params)
+        # Parsed by the class, not an instance: the route's hottest path (``InputSerializer.parse``).
+        if inputs.LOOKUP_PARAMETERS & params.keys():
+            return self.lookup(inputs.Api2InvoiceLookupQuery.parse(params))
+        return self.list(params, inputs.Api2InvoiceListQuery.parse(params))
 
-    def lookup(self, params):
-        if "id" in params and "increment_id" in params:
-            raise Api2Error("Use either id or increment_id, not both")
-        if "id" in params:
-            invoice_id: int | None = _positive_int(params["id"], "id")
-        else:
-            invoice_id = selectors.invoice_id_by_increment_id(params["increment_id"])
-            if invoice_id is None:
-                raise NoSuchEntityError(entity="invoice")
+    def lookup(self, invoice_id: int):
         invoices = api2_invoices([invoice_id])
         if not invoices:
             raise NoSuchEntityError(entity="invoice")
         return Response({"invoice": invoices[0]})
 
-    def list(self, params):
-        if "cursor" in params and "page" in params:
-            raise invalid_cursor()
-        page = _positive_int(params.get("page", 1), "page", maximum=MAX_PAGE)
-        limit = _positive_int(params.get("limit", DEFAULT_LIMIT), "limit", maximum=MAX_LIMIT)
-        sort = params.get("sort", "entity_id")
-        direction = params.get("direction", "desc").lower()
-        if sort not in SORT_FIELDS:
-            raise Api2Error(f"Invalid sort: expected one of {', '.join(SORT_FIELDS)}")
-        if direction not in ("asc", "desc"):
-            raise Api2Error("Invalid direction: expected asc or desc")
-        include_pagination = params.get("include_pagination", "0")
-        if include_pagination not in ("0", "1", "true", "false"):
-            raise Api2Error("Invalid include_pagination: expected 0 or 1")
-
+    def list(self, params, query: inputs.InvoiceListQuery):
+        page, limit, sort, descending = query.page, query.limit, query.sort, query.descending
         filterset = InvoiceFilter(params, queryset=Invoice.objects.all())
         if not filterset.is_valid():
             name, problems = next(iter(filterset.errors.items()))
             raise Api2Error(f"Invalid {name}: {problems[0]}")
-        descending = direction == "desc"
         filtered = filterset.qs
         after: tuple[int, Any] | None
-        if "cursor" in params:
-            cursor = Cursor.decode(params["cursor"], sort=sort, descending=descending)
+        if query.cursor is not None:
+            cursor = Cursor.decode(query.cursor, sort=sort, descending=descending)
             assert cursor.invoice_id is not None  # a decoded cursor names its row (Cursor.decode refuses else)
             after, start = (cursor.invoice_id, cursor.value), 0
         else:
@@ -164,7 +129,7 @@ class InvoiceListView(Api2View):
         # Seed 004's pagination describes a numbered page: its number, and the filtered list's total and pages.
         # The total does not depend on where a page starts, so a cursor page (it has no number) leaves the block
         # out rather than count up to a million rows again on every page of a walk: its first page carries it.
-        if include_pagination in ("1", "true") and "cursor" not in params:
+        if query.include_pagination and query.cursor is None:
             total = filtered.count()
             body["pagination"] = {"page": page, "limit": limit, "total": total, "pages": math.ceil(total / limit)}
         return Response(body)

@@ -16,7 +16,7 @@ from sales.api.auth import IsAdminConsumer
 from sales.api.json import DecimalJSONParser, DecimalJSONRenderer
 from sales.api.schema import DoorSchema
 from sales.api.v1 import errors
-from sales.api.validation import nul_character_path, request_nul_character_path
+from sales.api.validation import request_nul_character_path
 from sales.errors import InputError, NoSuchEntityError
 from sales.models import Store
 
@@ -75,28 +75,7 @@ class MagentoView(AuditedWrites, APIView):
         if kwargs.get("store_code") not in (None, *FIXED_STORE_CODES):
             self.store_id()  # an unknown store code is refused before the route runs
 
-    def body(self) -> dict:
-        """The body of a route without an input serializer yet (``sales.api.v1.inventory``): an object without
-        NUL characters. Every other route's body is parsed by its input serializer (``sales.api.v1.inputs``)."""
-        data = self.request.data
-        if not isinstance(data, dict):
-            raise InputError.invalid_value("body", type(data).__name__)
-        nul_in = nul_character_path(data)
-        if nul_in is not None:
-            raise nul_character_error(nul_in)
-        return data
-
 
 def nul_character_error(where: str) -> InputError:
     """A NUL character (no text column can store it) is Magento's invalid value of the field, a 400."""
     return InputError.invalid_value(where, "a NUL character")
-
-
-def parse_positive_int(value, name: str) -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise InputError.invalid_value(name, value) from None
-    if number <= 0 or isinstance(value, bool):
-        raise InputError.invalid_value(name, value)
-    return number

@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 
 from inventory.quantity import as_number
+from inventory.services import SourceItemData
 from sales.api.inputs import InputField, InputInvalid, InputSerializer, Kind, Problem, nested_problems, refuse
 from sales.api.validation import nul_character_path
 from sales.models import ProductType
@@ -129,6 +130,14 @@ class PassedOnInteger(PassedOn, serializers.IntegerField):
 
 
 class PassedOnText(PassedOn, serializers.CharField):
+    pass
+
+
+class PassedOnDecimal(PassedOn, serializers.DecimalField):
+    pass
+
+
+class PassedOnChoice(PassedOn, serializers.ChoiceField):
     pass
 
 
@@ -455,3 +464,65 @@ class InvoiceCommentAddInput(MagentoInput):
 
     def build(self, values: dict[str, Any]) -> dict[str, Any]:
         return values["entity"]
+
+
+# -- POST /V1/inventory/source-items ------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="SourceItemInput")  # "SourceItem" is the answer's row
+class SourceItemInput(MagentoInput):
+    """A SKU's quantity in a source (set, not added) and its stock status: 1 in stock, 0 out of stock."""
+
+    # Handed on as sent: ``source_items_save`` checks the values with Magento's validators (every entry's
+    # problems, in Magento's ``Validation Failed`` aggregate).
+
+    sku = PassedOnText(max_length=64)
+    source_code = PassedOnText()
+    quantity = PassedOnDecimal(12, 4, coerce_to_string=False, min_value=0)
+    status = PassedOnChoice(choices=[0, 1])
+
+    def build(self, values: dict[str, Any]) -> SourceItemData:
+        return SourceItemData(**values)
+
+
+class SourceItemsField(InputField, serializers.ListField):
+    """The ``sourceItems`` array: absent or null is required; every entry that is not an object is reported, in
+    Magento's aggregate. An empty array is the service's refusal (``Input data is empty``)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(child=SourceItemInput(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[SourceItemData]:
+        if data is None:
+            self.refuse(Kind.REQUIRED)
+        if not isinstance(data, list):
+            self.refuse(Kind.INVALID, type(data).__name__)
+        problems = [
+            Problem(f"[{index}]", Kind.INVALID, type(entry).__name__)
+            for index, entry in enumerate(data)
+            if not isinstance(entry, dict)
+        ]
+        if problems:
+            raise InputInvalid(problems)
+        return [self.child.run_validation(entry) for entry in data]
+
+
+class SourceItemsSaveInput(MagentoInput):
+    """The source items to save, all or nothing (Magento's SourceItemsSaveInterface)."""
+
+    sourceItems = SourceItemsField()  # noqa: N815 - Magento's name
+
+    def build(self, values: dict[str, Any]) -> dict[str, list[SourceItemData]]:
+        return {"items": values["sourceItems"]}
+
+
+# -- {stockId} in a route's path ----------------------------------------------------------------------------
+
+
+class StockPathInput(MagentoInput):
+    """The stock a route's path names: a positive integer (Magento's ``int $stockId``)."""
+
+    stockId = PositiveIntegerField()  # noqa: N815 - Magento's name
+
+    def build(self, values: dict[str, Any]) -> int:
+        return values["stockId"]

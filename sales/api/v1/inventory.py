@@ -6,6 +6,7 @@ route's ACL resource, Magento's JSON and error envelope, and searchCriteria. The
 ``payments``) and map the inventory's refusals to the sales domain errors the envelope renders, through
 the one mapping (``sales.stock.inventory_errors_as_domain_errors``).
 ACL resources are Magento's (``InventoryApi/etc/webapi.xml``, ``InventorySalesApi/etc/webapi.xml``).
+A body, and the ``{stockId}`` of a path, are parsed only by their input serializers (``sales.api.v1.inputs``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from audit.models import AuditAction
 from inventory import selectors
 from inventory.errors import InventoryNoSuchEntity
 from inventory.models import Source, SourceItem, Stock, StockSourceLink
-from inventory.services import SourceItemData
 from sales.api import schema as doc
-from sales.api.v1.base import MagentoView, parse_positive_int
+from sales.api.v1 import inputs
+from sales.api.v1.base import MagentoView
 from sales.api.v1.search_criteria import apply_search_criteria, parse_search_criteria
-from sales.errors import InputError
 from sales.stock import inventory_errors_as_domain_errors, source_items_save
+
+
+def stock_id_of(raw: str) -> int:
+    """The ``{stockId}`` of a route's path, as a number (Magento's invalid value of ``stockId`` otherwise)."""
+    path = inputs.StockPathInput(data={"stockId": raw})
+    path.is_valid(raise_exception=True)
+    return path.validated_data
 
 
 def search_result(queryset, query_params, *, fields: dict[str, str], render, required: bool):
@@ -143,7 +150,7 @@ class StockDetailView(MagentoView):
         responses={200: doc.StockSerializer, **doc.v1_errors(400, 401, 404, 429)},
     )
     def get(self, request, stock_id, **kwargs):
-        stock_id = parse_positive_int(stock_id, "stockId")
+        stock_id = stock_id_of(stock_id)
         stock = selectors.stocks().filter(pk=stock_id).first()
         if stock is None:
             with inventory_errors_as_domain_errors():
@@ -182,7 +189,7 @@ class SourcesByPriorityView(MagentoView):
         responses={200: doc.SourceSerializer(many=True), **doc.v1_errors(400, 401, 404, 429)},
     )
     def get(self, request, stock_id, **kwargs):
-        stock_id = parse_positive_int(stock_id, "stockId")
+        stock_id = stock_id_of(stock_id)
         links = selectors.stock_source_links().filter(stock_id=stock_id).select_related("source")
         return Response([source_dict(link.source) for link in links.order_by("priority", "source_id")])
 
@@ -195,30 +202,6 @@ SOURCE_ITEM_SEARCH_FIELDS = {
     "quantity": "quantity",
     "status": "status",
 }
-
-
-def parse_source_items(raw) -> list[SourceItemData]:
-    """The ``sourceItems`` array, entries as sent; ``source_items_save`` validates their values."""
-    if raw is None:
-        raise InputError.required("sourceItems")
-    if not isinstance(raw, list):
-        raise InputError.invalid_value("sourceItems", type(raw).__name__)
-    problems = [
-        InputError.invalid_value(f"sourceItems[{index}]", type(entry).__name__)
-        for index, entry in enumerate(raw)
-        if not isinstance(entry, dict)
-    ]
-    if problems:
-        raise InputError.collect(problems)
-    return [
-        SourceItemData(
-            sku=entry.get("sku"),
-            source_code=entry.get("source_code"),
-            quantity=entry.get("quantity"),
-            status=entry.get("status"),
-        )
-        for entry in raw
-    ]
 
 
 class SourceItemCollectionView(MagentoView):
@@ -252,13 +235,14 @@ class SourceItemCollectionView(MagentoView):
 
     @extend_schema(
         summary="Save source items' quantities",
-        request=doc.SourceItemsSaveSerializer,
+        request=inputs.SourceItemsSaveInput,
         responses={200: OpenApiResponse(doc.EMPTY_ARRAY), **doc.v1_errors(400, 401, 404, 429)},
     )
     def post(self, request, **kwargs):
-        items = parse_source_items(self.body().get("sourceItems"))
+        body = inputs.SourceItemsSaveInput(data=request.data)
+        body.is_valid(raise_exception=True)
         with inventory_errors_as_domain_errors():
-            source_items_save(items=items)  # re-run after a lost race (sales.locking.retry_transient)
+            source_items_save(**body.validated_data)  # re-run after a lost race (sales.locking.retry_transient)
         return Response([])  # Magento's answer to a void service method
 
 
@@ -276,6 +260,6 @@ class SalableQtyView(MagentoView):
         responses={200: OpenApiResponse(doc.BARE_QTY), **doc.v1_errors(400, 401, 404, 429)},
     )
     def get(self, request, sku, stock_id, **kwargs):
-        stock_id = parse_positive_int(stock_id, "stockId")
+        stock_id = stock_id_of(stock_id)
         with inventory_errors_as_domain_errors():
             return Response(selectors.salable_qty_get(sku=sku, stock_id=stock_id))
